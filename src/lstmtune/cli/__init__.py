@@ -1,0 +1,2 @@
+def main() -> int:  # placeholder until the CLI lands
+    return 0
