@@ -1,2 +1,84 @@
-def main() -> int:  # placeholder until the CLI lands
-    return 0
+"""The ``lstmtune`` command: a thin layer over the library.
+
+Every deliberate error (:class:`~lstmtune.errors.LstmtuneError`) becomes one line on stderr
+and exit code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from lstmtune._version import __version__
+from lstmtune.cli._commands import cmd_baseline, cmd_datasets, cmd_demo, cmd_prepare
+from lstmtune.cli._common import add_data_options, add_preprocessing_options
+from lstmtune.errors import LstmtuneError
+
+__all__ = ["main", "build_parser"]
+
+
+def _doc(fn) -> str:
+    return (fn.__doc__ or "").strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstmtune",
+        description="Find the best LSTM for your time series: leak-free walk-forward "
+                    "validation, repeats, and populations of LSTMs trained at once.")
+    parser.add_argument("--version", action="version", version=f"lstmtune {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("datasets", help="list the built-in datasets", description=_doc(cmd_datasets))
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("baseline", help="score naive baselines on the test window",
+                       description=_doc(cmd_baseline))
+    add_data_options(p)
+    p.add_argument("--horizon", type=int, default=1, metavar="H",
+                   help="steps forecast from each origin (default 1)")
+    p.add_argument("--season", type=int, default=1, metavar="M",
+                   help="season length for seasonal naive and MASE (default 1)")
+    p.add_argument("--json", action="store_true",
+                   help="print {baseline: {metric: value}} as JSON")
+    p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("prepare", help="check data + preprocessing and show the framed splits",
+                       description=_doc(cmd_prepare))
+    add_data_options(p)
+    add_preprocessing_options(p)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("demo", help="run the main job on the built-in Shampoo data",
+                       description=_doc(cmd_demo))
+    p.add_argument("--out", default="lstmtune-out/demo", metavar="DIR",
+                   help="report folder (default lstmtune-out/demo)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except LstmtuneError as exc:
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split())
+        print(f"lstmtune: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lstmtune: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

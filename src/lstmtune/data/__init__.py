@@ -1,1 +1,39 @@
-"""lstmtune.data."""
+"""Data layer: load and validate, transform without leakage, frame windows, split in time.
+
+Knows numpy and pandas only: no JAX, no Optuna, no CLI.
+"""
+
+from lstmtune.data._datasets import BUILTINS, builtin_names
+from lstmtune.data._features import (
+    calendar_features,
+    ema,
+    fourier_features,
+    indicator_features,
+    macd,
+    rsi,
+    sma,
+)
+from lstmtune.data._load import TimeSeries, load
+from lstmtune.data._prepare import Framing, Prepared, Preprocessing, prepare
+from lstmtune.data._splits import Split, WalkForward, chronological_split, resolve_size
+from lstmtune.data._transforms import (
+    Chain,
+    Difference,
+    Hampel,
+    Interpolate,
+    Log,
+    MinMaxScale,
+    RobustScale,
+    StandardScale,
+)
+from lstmtune.data._windows import Windows, frame_supervised, make_windows, trim_to_multiple
+
+__all__ = [
+    "BUILTINS", "builtin_names", "TimeSeries", "load",
+    "Chain", "Difference", "Hampel", "Interpolate", "Log", "MinMaxScale", "RobustScale",
+    "StandardScale",
+    "Windows", "frame_supervised", "make_windows", "trim_to_multiple",
+    "Split", "WalkForward", "chronological_split", "resolve_size",
+    "Framing", "Prepared", "Preprocessing", "prepare",
+    "calendar_features", "fourier_features", "indicator_features", "sma", "ema", "rsi", "macd",
+]

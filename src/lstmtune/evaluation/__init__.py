@@ -1,1 +1,30 @@
-"""lstmtune.evaluation."""
+"""Evaluation layer: metrics and baselines in original units, walk-forward.
+
+Knows numpy and pandas only.
+"""
+
+from lstmtune.evaluation._baselines import (
+    BASELINES,
+    drift,
+    evaluate_baselines,
+    mean_forecast,
+    persistence,
+    seasonal_naive,
+    walk_forward_forecasts,
+)
+from lstmtune.evaluation._metrics import (
+    METRICS,
+    compute_metrics,
+    get_metric,
+    mae,
+    mape,
+    mase,
+    rmse,
+    smape,
+)
+
+__all__ = [
+    "BASELINES", "drift", "evaluate_baselines", "mean_forecast", "persistence",
+    "seasonal_naive", "walk_forward_forecasts",
+    "METRICS", "compute_metrics", "get_metric", "mae", "mape", "mase", "rmse", "smape",
+]

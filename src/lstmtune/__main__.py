@@ -1,0 +1,5 @@
+import sys
+
+from lstmtune.cli import main
+
+sys.exit(main())

@@ -1,0 +1,269 @@
+"""From a validated series to model-ready arrays, with nothing fitted outside the training part.
+
+``prepare`` is the one place where the data layer's pieces meet: split chronologically, clean
+(impute, filter outliers), fit the transform chain on the training part only, add features,
+frame windows, and assign each window to train / validation / test by the indices of its
+targets.  The result carries what is needed to map model outputs back to original units
+(:meth:`Prepared.to_original`), using the actual previous observations as seed 000 does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lstmtune.data._features import calendar_features, fourier_features, indicator_features
+from lstmtune.data._load import TimeSeries
+from lstmtune.data._splits import Split, chronological_split
+from lstmtune.data._transforms import (
+    Chain,
+    Difference,
+    Hampel,
+    Interpolate,
+    Log,
+    MinMaxScale,
+    RobustScale,
+    StandardScale,
+)
+from lstmtune.data._windows import Windows, make_windows
+from lstmtune.errors import ConfigError, DataError, SplitError
+
+__all__ = ["Preprocessing", "Framing", "Prepared", "prepare", "SCALERS"]
+
+SCALERS = {"minmax": MinMaxScale, "standard": StandardScale, "robust": RobustScale}
+IMPUTE_METHODS = ("linear", "time", "spline")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preprocessing:
+    """Cleaning and invertible transforms of the target, applied in this order."""
+
+    impute: str | None = None  # gap filling: linear | time | spline; None = gaps are an error
+    outlier_threshold: float | None = None  # Hampel filter threshold in MADs; None = off
+    outlier_window: int = 7  # trailing window of the Hampel filter
+    log: bool = False  # log(x + log_offset)
+    log_offset: float = 0.0
+    difference: int = 0  # lag of differencing (1 = month to month); 0 = off
+    difference_order: int = 1  # how many times to difference at that lag
+    seasonal_lag: int = 0  # seasonal differencing lag (e.g. 12); 0 = off
+    scaler: str | None = "minmax"  # minmax | standard | robust | None
+    feature_range: tuple[float, float] = (-1.0, 1.0)  # for minmax
+    scale_on: str = "series"  # "series", or "windows": seed 000's column-wise scaler on frames
+
+    def __post_init__(self) -> None:
+        if self.impute is not None and self.impute not in IMPUTE_METHODS:
+            raise ConfigError(f"impute must be one of {', '.join(IMPUTE_METHODS)} or None, got "
+                              f"{self.impute!r}.")
+        if self.scaler is not None and self.scaler not in SCALERS:
+            raise ConfigError(f"scaler must be one of {', '.join(SCALERS)} or None, got "
+                              f"{self.scaler!r}.")
+        if self.scale_on not in ("series", "windows"):
+            raise ConfigError(f"scale_on must be 'series' or 'windows', got {self.scale_on!r}.")
+        for name in ("difference", "seasonal_lag"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0 (0 = off), got {getattr(self, name)}.")
+        if self.difference_order < 1:
+            raise ConfigError(f"difference_order must be >= 1, got {self.difference_order}.")
+
+    @property
+    def span(self) -> int:
+        """Leading points consumed by differencing."""
+        return self.difference * self.difference_order + self.seasonal_lag
+
+    def target_chain(self, *, with_scaler: bool) -> Chain:
+        steps: list = []
+        if self.log:
+            steps.append(Log(offset=self.log_offset))
+        if self.difference:
+            steps.append(Difference(lag=self.difference, order=self.difference_order))
+        if self.seasonal_lag:
+            steps.append(Difference(lag=self.seasonal_lag))
+        if with_scaler and self.scaler is not None:
+            steps.append(self.make_scaler())
+        return Chain(steps)
+
+    def make_scaler(self):
+        cls = SCALERS[self.scaler or "minmax"]
+        return cls(feature_range=tuple(self.feature_range)) if cls is MinMaxScale else cls()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Framing:
+    """How samples are framed: T lags of [target, features] in, H values out."""
+
+    lags: int = 1  # timesteps T per sample
+    horizon: int = 1  # H values forecast at once (direct multi-step)
+    calendar: tuple[str, ...] = ()  # e.g. ("month",)
+    fourier: tuple[tuple[float, int], ...] = ()  # (period, order) pairs, e.g. ((12, 2),)
+    indicators: tuple[str, ...] = ()  # e.g. ("sma:5", "rsi:14", "macd")
+
+    def __post_init__(self) -> None:
+        if self.lags < 1 or self.horizon < 1:
+            raise ConfigError(f"lags and horizon must be >= 1, got lags={self.lags}, "
+                              f"horizon={self.horizon}.")
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Model-ready windows per split plus the fitted state needed to invert forecasts."""
+
+    series: TimeSeries
+    split: Split
+    preprocessing: Preprocessing
+    framing: Framing
+    y: np.ndarray  # the original target (NaN where missing): what forecasts are scored against
+    y_clean: np.ndarray  # after imputation and outlier filtering: the "previous observations"
+    chain: Chain  # target transforms fitted on the training part
+    train: Windows
+    val: Windows
+    test: Windows
+    feature_names: tuple[str, ...] = ()
+    window_scaler: object | None = field(default=None)  # scale_on="windows" only
+
+    def actual(self, w: Windows) -> np.ndarray:
+        """Original-unit actual values at each window's target positions, (S, H); NaN where the
+        target is outside the scored window or missing."""
+        idx = w.origin[:, None] + np.arange(1, w.y.shape[1] + 1)[None, :]
+        vals = self.y[np.minimum(idx, len(self.y) - 1)]
+        return np.where(np.isfinite(w.y), vals, np.nan)
+
+    def to_original(self, pred: np.ndarray, w: Windows) -> np.ndarray:
+        """Map model-space forecasts (..., S, H) for windows ``w`` to original units.
+
+        Differencing is inverted with the actual observations up to each origin; later steps of
+        a multi-step forecast build on the reconstructed earlier steps.
+        """
+        pred = np.asarray(pred, dtype=float)
+        lead, (S, H) = pred.shape[:-2], pred.shape[-2:]
+        flat = pred.reshape(-1, S, H)
+        if self.window_scaler is not None:
+            ys = self.window_scaler.select(list(range(-H, 0)))
+            flat = np.stack([ys.inverse(p) for p in flat])
+        d = max(self.preprocessing.span, 1)
+        rows = w.origin[:, None] + np.arange(-d + 1, 1)[None, :]  # (S, d)
+        ctx_hist = np.where(rows >= 0, self.y_clean[np.maximum(rows, 0)], np.nan)
+        z = np.concatenate([np.full((flat.shape[0], S, d), np.nan), flat], axis=2)
+        ctx = np.concatenate([np.broadcast_to(ctx_hist, (flat.shape[0], S, d)),
+                              np.full((flat.shape[0], S, H), np.nan)], axis=2)
+        # columns = (member, sample); rows = local time
+        zt = z.reshape(-1, d + H).T
+        ct = ctx.reshape(-1, d + H).T
+        out = _broadcast(self.chain, zt.shape[1]).inverse(zt, context=ct)
+        return out.T.reshape(*lead, S, d + H)[..., d:]
+
+
+def _broadcast(chain: Chain, m: int) -> Chain:
+    """The fitted single-target chain applied to m columns at once (scalers repeat column 0)."""
+    return Chain([s.select([0] * m) if hasattr(s, "select") else s for s in chain.steps])
+
+
+def _clean(y: np.ndarray, ts: TimeSeries, prep: Preprocessing, train_end: int) -> np.ndarray:
+    """Impute (two-sided inside the training part, causal after it) and filter outliers."""
+    out = y.copy()
+    if np.isnan(out).any():
+        if prep.impute is None:
+            i = int(np.flatnonzero(np.isnan(out))[0])
+            raise DataError(f"target '{ts.targets[0]}' has {int(np.isnan(out).sum())} missing "
+                            f"value(s) (first at {ts.index[i]}): set an imputation "
+                            "(--impute linear, time or spline) or fill the gaps.")
+        interp = Interpolate(method=prep.impute)
+        index = ts.index if prep.impute == "time" else None
+        head = interp.transform(out[:train_end], index=None if index is None
+                                else index[:train_end])
+        tail = interp.transform(np.concatenate([head, out[train_end:]]), causal=True)
+        out = tail
+    if prep.outlier_threshold is not None:
+        out = Hampel(window=prep.outlier_window, threshold=prep.outlier_threshold).transform(out)
+    return out
+
+
+def _features(ts: TimeSeries, y_clean: np.ndarray, framing: Framing
+              ) -> tuple[np.ndarray, list[str]]:
+    blocks, names = [], []
+    if ts.features.size:
+        blocks.append(ts.features)
+        names += list(ts.feature_names)
+    cal, cal_names = calendar_features(ts.index, framing.calendar)
+    blocks.append(cal)
+    names += cal_names
+    for period, order in framing.fourier:
+        f, f_names = fourier_features(len(ts), period, order)
+        blocks.append(f)
+        names += f_names
+    ind, ind_names = indicator_features(y_clean, framing.indicators)
+    blocks.append(ind)
+    names += ind_names
+    return np.concatenate(blocks, axis=1) if blocks else np.zeros((len(ts), 0)), names
+
+
+def _need(prep: Preprocessing, framing: Framing, val: int, test: int) -> int:
+    return prep.span + framing.lags + framing.horizon + val + test
+
+
+def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0,
+            preprocessing: Preprocessing | None = None, framing: Framing | None = None,
+            min_train_samples: int = 1) -> Prepared:
+    """Split, clean, transform (fitted on the training part only), add features and frame."""
+    prep = preprocessing or Preprocessing()
+    framing = framing or Framing()
+    n = len(ts)
+    split = chronological_split(n, test_size=test_size, val_size=val_size)
+    val_n, test_n = split.val.stop - split.val.start, split.test.stop - split.test.start
+    need = _need(prep, framing, val_n, test_n) + min_train_samples - 1
+    if n < need:
+        raise SplitError(
+            f"series '{ts.name}' has {n} points, too short for differencing span {prep.span} + "
+            f"lags {framing.lags} + horizon {framing.horizon} + validation {val_n} + test "
+            f"{test_n} with {min_train_samples} training sample(s): need at least {need} points. "
+            "Use fewer lags, smaller windows, or more data.")
+    train_end = split.train.stop
+    y = ts.y.astype(float)
+    y_clean = _clean(y, ts, prep, train_end)
+    chain = prep.target_chain(with_scaler=prep.scale_on == "series")
+    try:
+        chain.fit(y_clean[:train_end])
+        z = chain.transform(y_clean)
+    except DataError as exc:
+        raise DataError(f"target '{ts.targets[0]}': {exc}") from None
+    feats, names = _features(ts, y_clean, framing)
+    if feats.shape[1] and prep.scaler is not None and prep.scale_on == "series":
+        try:
+            feats = prep.make_scaler().fit(feats[:train_end]).transform(feats)
+        except DataError as exc:
+            raise DataError(f"features: {exc} (columns: {', '.join(names)})") from None
+    lags, H = framing.lags, framing.horizon
+    every = make_windows(z, lags=lags, horizon=H, exog=feats)
+    train = every.take(every.origin + H < train_end)
+    val = make_windows(z, lags=lags, horizon=H, exog=feats, target_end=split.val.stop,
+                       origins=np.arange(split.val.start - 1, split.val.stop - 1))
+    test = make_windows(z, lags=lags, horizon=H, exog=feats, target_end=n,
+                        origins=np.arange(split.test.start - 1, n - 1))
+    if len(train) < min_train_samples:
+        raise SplitError(f"series '{ts.name}' leaves {len(train)} training sample(s) after "
+                         f"framing, fewer than the {min_train_samples} required: use fewer "
+                         "lags or smaller validation/test windows.")
+    window_scaler = None
+    if prep.scaler is not None and prep.scale_on == "windows":
+        train, val, test, window_scaler = _scale_windows(prep, train, val, test)
+    return Prepared(series=ts, split=split, preprocessing=prep, framing=framing, y=y,
+                    y_clean=y_clean, chain=chain, train=train, val=val, test=test,
+                    feature_names=tuple(names), window_scaler=window_scaler)
+
+
+def _scale_windows(prep: Preprocessing, train: Windows, *others: Windows):
+    """Seed 000's scaling: one scaler per column of the supervised frame [inputs..., targets],
+    fitted on the training rows."""
+    S, T, F = train.X.shape
+
+    def flat(w: Windows) -> np.ndarray:
+        return np.concatenate([w.X.reshape(len(w), T * F), w.y], axis=1)
+
+    scaler = prep.make_scaler().fit(flat(train))
+
+    def apply(w: Windows) -> Windows:
+        out = scaler.transform(flat(w))
+        return Windows(X=out[:, : T * F].reshape(len(w), T, F), y=out[:, T * F:],
+                       origin=w.origin)
+
+    return (apply(train), *(apply(w) for w in others), scaler)
