@@ -55,12 +55,12 @@ def fourier_features(n: int, period: float, order: int, *, start: int = 0
 
 def sma(x: np.ndarray, window: int) -> np.ndarray:
     """Trailing simple moving average; the first window-1 values are NaN."""
-    return pd.Series(x).rolling(window, min_periods=window).mean().to_numpy()
+    return pd.Series(x).rolling(window, min_periods=window).mean().to_numpy(copy=True)
 
 
 def ema(x: np.ndarray, span: int) -> np.ndarray:
     """Trailing exponential moving average (alpha = 2/(span+1)), seeded by the first value."""
-    return pd.Series(x).ewm(span=span, adjust=False).mean().to_numpy()
+    return pd.Series(x).ewm(span=span, adjust=False).mean().to_numpy(copy=True)
 
 
 def rsi(x: np.ndarray, window: int = 14) -> np.ndarray:

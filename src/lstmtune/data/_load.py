@@ -9,6 +9,7 @@ rule, the value and a fix.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,7 +197,10 @@ def _regularise(frame: pd.DataFrame, freq: str | None, where: str) -> tuple[pd.D
         return frame.reindex(full), freq  # missing timestamps become gaps (NaN)
     if len(index) < 3:
         return frame, None
-    inferred = pd.infer_freq(index)
+    with warnings.catch_warnings():  # pandas 3 warns that it will return an offset object
+        warnings.simplefilter("ignore")
+        inferred = pd.infer_freq(index)
+    inferred = getattr(inferred, "freqstr", inferred)
     if inferred is None:
         diffs = np.diff(index.to_numpy())
         i = int(np.argmax(diffs)) + 1
@@ -287,6 +291,8 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
     frame = frame.rename(columns=str)
     cols = list(frame.columns)
     tcol = _pick_time_col(frame, time_col, targets)
+    for t in targets + feats:
+        _check_column(t, cols, "target" if t in targets else "feature", where)
     if tcol is not None:
         _check_column(tcol, cols, "time", where)
         index = _parse_time(frame[tcol], where, is_file)
@@ -295,8 +301,6 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
     elif not isinstance(frame.index, pd.DatetimeIndex):
         frame = frame.reset_index(drop=True)
         frame.index.name = "t"
-    for t in targets + feats:
-        _check_column(t, list(frame.columns), "target" if t in targets else "feature", where)
     if not targets:
         rest = [c for c in frame.columns if c not in feats]
         numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])]
