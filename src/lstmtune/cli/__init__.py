@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("datasets", help="list the built-in datasets", description=_doc(cmd_datasets))
+    p = sub.add_parser("datasets", help="list the built-in datasets",
+                       description=_doc(cmd_datasets))
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_datasets)
 

@@ -171,7 +171,8 @@ def _check_order(index: pd.Index, where: str, is_file: bool) -> None:
                         "by time.")
 
 
-def _regularise(frame: pd.DataFrame, freq: str | None, where: str) -> tuple[pd.DataFrame, str | None]:
+def _regularise(frame: pd.DataFrame, freq: str | None,
+                where: str) -> tuple[pd.DataFrame, str | None]:
     index = frame.index
     if not isinstance(index, pd.DatetimeIndex):
         if len(index) > 2 and not isinstance(index, pd.RangeIndex):
