@@ -76,6 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split())
         print(f"lstmtune: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `lstmtune ... --json | head`: the reader left, not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("lstmtune: interrupted", file=sys.stderr)
         return 130
