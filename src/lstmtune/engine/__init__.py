@@ -1,1 +1,24 @@
-"""lstmtune.engine."""
+"""Engine layer: a pure-function LSTM in JAX and population training.
+
+Knows jax, optax and numpy only: no pandas, Optuna or CLI.
+"""
+
+from lstmtune.engine._lstm import ACTIVATIONS, ModelSpec, forward, init_params
+from lstmtune.engine._population import (
+    PopulationResult,
+    chunk_length,
+    enable_compilation_cache,
+    train_population,
+)
+from lstmtune.engine._train import (
+    HPARAM_DEFAULTS,
+    LOSSES,
+    OPTIMIZERS,
+    PopulationData,
+    TrainSpec,
+    predict,
+)
+
+__all__ = ["ACTIVATIONS", "ModelSpec", "forward", "init_params", "PopulationResult",
+           "chunk_length", "enable_compilation_cache", "train_population", "HPARAM_DEFAULTS",
+           "LOSSES", "OPTIMIZERS", "PopulationData", "TrainSpec", "predict"]

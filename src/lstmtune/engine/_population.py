@@ -1,0 +1,195 @@
+"""The driver: chunks of epochs, snapshots, pruning hooks, and the result arrays.
+
+Numpy in, numpy out; no pandas.  ``train_population`` is the one entry point the evaluation
+and search layers call.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lstmtune.engine._lstm import ModelSpec
+from lstmtune.engine._train import (
+    HPARAM_DEFAULTS,
+    PopulationData,
+    TrainSpec,
+    init_members,
+    predict,
+    run_chunk,
+)
+from lstmtune.errors import ConfigError
+
+__all__ = ["PopulationResult", "train_population", "enable_compilation_cache", "chunk_length"]
+
+_CACHE_ON = False
+
+
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path:
+    """Turn on JAX's persistent compilation cache (idempotent): a second run of the same shapes
+    loads its programs from disk.  Default folder: $LSTMTUNE_CACHE_DIR or ~/.cache/lstmtune/jax.
+    """
+    global _CACHE_ON
+    folder = Path(path or os.environ.get("LSTMTUNE_CACHE_DIR")
+                  or Path.home() / ".cache" / "lstmtune" / "jax")
+    if not _CACHE_ON:
+        folder.mkdir(parents=True, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", str(folder))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        _CACHE_ON = True
+    return folder
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationResult:
+    """Everything a population run produced, member axis first (P)."""
+
+    params: dict  # final weights (the best epoch's when early stopping restores them)
+    epochs_trained: np.ndarray  # (P,)
+    failed: np.ndarray  # (P,) bool: loss or weights became NaN/inf
+    fail_epoch: np.ndarray  # (P,) epoch at which it failed, -1 otherwise
+    early_stopped: np.ndarray  # (P,) bool
+    pruned: np.ndarray  # (P,) bool: stopped from outside
+    best_epoch: np.ndarray  # (P,) epoch of the best validation loss (0 without early stopping)
+    train_loss: np.ndarray  # (P, E) per-epoch training loss (NaN after a member stopped)
+    val_loss: np.ndarray  # (P, E) per-epoch validation loss (NaN when not evaluated)
+    predictions: np.ndarray  # (P, Se, H) model-space predictions over eval_X, final weights
+    snapshots: dict[int, np.ndarray]  # epoch -> (P, Se, H), weights at that epoch
+    history_predictions: np.ndarray | None  # (P, E, Se, H) when recorded
+    compile_seconds: float
+    train_seconds: float
+
+    @property
+    def status(self) -> np.ndarray:
+        out = np.full(self.failed.shape, "complete", dtype=object)
+        out[self.early_stopped] = "early_stopped"
+        out[self.pruned] = "pruned"
+        out[self.failed] = "failed"
+        return out
+
+    @property
+    def fail_reason(self) -> list[str | None]:
+        return [f"loss or weights became NaN/inf at epoch {e}" if f else None
+                for f, e in zip(self.failed, self.fail_epoch, strict=True)]
+
+
+def chunk_length(epochs: int, snapshots: tuple[int, ...], max_chunk: int = 250) -> int:
+    """The largest chunk that divides every snapshot and the epoch budget (one compiled
+    program), capped at ``max_chunk`` so progress and pruning happen regularly."""
+    g = math.gcd(epochs, *snapshots) if snapshots else epochs
+    return max(d for d in range(1, min(g, max_chunk) + 1) if g % d == 0)
+
+
+def _hparams(hparams: Mapping[str, object] | None, P: int) -> dict[str, np.ndarray]:
+    hparams = dict(hparams or {})
+    unknown = set(hparams) - set(HPARAM_DEFAULTS)
+    if unknown:
+        raise ConfigError(f"unknown per-member hyperparameter(s) {sorted(unknown)}; valid: "
+                          f"{', '.join(HPARAM_DEFAULTS)}.")
+    out = {}
+    for k, default in HPARAM_DEFAULTS.items():
+        v = np.broadcast_to(np.asarray(hparams.get(k, default), np.float32), (P,)).copy()
+        out[k] = v
+    for k in ("dropout", "recurrent_dropout"):
+        if ((out[k] < 0) | (out[k] >= 1)).any():
+            raise ConfigError(f"{k} must lie in [0, 1), got {out[k].min()}..{out[k].max()}.")
+    if (out["learning_rate"] <= 0).any():
+        raise ConfigError("learning_rate must be > 0 for every member.")
+    return out
+
+
+def _check_data(data: PopulationData, spec: ModelSpec, tspec: TrainSpec, P: int) -> None:
+    X = np.asarray(data.X)
+    T, F = X.shape[-2:]
+    if (T, F) != (spec.timesteps, spec.n_features):
+        raise ConfigError(f"data windows are (T={T}, F={F}) but the model expects "
+                          f"(T={spec.timesteps}, F={spec.n_features}).")
+    if X.ndim == 4 and X.shape[0] != P:
+        raise ConfigError(f"per-member data has {X.shape[0]} members but {P} seeds were given.")
+    if spec.stateful and tspec.batch_size > X.shape[-3]:
+        raise ConfigError(f"stateful batch_size={tspec.batch_size} exceeds the "
+                          f"{X.shape[-3]} training samples.")
+
+
+def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
+                     seeds: np.ndarray, hparams: Mapping[str, object] | None = None,
+                     on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
+                     max_chunk: int = 250) -> PopulationResult:
+    """Train ``len(seeds)`` members of one static shape together.
+
+    ``hparams`` maps per-member hyperparameters (learning_rate, dropout, recurrent_dropout,
+    l1, l2, momentum) to scalars or (P,) arrays.  ``on_chunk(epochs_done, view)`` is called
+    after every chunk with the histories so far; it may return a (P,) bool mask of members to
+    stop (pruning).
+    """
+    import time
+
+    enable_compilation_cache()
+    seeds = np.asarray(seeds)
+    P = len(seeds)
+    hp = _hparams(hparams, P)
+    _check_data(data, spec, tspec, P)
+    data = PopulationData(*(jnp.asarray(a, jnp.float32 if a.dtype != bool else bool)
+                            for a in map(np.asarray, data)))
+    state = init_members(spec, tspec, seeds, hp)
+    L = chunk_length(tspec.epochs, tspec.snapshots, max_chunk)
+    train_hist, val_hist, pred_hist, snaps = [], [], [], {}
+    pruned = np.zeros(P, bool)
+    t0 = time.perf_counter()
+    compile_s = 0.0
+    done = 0
+    while done < tspec.epochs:
+        t_chunk = time.perf_counter()
+        state, rec = run_chunk(state, hp, data, spec, tspec, L)
+        rec = jax.device_get(rec)
+        if done == 0:
+            compile_s = time.perf_counter() - t_chunk  # first call: compile + one chunk
+        done += L
+        train_hist.append(rec[0])
+        val_hist.append(rec[1])
+        if tspec.record_predictions:
+            pred_hist.append(rec[2])
+        if done in tspec.snapshots:
+            snaps[done] = predict(state.params, data.eval_X, spec, tspec.batch_size)
+        if on_chunk is not None:
+            view = {"train_loss": np.concatenate(train_hist, axis=1),
+                    "val_loss": np.concatenate(val_hist, axis=1),
+                    "active": np.asarray(state.active), "epochs_done": done}
+            stop = on_chunk(done, view)
+            if stop is not None:
+                stop = np.asarray(stop, bool) & np.asarray(state.active)
+                pruned |= stop
+                state = state._replace(active=state.active & ~jnp.asarray(stop))
+        if not bool(np.asarray(state.active).any()) and not tspec.snapshots:
+            break
+    params = state.params
+    restore = tspec.patience is not None and tspec.restore_best
+    if restore:
+        has_best = state.best_epoch > 0
+        params = jax.tree.map(
+            lambda b, p: jnp.where(has_best.reshape((-1,) + (1,) * (p.ndim - 1)), b, p),
+            state.best_params, params)
+    preds = predict(params, data.eval_X, spec, tspec.batch_size)
+    E = tspec.epochs
+    pad = lambda a: np.pad(a, ((0, 0), (0, E - a.shape[1])), constant_values=np.nan)  # noqa: E731
+    train_loss = pad(np.concatenate(train_hist, axis=1))
+    val_loss = pad(np.concatenate(val_hist, axis=1))
+    failed = np.asarray(state.failed)
+    epochs_trained = np.asarray(state.epoch)
+    early = ~failed & ~pruned & (epochs_trained < E) if tspec.patience is not None else \
+        np.zeros(P, bool)
+    return PopulationResult(
+        params=jax.device_get(params), epochs_trained=epochs_trained, failed=failed,
+        fail_epoch=np.asarray(state.fail_epoch), early_stopped=early, pruned=pruned,
+        best_epoch=np.asarray(state.best_epoch), train_loss=train_loss, val_loss=val_loss,
+        predictions=preds, snapshots=snaps,
+        history_predictions=np.concatenate(pred_hist, axis=1) if pred_hist else None,
+        compile_seconds=compile_s, train_seconds=time.perf_counter() - t0)

@@ -1,0 +1,303 @@
+"""Population training: P members (configuration × repeat seed × fold) as one jit(vmap(scan)).
+
+A member is trained exactly as it would be alone (the test suite checks population == loop);
+the member axis only batches the arithmetic.  Training runs in chunks of epochs: between chunks
+the caller sees progress and may stop members (pruning).  Inside a chunk each member carries its
+own early-stopping state, and a member whose loss or weights stop being finite is marked
+failed at that epoch and frozen, while the others carry on.
+
+Axes: P members, E epochs, S samples, B batch, T time steps, F features, H horizon.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from lstmtune.engine._lstm import ModelSpec, forward, init_params
+from lstmtune.errors import ConfigError
+
+__all__ = ["TrainSpec", "PopulationData", "MemberState", "HPARAM_DEFAULTS", "OPTIMIZERS",
+           "LOSSES", "init_members", "run_chunk", "predict"]
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+LOSSES = ("mse", "mae", "huber")
+# per-member numeric hyperparameters (data, not structure: they share one compiled program)
+HPARAM_DEFAULTS = {"learning_rate": 1e-3, "dropout": 0.0, "recurrent_dropout": 0.0,
+                   "l1": 0.0, "l2": 0.0, "momentum": 0.0}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainSpec:
+    """The static structure of training (part of the compiled program's identity)."""
+
+    epochs: int = 100  # maximum epochs
+    batch_size: int = 32
+    optimizer: str = "adam"  # adam | rmsprop | sgd (Keras defaults: eps 1e-7, rho 0.9)
+    loss: str = "mse"  # mse | mae | huber (delta 1)
+    shuffle: bool = True  # reshuffle every epoch (stateless only; stateful never shuffles)
+    patience: int | None = None  # early stopping on the validation loss; None = off
+    min_delta: float = 0.0
+    restore_best: bool = True  # with early stopping: end with the best epoch's weights
+    dropout: bool = False  # compile the dropout path (the rates are per-member data)
+    record_predictions: bool = False  # keep every epoch's eval predictions (diagnostics)
+    snapshots: tuple[int, ...] = field(default=())  # epochs at which to keep predictions
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError(f"epochs and batch_size must be >= 1, got epochs={self.epochs}, "
+                              f"batch_size={self.batch_size}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got "
+                              f"{self.optimizer!r}.")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}.")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"patience must be >= 1 or None, got {self.patience}.")
+        bad = [s for s in self.snapshots if not 1 <= s <= self.epochs]
+        if bad:
+            raise ConfigError(f"snapshot epochs must lie in 1..epochs={self.epochs}, got {bad}.")
+
+    @property
+    def needs_eval(self) -> bool:
+        return self.patience is not None or self.record_predictions
+
+
+class PopulationData(NamedTuple):
+    """Training and evaluation arrays; each may be shared (no P axis) or per member (P first).
+
+    X (S, T, F), y (S, H), mask (S,) marks real samples (padding last).  ``eval_X`` (Se, T, F)
+    holds every window in time order (train, validation, test) and is predicted in one pass,
+    so a stateful model builds its state over the training windows before the later ones;
+    ``eval_y`` (Se, H) is finite only where the validation loss is scored.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+    eval_X: np.ndarray
+    eval_y: np.ndarray
+
+
+class MemberState(NamedTuple):
+    params: dict
+    opt_state: tuple
+    key: jax.Array
+    epoch: jax.Array  # epochs trained
+    active: jax.Array  # still training (not stopped, pruned or failed)
+    failed: jax.Array
+    fail_epoch: jax.Array
+    best_val: jax.Array
+    best_epoch: jax.Array
+    wait: jax.Array
+    best_params: dict
+
+
+def _optimizer(name: str, momentum: jax.Array) -> optax.GradientTransformation:
+    """Direction only; the per-member learning rate multiplies the result."""
+    if name == "adam":
+        return optax.scale_by_adam(b1=0.9, b2=0.999, eps=1e-7)
+    if name == "rmsprop":
+        return optax.scale_by_rms(decay=0.9, eps=1e-7)
+    return optax.trace(decay=momentum)
+
+
+def _loss(name: str, err: jax.Array) -> jax.Array:
+    if name == "mse":
+        return err**2
+    if name == "mae":
+        return jnp.abs(err)
+    return optax.huber_loss(err, delta=1.0)
+
+
+def _tree_where(cond: jax.Array, a, b):
+    return jax.tree.map(lambda x, y: jnp.where(cond, x, y), a, b)
+
+
+def _finite(tree) -> jax.Array:
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+
+
+def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
+                 hparams: dict[str, np.ndarray]) -> MemberState:
+    """Initial state of every member; member i's weights depend on seeds[i] only."""
+
+    def one(seed, momentum):
+        key = jax.random.PRNGKey(seed)
+        k_init, k_run = jax.random.split(key)
+        params = init_params(k_init, spec)
+        opt_state = _optimizer(tspec.optimizer, momentum).init(params)
+        z = jnp.zeros((), jnp.int32)
+        return MemberState(params, opt_state, k_run, z, jnp.array(True), jnp.array(False),
+                           z - 1, jnp.array(jnp.inf), z, z, params)
+
+    return jax.jit(jax.vmap(one))(jnp.asarray(seeds, jnp.uint32),
+                                  jnp.asarray(hparams["momentum"], jnp.float32))
+
+
+def _dropout_masks(key, spec: ModelSpec, hp, n: int):
+    """Per sample: one input mask and one recurrent mask per layer, fixed over time (Keras)."""
+    masks = []
+    f_in = spec.n_features
+    for u in spec.units:
+        key, k1, k2 = jax.random.split(key, 3)
+        keep_in, keep_rec = 1.0 - hp["dropout"], 1.0 - hp["recurrent_dropout"]
+        m_in = jax.random.bernoulli(k1, keep_in, (n, f_in)) / keep_in
+        m_rec = jax.random.bernoulli(k2, keep_rec, (n, u)) / keep_rec
+        masks.append((m_in, m_rec))
+        f_in = u
+    return masks
+
+
+def _batch_states(spec: ModelSpec, n: int):
+    return [(jnp.zeros((n, u)), jnp.zeros((n, u))) for u in spec.units]
+
+
+def _forward_batch(params, xb, states, spec: ModelSpec, masks=None):
+    """(B, T, F) with per-sample states → (B, H), new states."""
+    if masks is None:
+        return jax.vmap(lambda x, s: forward(params, x, s, spec))(xb, states)
+    return jax.vmap(lambda x, s, m: forward(params, x, s, spec, m))(xb, states, masks)
+
+
+def _predict_member(params, eval_X, spec: ModelSpec, batch_size: int):
+    """Predictions (Se, H) for one member: independent windows, or one stateful pass."""
+    se = eval_X.shape[0]
+    if not spec.stateful:
+        out, _ = _forward_batch(params, eval_X, _batch_states(spec, se), spec)
+        return out
+    nb = math.ceil(se / batch_size)
+    pad = nb * batch_size - se
+    xs = jnp.concatenate([eval_X, jnp.zeros((pad, *eval_X.shape[1:]))]) if pad else eval_X
+    xs = xs.reshape(nb, batch_size, *eval_X.shape[1:])
+
+    def step(states, xb):
+        out, states = _forward_batch(params, xb, states, spec)
+        return states, out
+
+    _, outs = jax.lax.scan(step, _batch_states(spec, batch_size), xs)
+    return outs.reshape(nb * batch_size, -1)[:se]
+
+
+def _epoch(state: MemberState, hp, data: PopulationData, spec: ModelSpec, tspec: TrainSpec):
+    """One epoch of one member: batches in order (stateful) or reshuffled (stateless)."""
+    X, y, mask = data.X, data.y, data.mask
+    S, B = X.shape[0], tspec.batch_size
+    nb = math.ceil(S / B)
+    key, k_perm, k_drop = jax.random.split(state.key, 3)
+    if tspec.shuffle and not spec.stateful:
+        order = jnp.argsort(jnp.where(mask, jax.random.uniform(k_perm, (S,)), 2.0))
+    else:
+        order = jnp.arange(S)
+    order = jnp.concatenate([order, jnp.zeros(nb * B - S, order.dtype)]).reshape(nb, B)
+    valid = (jnp.arange(nb * B) < S).reshape(nb, B)
+    opt = _optimizer(tspec.optimizer, hp["momentum"])
+
+    def batch_loss(params, xb, yb, mb, states, masks):
+        out, new_states = _forward_batch(params, xb, states, spec, masks)
+        per = jnp.mean(_loss(tspec.loss, out - yb), axis=-1)
+        loss = jnp.sum(per * mb) / jnp.maximum(jnp.sum(mb), 1.0)
+        kernels = [p["W"] for p in params["layers"]]
+        reg = sum(hp["l1"] * jnp.sum(jnp.abs(w)) + hp["l2"] * jnp.sum(w**2) for w in kernels)
+        return loss + reg, (loss, new_states)
+
+    def step(carry, inp):
+        params, opt_state, states, total = carry
+        idx, ok, b = inp
+        xb, yb = X[idx], y[idx]
+        mb = (mask[idx] & ok).astype(jnp.float32)
+        masks = (_dropout_masks(jax.random.fold_in(k_drop, b), spec, hp, B)
+                 if tspec.dropout else None)
+        grads, (loss, new_states) = jax.grad(batch_loss, has_aux=True)(
+            params, xb, yb, mb, states, masks)
+        updates, new_opt = opt.update(grads, opt_state, params)
+        new_params = jax.tree.map(lambda p, u: p - hp["learning_rate"] * u, params, updates)
+        do = jnp.sum(mb) > 0
+        params = _tree_where(do, new_params, params)
+        opt_state = _tree_where(do, new_opt, opt_state)
+        states = jax.lax.stop_gradient(new_states) if spec.stateful else states
+        return (params, opt_state, states, total + loss * jnp.sum(mb)), None
+
+    carry = (state.params, state.opt_state, _batch_states(spec, B), jnp.zeros(()))
+    (params, opt_state, _, total), _ = jax.lax.scan(
+        step, carry, (order, valid, jnp.arange(nb)))
+    return params, opt_state, key, total / jnp.maximum(jnp.sum(mask), 1)
+
+
+def _member_chunk(state: MemberState, hp, data: PopulationData, *, spec: ModelSpec,
+                  tspec: TrainSpec, n_epochs: int):
+    def epoch_fn(st: MemberState, _):
+        params, opt_state, key, train_loss = _epoch(st, hp, data, spec, tspec)
+        ok = jnp.isfinite(train_loss) & _finite(params)
+        newly_failed = st.active & ~ok
+        step = st.active & ok
+        params = _tree_where(step, params, st.params)
+        opt_state = _tree_where(step, opt_state, st.opt_state)
+        epoch = st.epoch + step.astype(jnp.int32)
+        val_loss = jnp.array(jnp.nan)
+        preds = None
+        best_val, best_epoch, wait, best_params = st.best_val, st.best_epoch, st.wait, \
+            st.best_params
+        active = st.active & ok
+        if tspec.needs_eval:
+            preds = _predict_member(params, data.eval_X, spec, tspec.batch_size)
+            scored = jnp.isfinite(data.eval_y)
+            err = jnp.where(scored, preds - jnp.where(scored, data.eval_y, 0.0), 0.0)
+            val_loss = jnp.sum(jnp.where(scored, _loss(tspec.loss, err), 0.0)) / jnp.maximum(
+                jnp.sum(scored), 1)
+        if tspec.patience is not None:
+            improved = step & (val_loss < st.best_val - tspec.min_delta)
+            best_val = jnp.where(improved, val_loss, st.best_val)
+            best_epoch = jnp.where(improved, epoch, st.best_epoch)
+            best_params = _tree_where(improved, params, st.best_params)
+            wait = jnp.where(improved, 0, st.wait + step.astype(jnp.int32))
+            active = active & (wait < tspec.patience)
+        new = MemberState(params, opt_state, key, epoch, active,
+                          st.failed | newly_failed,
+                          jnp.where(newly_failed, st.epoch + 1, st.fail_epoch),
+                          best_val, best_epoch, wait, best_params)
+        rec = (jnp.where(step, train_loss, jnp.nan), jnp.where(step, val_loss, jnp.nan))
+        if tspec.record_predictions:
+            rec = (*rec, preds)
+        return new, rec
+
+    return jax.lax.scan(epoch_fn, state, None, length=n_epochs)
+
+
+@partial(jax.jit, static_argnames=("spec", "tspec", "n_epochs", "data_axes"))
+def _run_chunk(state, hp, data, spec, tspec, n_epochs, data_axes):
+    fn = partial(_member_chunk, spec=spec, tspec=tspec, n_epochs=n_epochs)
+    return jax.vmap(fn, in_axes=(0, 0, PopulationData(*data_axes)))(state, hp, data)
+
+
+def _data_axes(data: PopulationData, spec: ModelSpec) -> tuple:
+    ndim = {"X": 3, "y": 2, "mask": 1, "eval_X": 3, "eval_y": 2}
+    return tuple(0 if np.ndim(getattr(data, k)) == ndim[k] + 1 else None for k in ndim)
+
+
+def run_chunk(state: MemberState, hparams: dict, data: PopulationData, spec: ModelSpec,
+              tspec: TrainSpec, n_epochs: int):
+    """Train every member ``n_epochs`` more epochs; returns (state, per-epoch records (P, E))."""
+    hp = {k: jnp.asarray(v, jnp.float32) for k, v in hparams.items()}
+    return _run_chunk(state, hp, data, spec, tspec, n_epochs, _data_axes(data, spec))
+
+
+@partial(jax.jit, static_argnames=("spec", "batch_size", "shared"))
+def _predict(params, eval_X, spec, batch_size, shared):
+    fn = partial(_predict_member, spec=spec, batch_size=batch_size)
+    return jax.vmap(fn, in_axes=(0, None if shared else 0))(params, eval_X)
+
+
+def predict(params: dict, eval_X: np.ndarray, spec: ModelSpec, batch_size: int) -> np.ndarray:
+    """Predictions (P, Se, H) of every member over ``eval_X`` (shared, or (P, Se, T, F))."""
+    shared = np.ndim(eval_X) == 3
+    return np.asarray(_predict(params, jnp.asarray(eval_X, jnp.float32), spec, batch_size,
+                               shared))
+
