@@ -28,3 +28,7 @@ __all__ = [
     "seasonal_naive", "walk_forward_forecasts",
     "METRICS", "compute_metrics", "get_metric", "mae", "mape", "mase", "rmse", "smape",
 ]
+
+from lstmtune.evaluation._members import MemberRun, fit_members  # noqa: E402
+
+__all__ += ["MemberRun", "fit_members"]
