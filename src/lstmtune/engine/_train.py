@@ -122,7 +122,8 @@ def _tree_where(cond: jax.Array, a, b):
 
 
 def _finite(tree) -> jax.Array:
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+    """All entries finite: one sum per leaf (a NaN or inf anywhere makes the total non-finite)."""
+    return jnp.isfinite(sum(jnp.sum(x) for x in jax.tree.leaves(tree)))
 
 
 def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
