@@ -24,6 +24,7 @@ from lstmtune.engine._train import (
     init_members,
     predict,
     run_chunk,
+    unravel,
 )
 from lstmtune.errors import ConfigError
 
@@ -170,13 +171,9 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
                 state = state._replace(active=state.active & ~jnp.asarray(stop))
         if not bool(np.asarray(state.active).any()) and not tspec.snapshots:
             break
-    params = state.params
-    restore = tspec.patience is not None and tspec.restore_best
-    if restore:
-        has_best = state.best_epoch > 0
-        params = jax.tree.map(
-            lambda b, p: jnp.where(has_best.reshape((-1,) + (1,) * (p.ndim - 1)), b, p),
-            state.best_params, params)
+    params = state.params  # flat (P, n)
+    if tspec.patience is not None and tspec.restore_best:
+        params = jnp.where((state.best_epoch > 0)[:, None], state.best_params, params)
     preds = predict(params, data.eval_X, spec, tspec.batch_size)
     E = tspec.epochs
     pad = lambda a: np.pad(a, ((0, 0), (0, E - a.shape[1])), constant_values=np.nan)  # noqa: E731
@@ -187,7 +184,7 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     early = ~failed & ~pruned & (epochs_trained < E) if tspec.patience is not None else \
         np.zeros(P, bool)
     return PopulationResult(
-        params=jax.device_get(params), epochs_trained=epochs_trained, failed=failed,
+        params=jax.device_get(jax.vmap(unravel(spec))(params)), epochs_trained=epochs_trained, failed=failed,
         fail_epoch=np.asarray(state.fail_epoch), early_stopped=early, pruned=pruned,
         best_epoch=np.asarray(state.best_epoch), train_loss=train_loss, val_loss=val_loss,
         predictions=preds, snapshots=snaps,

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.flatten_util import ravel_pytree
 
 from lstmtune.engine._lstm import ModelSpec, forward, init_params
 from lstmtune.errors import ConfigError
 
 __all__ = ["TrainSpec", "PopulationData", "MemberState", "HPARAM_DEFAULTS", "OPTIMIZERS",
-           "LOSSES", "init_members", "run_chunk", "predict"]
+           "LOSSES", "init_members", "run_chunk", "predict", "unravel"]
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 LOSSES = ("mse", "mae", "huber")
@@ -87,7 +88,9 @@ class PopulationData(NamedTuple):
 
 
 class MemberState(NamedTuple):
-    params: dict
+    """One member's training state; weights are one flat vector (see ``unravel``)."""
+
+    params: jax.Array  # flat weights
     opt_state: tuple
     key: jax.Array
     epoch: jax.Array  # epochs trained
@@ -97,7 +100,7 @@ class MemberState(NamedTuple):
     best_val: jax.Array
     best_epoch: jax.Array
     wait: jax.Array
-    best_params: dict
+    best_params: jax.Array
 
 
 def _optimizer(name: str, momentum: jax.Array) -> optax.GradientTransformation:
@@ -121,9 +124,21 @@ def _tree_where(cond: jax.Array, a, b):
     return jax.tree.map(lambda x, y: jnp.where(cond, x, y), a, b)
 
 
-def _finite(tree) -> jax.Array:
-    """All entries finite: one sum per leaf (a NaN or inf anywhere makes the total non-finite)."""
-    return jnp.isfinite(sum(jnp.sum(x) for x in jax.tree.leaves(tree)))
+def _finite(flat: jax.Array) -> jax.Array:
+    """All entries finite (a NaN or inf anywhere makes the sum non-finite)."""
+    return jnp.isfinite(jnp.sum(flat))
+
+
+@lru_cache(maxsize=64)
+def unravel(spec: ModelSpec):
+    """The function mapping a flat weight vector back to the parameter pytree of ``spec``.
+
+    Weights travel as one vector per member so that the optimiser, the failure checks and the
+    early-stopping copies are a handful of array operations rather than one per leaf: for the
+    tiny models of seed 000 that is most of the cost per step.
+    """
+    shapes = jax.eval_shape(partial(init_params, spec=spec), jax.random.PRNGKey(0))
+    return ravel_pytree(jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes))[1]
 
 
 def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
@@ -133,7 +148,7 @@ def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
     def one(seed, momentum):
         key = jax.random.PRNGKey(seed)
         k_init, k_run = jax.random.split(key)
-        params = init_params(k_init, spec)
+        params = ravel_pytree(init_params(k_init, spec))[0]
         opt_state = _optimizer(tspec.optimizer, momentum).init(params)
         z = jnp.zeros((), jnp.int32)
         return MemberState(params, opt_state, k_run, z, jnp.array(True), jnp.array(False),
@@ -168,8 +183,9 @@ def _forward_batch(params, xb, states, spec: ModelSpec, masks=None):
     return jax.vmap(lambda x, s, m: forward(params, x, s, spec, m))(xb, states, masks)
 
 
-def _predict_member(params, eval_X, spec: ModelSpec, batch_size: int):
+def _predict_member(flat, eval_X, spec: ModelSpec, batch_size: int):
     """Predictions (Se, H) for one member: independent windows, or one stateful pass."""
+    params = unravel(spec)(flat)
     se = eval_X.shape[0]
     if not spec.stateful:
         out, _ = _forward_batch(params, eval_X, _batch_states(spec, se), spec)
@@ -201,7 +217,10 @@ def _epoch(state: MemberState, hp, data: PopulationData, spec: ModelSpec, tspec:
     valid = (jnp.arange(nb * B) < S).reshape(nb, B)
     opt = _optimizer(tspec.optimizer, hp["momentum"])
 
-    def batch_loss(params, xb, yb, mb, states, masks):
+    to_tree = unravel(spec)
+
+    def batch_loss(flat, xb, yb, mb, states, masks):
+        params = to_tree(flat)
         out, new_states = _forward_batch(params, xb, states, spec, masks)
         per = jnp.mean(_loss(tspec.loss, out - yb), axis=-1)
         loss = jnp.sum(per * mb) / jnp.maximum(jnp.sum(mb), 1.0)
@@ -219,9 +238,9 @@ def _epoch(state: MemberState, hp, data: PopulationData, spec: ModelSpec, tspec:
         grads, (loss, new_states) = jax.grad(batch_loss, has_aux=True)(
             params, xb, yb, mb, states, masks)
         updates, new_opt = opt.update(grads, opt_state, params)
-        new_params = jax.tree.map(lambda p, u: p - hp["learning_rate"] * u, params, updates)
+        new_params = params - hp["learning_rate"] * updates
         do = jnp.sum(mb) > 0
-        params = _tree_where(do, new_params, params)
+        params = jnp.where(do, new_params, params)
         opt_state = _tree_where(do, new_opt, opt_state)
         states = jax.lax.stop_gradient(new_states) if spec.stateful else states
         return (params, opt_state, states, total + loss * jnp.sum(mb)), None
@@ -239,7 +258,7 @@ def _member_chunk(state: MemberState, hp, data: PopulationData, *, spec: ModelSp
         ok = jnp.isfinite(train_loss) & _finite(params)
         newly_failed = st.active & ~ok
         step = st.active & ok
-        params = _tree_where(step, params, st.params)
+        params = jnp.where(step, params, st.params)
         opt_state = _tree_where(step, opt_state, st.opt_state)
         epoch = st.epoch + step.astype(jnp.int32)
         val_loss = jnp.array(jnp.nan)
@@ -257,7 +276,7 @@ def _member_chunk(state: MemberState, hp, data: PopulationData, *, spec: ModelSp
             improved = step & (val_loss < st.best_val - tspec.min_delta)
             best_val = jnp.where(improved, val_loss, st.best_val)
             best_epoch = jnp.where(improved, epoch, st.best_epoch)
-            best_params = _tree_where(improved, params, st.best_params)
+            best_params = jnp.where(improved, params, st.best_params)
             wait = jnp.where(improved, 0, st.wait + step.astype(jnp.int32))
             active = active & (wait < tspec.patience)
         new = MemberState(params, opt_state, key, epoch, active,
@@ -296,8 +315,12 @@ def _predict(params, eval_X, spec, batch_size, shared):
     return jax.vmap(fn, in_axes=(0, None if shared else 0))(params, eval_X)
 
 
-def predict(params: dict, eval_X: np.ndarray, spec: ModelSpec, batch_size: int) -> np.ndarray:
-    """Predictions (P, Se, H) of every member over ``eval_X`` (shared, or (P, Se, T, F))."""
+def predict(params, eval_X: np.ndarray, spec: ModelSpec, batch_size: int) -> np.ndarray:
+    """Predictions (P, Se, H) of every member over ``eval_X`` (shared, or (P, Se, T, F)).
+
+    ``params`` is the parameter pytree with a leading P axis, or the flat (P, n) weights."""
+    if not hasattr(params, "ndim"):
+        params = jax.vmap(lambda p: ravel_pytree(p)[0])(params)
     shared = np.ndim(eval_X) == 3
     return np.asarray(_predict(params, jnp.asarray(eval_X, jnp.float32), spec, batch_size,
                                shared))
