@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from lstmtune._version import __version__
 from lstmtune.cli._commands import cmd_baseline, cmd_datasets, cmd_demo, cmd_prepare
 from lstmtune.cli._common import add_data_options, add_preprocessing_options
+from lstmtune.cli._experiment import add_experiment_options, cmd_experiment
 from lstmtune.errors import LstmtuneError
 
 __all__ = ["main", "build_parser"]
@@ -53,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_preprocessing_options(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("experiment", help="vary hyperparameters with repeats and compare",
+                       description=_doc(cmd_experiment))
+    add_data_options(p)
+    add_experiment_options(p)
+    p.set_defaults(func=cmd_experiment)
 
     p = sub.add_parser("demo", help="run the main job on the built-in Shampoo data",
                        description=_doc(cmd_demo))

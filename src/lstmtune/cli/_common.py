@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from lstmtune._json import dumps
 from lstmtune.data import Framing, Preprocessing, TimeSeries, load
 from lstmtune.errors import ConfigError
 
@@ -103,13 +103,5 @@ def framing_from(args: argparse.Namespace) -> Framing:
 
 
 def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, default=_jsonable)
-    sys.stdout.write("\n")
-
-
-def _jsonable(o: Any) -> Any:
-    if hasattr(o, "item"):
-        return o.item()
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    return str(o)
+    """One strict JSON object on stdout (NaN becomes null)."""
+    sys.stdout.write(dumps(obj) + "\n")

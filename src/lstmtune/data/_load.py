@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,11 @@ class TimeSeries:
     def y(self) -> np.ndarray:
         """The target as a 1-D array (the first target when there are several)."""
         return self.values[:, 0]
+
+    def head(self, n: int) -> TimeSeries:
+        """The first ``n`` points (e.g. the series without its test window)."""
+        return replace(self, index=self.index[:n], values=self.values[:n],
+                       features=self.features[:n] if self.features.size else self.features)
 
     def to_frame(self) -> pd.DataFrame:
         cols = {t: self.values[:, i] for i, t in enumerate(self.targets)}

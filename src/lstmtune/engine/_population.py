@@ -64,7 +64,8 @@ class PopulationResult:
     val_loss: np.ndarray  # (P, E) per-epoch validation loss (NaN when not evaluated)
     predictions: np.ndarray  # (P, Se, H) model-space predictions over eval_X, final weights
     snapshots: dict[int, np.ndarray]  # epoch -> (P, Se, H), weights at that epoch
-    history_predictions: np.ndarray | None  # (P, E, Se, H) when recorded
+    history_predictions: np.ndarray | None  # (P, E / record_every, Se, H) when recorded
+    record_every: int
     compile_seconds: float
     train_seconds: float
 
@@ -82,11 +83,14 @@ class PopulationResult:
                 for f, e in zip(self.failed, self.fail_epoch, strict=True)]
 
 
-def chunk_length(epochs: int, snapshots: tuple[int, ...], max_chunk: int = 250) -> int:
+def chunk_length(epochs: int, snapshots: tuple[int, ...], max_chunk: int = 250,
+                 multiple: int = 1) -> int:
     """The largest chunk that divides every snapshot and the epoch budget (one compiled
-    program), capped at ``max_chunk`` so progress and pruning happen regularly."""
+    program) and is a multiple of ``multiple`` (the recording interval), capped at
+    ``max_chunk`` where possible so progress and pruning happen regularly."""
     g = math.gcd(epochs, *snapshots) if snapshots else epochs
-    return max(d for d in range(1, min(g, max_chunk) + 1) if g % d == 0)
+    fits = [d for d in range(multiple, g + 1, multiple) if g % d == 0]
+    return max([d for d in fits if d <= max_chunk] or [min(fits)])
 
 
 def _hparams(hparams: Mapping[str, object] | None, P: int) -> dict[str, np.ndarray]:
@@ -110,7 +114,7 @@ def _hparams(hparams: Mapping[str, object] | None, P: int) -> dict[str, np.ndarr
 def _check_data(data: PopulationData, spec: ModelSpec, tspec: TrainSpec, P: int) -> None:
     X = np.asarray(data.X)
     T, F = X.shape[-2:]
-    if (T, F) != (spec.timesteps, spec.n_features):
+    if (spec.timesteps, spec.n_features) != (T, F):
         raise ConfigError(f"data windows are (T={T}, F={F}) but the model expects "
                           f"(T={spec.timesteps}, F={spec.n_features}).")
     if X.ndim == 4 and X.shape[0] != P:
@@ -141,7 +145,8 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     data = PopulationData(*(jnp.asarray(a, jnp.float32 if a.dtype != bool else bool)
                             for a in map(np.asarray, data)))
     state = init_members(spec, tspec, seeds, hp)
-    L = chunk_length(tspec.epochs, tspec.snapshots, max_chunk)
+    every = tspec.record_every if tspec.record_predictions else 1
+    L = chunk_length(tspec.epochs, tspec.snapshots, max_chunk, multiple=every)
     train_hist, val_hist, pred_hist, snaps = [], [], [], {}
     pruned = np.zeros(P, bool)
     t0 = time.perf_counter()
@@ -184,9 +189,11 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     early = ~failed & ~pruned & (epochs_trained < E) if tspec.patience is not None else \
         np.zeros(P, bool)
     return PopulationResult(
-        params=jax.device_get(jax.vmap(unravel(spec))(params)), epochs_trained=epochs_trained, failed=failed,
+        params=jax.device_get(jax.vmap(unravel(spec))(params)),
+        epochs_trained=epochs_trained, failed=failed,
         fail_epoch=np.asarray(state.fail_epoch), early_stopped=early, pruned=pruned,
         best_epoch=np.asarray(state.best_epoch), train_loss=train_loss, val_loss=val_loss,
         predictions=preds, snapshots=snaps,
         history_predictions=np.concatenate(pred_hist, axis=1) if pred_hist else None,
-        compile_seconds=compile_s, train_seconds=time.perf_counter() - t0)
+        record_every=every, compile_seconds=compile_s,
+        train_seconds=time.perf_counter() - t0)

@@ -48,7 +48,8 @@ class TrainSpec:
     min_delta: float = 0.0
     restore_best: bool = True  # with early stopping: end with the best epoch's weights
     dropout: bool = False  # compile the dropout path (the rates are per-member data)
-    record_predictions: bool = False  # keep every epoch's eval predictions (diagnostics)
+    record_predictions: bool = False  # keep eval predictions per epoch (diagnostics)
+    record_every: int = 1  # ... every this many epochs (must divide epochs and snapshots)
     snapshots: tuple[int, ...] = field(default=())  # epochs at which to keep predictions
 
     def __post_init__(self) -> None:
@@ -65,10 +66,18 @@ class TrainSpec:
         bad = [s for s in self.snapshots if not 1 <= s <= self.epochs]
         if bad:
             raise ConfigError(f"snapshot epochs must lie in 1..epochs={self.epochs}, got {bad}.")
+        if self.record_every < 1 or any(e % self.record_every for e in (self.epochs,
+                                                                          *self.snapshots)):
+            raise ConfigError(f"record_every={self.record_every} must divide epochs="
+                              f"{self.epochs} and every snapshot {self.snapshots}.")
+        if self.record_every > 1 and self.patience is not None:
+            raise ConfigError("record_every > 1 cannot be combined with early stopping, which "
+                              "evaluates every epoch; use record_every=1.")
 
     @property
     def needs_eval(self) -> bool:
-        return self.patience is not None or self.record_predictions
+        """Evaluate inside every epoch (early stopping, or recording each epoch)."""
+        return self.patience is not None or (self.record_predictions and self.record_every == 1)
 
 
 class PopulationData(NamedTuple):
@@ -284,11 +293,20 @@ def _member_chunk(state: MemberState, hp, data: PopulationData, *, spec: ModelSp
                           jnp.where(newly_failed, st.epoch + 1, st.fail_epoch),
                           best_val, best_epoch, wait, best_params)
         rec = (jnp.where(step, train_loss, jnp.nan), jnp.where(step, val_loss, jnp.nan))
-        if tspec.record_predictions:
+        if tspec.record_predictions and tspec.record_every == 1:
             rec = (*rec, preds)
         return new, rec
 
-    return jax.lax.scan(epoch_fn, state, None, length=n_epochs)
+    every = tspec.record_every if tspec.record_predictions else 1
+    if every == 1:
+        return jax.lax.scan(epoch_fn, state, None, length=n_epochs)
+
+    def group_fn(st: MemberState, _):  # `every` epochs, then one recorded evaluation
+        st, (tl, vl) = jax.lax.scan(epoch_fn, st, None, length=every)
+        return st, (tl, vl, _predict_member(st.params, data.eval_X, spec, tspec.batch_size))
+
+    st, (tl, vl, preds) = jax.lax.scan(group_fn, state, None, length=n_epochs // every)
+    return st, (tl.reshape(-1), vl.reshape(-1), preds)
 
 
 @partial(jax.jit, static_argnames=("spec", "tspec", "n_epochs", "data_axes"))

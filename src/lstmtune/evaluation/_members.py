@@ -14,8 +14,13 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data import Prepared, Windows, trim_to_multiple
-from lstmtune.engine import ModelSpec, PopulationData, PopulationResult, TrainSpec, \
-    train_population
+from lstmtune.engine import (
+    ModelSpec,
+    PopulationData,
+    PopulationResult,
+    TrainSpec,
+    train_population,
+)
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation._metrics import compute_metrics
 
@@ -47,8 +52,14 @@ class MemberRun:
         return np.array([compute_metrics(actual, f, y_train=y_train)[metric]
                          if np.isfinite(f[np.isfinite(actual)]).all() else np.nan for f in fc])
 
+    def history_epochs(self) -> np.ndarray:
+        """The epochs at which :meth:`history` has a value."""
+        n = self.result.history_predictions.shape[1]
+        return np.arange(1, n + 1) * self.result.record_every
+
     def history(self, part: str, metric: str = "rmse") -> np.ndarray:
-        """Per-epoch score (P, E) of ``part`` in original units (needs record_predictions)."""
+        """Score per recorded epoch (P, E / record_every) of ``part`` in original units (needs
+        ``TrainSpec(record_predictions=True)``; see :meth:`history_epochs`)."""
         hist = self.result.history_predictions
         if hist is None:
             raise ConfigError("per-epoch histories need TrainSpec(record_predictions=True).")
@@ -72,16 +83,21 @@ class MemberRun:
 
 def fit_members(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, *, seeds: Sequence[int],
                 hparams: Mapping[str, object] | None = None,
-                configs: Sequence[Mapping[str, object]] | None = None) -> MemberRun:
+                configs: Sequence[Mapping[str, object]] | None = None,
+                trim_start: int | None = None) -> MemberRun:
     """Train one member per seed on ``prepared`` and score it on validation and test.
 
     Early stopping (``tspec.patience``) watches the validation window only; the test window is
     predicted but never used for any decision here.  ``configs`` (one mapping per member) are
-    copied into the table as ``param_*`` columns.
+    copied into the table as ``param_*`` columns.  A stateful model needs whole batches: the
+    oldest ``trim_start`` training windows are dropped (default: just enough for a multiple
+    of the batch size; seed 000 always drops 2).
     """
     train = prepared.train
-    if spec.stateful:  # Keras needs whole batches: drop the oldest rows, as seed 000 does
-        train = train.take(slice(trim_to_multiple(len(train), tspec.batch_size), None))
+    if trim_start is None and spec.stateful:
+        trim_start = trim_to_multiple(len(train), tspec.batch_size)
+    if trim_start:
+        train = train.take(slice(trim_start, None))
     if tspec.patience is not None and len(prepared.val) == 0:
         raise ConfigError("early stopping (patience) needs a validation window: set val_size.")
     val, test = prepared.val, prepared.test

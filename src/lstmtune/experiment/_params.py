@@ -1,0 +1,166 @@
+"""The hyperparameters an experiment can vary or set, and how a configuration becomes the
+frozen specs of the data, engine and evaluation layers.
+
+Each name has a kind that decides where it goes: ``prep`` and ``framing`` change the prepared
+data, ``model`` and ``train`` change the compiled program (one population per distinct
+combination), ``member`` values are per-member data inside one program, and ``epochs`` is read
+from snapshots of one longer training.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lstmtune.data import Framing, Preprocessing
+from lstmtune.engine import ACTIVATIONS, LOSSES, OPTIMIZERS, ModelSpec, TrainSpec
+from lstmtune.errors import ConfigError
+
+__all__ = ["Param", "PARAMS", "parse_assignment", "parse_value", "complete", "group_key",
+           "build_prep", "build_model", "build_train", "member_hparams"]
+
+
+def _bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(text: str) -> int:
+    value = float(text)
+    if not value.is_integer():
+        raise ValueError("expected a whole number")
+    return int(value)
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return text
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # prep | framing | model | train | member | epochs
+    parse: Callable[[str], Any]
+    default: Any
+    low: float | None = None  # inclusive bounds for numbers
+    high: float | None = None
+    help: str = ""
+
+    def check(self, value: Any) -> Any:
+        if self.low is not None and value < self.low or self.high is not None and \
+                value > self.high:
+            hi = "" if self.high is None else f" and <= {self.high}"
+            raise ConfigError(f"{self.name}={value} is out of range: it must be >= {self.low}"
+                              f"{hi}.")
+        return value
+
+
+PARAMS: dict[str, Param] = {p.name: p for p in (
+    Param("epochs", "epochs", _int, 500, 1, None, "training epochs (snapshots of one run)"),
+    Param("batch_size", "train", _int, 4, 1, None, "samples per gradient step"),
+    Param("optimizer", "train", _choice(OPTIMIZERS), "adam", help="adam, rmsprop or sgd"),
+    Param("loss", "train", _choice(LOSSES), "mse", help="mse, mae or huber"),
+    Param("patience", "train", _int, 0, 0, None, "early stopping patience, 0 = off"),
+    Param("shuffle", "train", _bool, True, help="reshuffle each epoch (stateless)"),
+    Param("units", "model", _int, 4, 1, 4096, "LSTM units per layer"),
+    Param("layers", "model", _int, 1, 1, 8, "stacked LSTM layers"),
+    Param("activation", "model", _choice(tuple(ACTIVATIONS)), "tanh"),
+    Param("recurrent_activation", "model", _choice(("sigmoid", "hard_sigmoid")), "sigmoid"),
+    Param("stateful", "model", _bool, False, help="Keras stateful mode"),
+    Param("timesteps", "framing", _int, 1, 1, 1000, "lags per sample (alias: lags)"),
+    Param("difference", "prep", _int, 1, 0, None, "differencing lag, 0 = off"),
+    Param("seasonal_lag", "prep", _int, 0, 0, None, "seasonal differencing lag, 0 = off"),
+    Param("log", "prep", _bool, False, help="log-transform the target"),
+    Param("scaler", "prep", _choice(("minmax", "standard", "robust", "none")), "minmax"),
+    Param("scale_on", "prep", _choice(("series", "windows")), "series",
+          help="windows = seed 000's per-column scaler"),
+    Param("learning_rate", "member", float, 1e-3, 1e-8, 10.0),
+    Param("dropout", "member", float, 0.0, 0.0, 0.95),
+    Param("recurrent_dropout", "member", float, 0.0, 0.0, 0.95),
+    Param("l1", "member", float, 0.0, 0.0, None),
+    Param("l2", "member", float, 0.0, 0.0, None),
+    Param("momentum", "member", float, 0.0, 0.0, 0.999, "SGD momentum"),
+)}
+ALIASES = {"lags": "timesteps", "neurons": "units", "batch": "batch_size", "lr": "learning_rate"}
+
+
+def _name(raw: str) -> str:
+    name = ALIASES.get(raw.strip(), raw.strip())
+    if name not in PARAMS:
+        hint = difflib.get_close_matches(name, list(PARAMS) + list(ALIASES), n=1)
+        raise ConfigError(f"unknown hyperparameter '{raw}'"
+                          + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                          + f"; valid names: {', '.join(PARAMS)}.")
+    return name
+
+
+def parse_value(name: str, text: str) -> Any:
+    p = PARAMS[name]
+    try:
+        value = p.parse(text.strip())
+    except ValueError as exc:
+        raise ConfigError(f"bad value '{text}' for {name}: {exc}; e.g. {name}={p.default}."
+                          ) from None
+    return p.check(value)
+
+
+def parse_assignment(text: str, *, many: bool) -> tuple[str, tuple[Any, ...]]:
+    """``NAME=V1,V2`` (many) or ``NAME=VALUE`` → (name, values)."""
+    raw, sep, values = text.partition("=")
+    if not sep or not values.strip():
+        raise ConfigError(f"'{text}' is not NAME=VALUE{'S' if many else ''}: write e.g. "
+                          f"{'epochs=500,1000' if many else 'batch_size=4'}.")
+    name = _name(raw)
+    parts = [v for v in values.split(",") if v.strip()] if many else [values]
+    parsed = tuple(parse_value(name, v) for v in parts)
+    if len(set(parsed)) != len(parsed):
+        raise ConfigError(f"--vary {name} lists a value twice ({values}); give each once.")
+    return name, parsed
+
+
+def complete(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults filled in, in registry order."""
+    return {name: config.get(name, p.default) for name, p in PARAMS.items()}
+
+
+def group_key(config: Mapping[str, Any]) -> tuple:
+    """Configurations with equal keys share prepared data and one compiled program."""
+    return tuple((k, v) for k, v in config.items()
+                 if PARAMS[k].kind not in ("member", "epochs"))
+
+
+def build_prep(c: Mapping[str, Any]) -> tuple[Preprocessing, Framing]:
+    prep = Preprocessing(difference=c["difference"], seasonal_lag=c["seasonal_lag"],
+                         log=c["log"], scaler=None if c["scaler"] == "none" else c["scaler"],
+                         scale_on=c["scale_on"])
+    return prep, Framing(lags=c["timesteps"], horizon=1)
+
+
+def build_model(c: Mapping[str, Any], n_features: int) -> ModelSpec:
+    return ModelSpec(units=(c["units"],) * c["layers"], timesteps=c["timesteps"],
+                     n_features=n_features, horizon=1, activation=c["activation"],
+                     recurrent_activation=c["recurrent_activation"], stateful=c["stateful"])
+
+
+def build_train(c: Mapping[str, Any], *, epochs: int, snapshots: tuple[int, ...],
+                dropout: bool, record: bool, record_every: int = 1) -> TrainSpec:
+    return TrainSpec(epochs=epochs, batch_size=c["batch_size"], optimizer=c["optimizer"],
+                     loss=c["loss"], shuffle=c["shuffle"],
+                     patience=c["patience"] or None, dropout=dropout,
+                     record_predictions=record, record_every=record_every,
+                     snapshots=snapshots)
+
+
+def member_hparams(configs: list[Mapping[str, Any]]) -> dict[str, list[float]]:
+    return {k: [float(c[k]) for c in configs] for k, p in PARAMS.items() if p.kind == "member"}

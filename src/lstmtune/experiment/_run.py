@@ -1,0 +1,174 @@
+"""Run a factorial experiment with repeats: as few populations as shapes require.
+
+Configurations that differ only in per-member values (learning rate, dropout, L1/L2,
+momentum) or in epochs share one population: epochs are snapshots of the longest training.
+Repeat r uses seed ``seed + r`` in every configuration (common random numbers), so the
+comparison between configurations is not blurred by different initial weights.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.data import TimeSeries, prepare
+from lstmtune.errors import ConfigError
+from lstmtune.evaluation import evaluate_baselines, fit_members
+from lstmtune.experiment._params import (
+    PARAMS,
+    build_model,
+    build_prep,
+    build_train,
+    complete,
+    group_key,
+    member_hparams,
+)
+
+__all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment"]
+
+SCORE_ON = ("validation", "test")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExperimentSpec:
+    """What to vary, what to fix, how often to repeat and where to score."""
+
+    vary: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # full factorial of these values
+    fixed: tuple[tuple[str, Any], ...] = ()  # everything else (defaults fill the rest)
+    repeats: int = 30
+    score_on: str = "validation"  # validation: the test window is cut off and never seen
+    test_size: int = 12
+    val_size: int | None = None  # validation window (default: test_size)
+    seed: int = 0
+    trim_start: int | None = None  # stateful: training windows dropped (seed 000: 2)
+    diagnostics: bool = True  # keep per-epoch curves (train and scored window)
+
+    def __post_init__(self) -> None:
+        if self.repeats < 1:
+            raise ConfigError(f"--repeats must be >= 1, got {self.repeats}.")
+        if self.score_on not in SCORE_ON:
+            raise ConfigError(f"--score-on must be validation or test, got {self.score_on!r}.")
+        names = [n for n, _ in self.vary]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"each hyperparameter may be varied once, got {names}.")
+        both = set(names) & {n for n, _ in self.fixed}
+        if both:
+            raise ConfigError(f"{sorted(both)} is both varied and set; drop one of them.")
+
+    @property
+    def varied(self) -> list[str]:
+        return [n for n, _ in self.vary]
+
+    def configs(self) -> list[dict[str, Any]]:
+        base = dict(self.fixed)
+        values = [v for _, v in self.vary]
+        return [complete({**base, **dict(zip(self.varied, combo, strict=True))})
+                for combo in itertools.product(*values)] if values else [complete(base)]
+
+    def label(self, config: dict[str, Any]) -> str:
+        if len(self.vary) == 1:
+            return str(config[self.varied[0]])
+        if not self.vary:
+            return "config"
+        return ", ".join(f"{n}={config[n]}" for n in self.varied)
+
+
+@dataclass(frozen=True, eq=False)
+class ExperimentResult:
+    spec: ExperimentSpec
+    configs: list[dict[str, Any]]
+    labels: list[str]
+    scores: pd.DataFrame  # one row per configuration x repeat
+    baseline: dict[str, dict[str, float]]  # baselines on the scored window
+    window: str  # "validation" or "test"
+    histories: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    populations: int = 0
+
+    def values(self, label: str) -> np.ndarray:
+        """Finite scores of one configuration (failed members excluded)."""
+        s = self.scores.loc[self.scores["label"] == label, "score"].to_numpy(float)
+        return s[np.isfinite(s)]
+
+
+def _windows(ts: TimeSeries, spec: ExperimentSpec) -> tuple[TimeSeries, int]:
+    if spec.score_on == "test":
+        return ts, spec.test_size
+    if not 1 <= spec.test_size < len(ts):
+        raise ConfigError(f"--test-size {spec.test_size} must lie in 1..{len(ts) - 1}.")
+    return ts.head(len(ts) - spec.test_size), spec.val_size or spec.test_size
+
+
+def _record_every(epochs: list[int], points: int = 500) -> int:
+    """Record about ``points`` evaluations per curve: enough for a plot, and the evaluation
+    pass then costs little next to training."""
+    g = math.gcd(*epochs)
+    return max(d for d in range(1, max(1, epochs[-1] // points) + 1) if g % d == 0)
+
+
+def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
+                   progress: Callable[[str], None] | None = None) -> ExperimentResult:
+    """Train every configuration ``spec.repeats`` times and score it on the chosen window."""
+    t0 = time.perf_counter()
+    series, scored = _windows(ts, spec)
+    configs = spec.configs()
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(configs):
+        groups.setdefault(group_key(c), []).append(i)
+    rows, histories = [], {}
+    for gi, idx in enumerate(groups.values()):
+        first = configs[idx[0]]
+        es_val = scored if first["patience"] else 0
+        prep, framing = build_prep(first)
+        p = prepare(series, test_size=scored, val_size=es_val, preprocessing=prep,
+                    framing=framing, min_train_samples=first["batch_size"]
+                    if first["stateful"] else 1)
+        epochs = sorted({configs[i]["epochs"] for i in idx})
+        members = [configs[i] for i in idx for _ in range(spec.repeats)]
+        seeds = [spec.seed + r for _ in idx for r in range(spec.repeats)]
+        every = 1 if first["patience"] else _record_every(epochs)
+        tspec = build_train(first, epochs=epochs[-1], snapshots=tuple(epochs[:-1]),
+                            dropout=any(m["dropout"] or m["recurrent_dropout"]
+                                        for m in members),
+                            record=spec.diagnostics, record_every=every)
+        model = build_model(first, n_features=p.train.X.shape[-1])
+        if progress:
+            progress(f"population {gi + 1}/{len(groups)}: {len(members)} members, "
+                     f"{epochs[-1]} epochs")
+        run = fit_members(p, model, tspec, seeds=seeds, hparams=member_hparams(members),
+                          trim_start=spec.trim_start)
+        curves = (run.history("train"), run.history("test"), run.history_epochs()) \
+            if spec.diagnostics else None
+        for k, i in enumerate(idx):
+            c, e = configs[i], configs[i]["epochs"]
+            sel = slice(k * spec.repeats, (k + 1) * spec.repeats)
+            score = run.scores("test", epoch=None if e == epochs[-1] else e)[sel]
+            tab = run.table.iloc[sel]
+            label = spec.label(c)
+            for r in range(spec.repeats):
+                rows.append({"config": i, "label": label,
+                             **{f"param_{n}": c[n] for n in spec.varied},
+                             "repeat": r, "seed": seeds[sel][r],
+                             "status": tab["status"].iloc[r],
+                             "epochs_trained": min(int(tab["epochs_trained"].iloc[r]), e),
+                             "score": float(score[r])})
+            if curves is not None:
+                n = e // every
+                histories[label] = {"train": curves[0][sel, :n], "eval": curves[1][sel, :n],
+                                    "epochs": curves[2][:n]}
+    scores = pd.DataFrame(rows).sort_values(["config", "repeat"], ignore_index=True)
+    baseline = evaluate_baselines(series.y, test_size=scored)
+    return ExperimentResult(spec=spec, configs=configs,
+                            labels=[spec.label(c) for c in configs], scores=scores,
+                            baseline=baseline, window=spec.score_on, histories=histories,
+                            wall_seconds=time.perf_counter() - t0, populations=len(groups))
+
+
+__all__ += ["PARAMS"]
