@@ -11,7 +11,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from lstmtune.data import Framing, Preprocessing, load, prepare

@@ -1,8 +1,10 @@
 """Engine layer: a pure-function LSTM in JAX and population training.
 
-Knows jax, optax and numpy only: no pandas, Optuna or CLI.
+Knows jax, optax and numpy only: no pandas, Optuna or CLI.  Importing it asks JAX for one CPU
+device per core (see ``_devices``) so populations can use every core.
 """
 
+from lstmtune.engine._devices import configure_cpu_devices  # first: before JAX starts
 from lstmtune.engine._lstm import ACTIVATIONS, ModelSpec, forward, init_params
 from lstmtune.engine._population import (
     PopulationResult,
@@ -21,4 +23,5 @@ from lstmtune.engine._train import (
 
 __all__ = ["ACTIVATIONS", "ModelSpec", "forward", "init_params", "PopulationResult",
            "chunk_length", "enable_compilation_cache", "train_population", "HPARAM_DEFAULTS",
-           "LOSSES", "OPTIMIZERS", "PopulationData", "TrainSpec", "predict"]
+           "LOSSES", "OPTIMIZERS", "PopulationData", "TrainSpec", "predict",
+           "configure_cpu_devices"]

@@ -150,21 +150,27 @@ def unravel(spec: ModelSpec):
     return ravel_pytree(jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes))[1]
 
 
+def _init_member(seed, momentum, spec: ModelSpec, optimizer: str) -> MemberState:
+    key = jax.random.PRNGKey(seed)
+    k_init, k_run = jax.random.split(key)
+    params = ravel_pytree(init_params(k_init, spec))[0]
+    opt_state = _optimizer(optimizer, momentum).init(params)
+    z = jnp.zeros((), jnp.int32)
+    return MemberState(params, opt_state, k_run, z, jnp.array(True), jnp.array(False),
+                       z - 1, jnp.array(jnp.inf), z, z, params)
+
+
+@partial(jax.jit, static_argnames=("spec", "optimizer"))
+def _init_members(seeds, momentum, spec: ModelSpec, optimizer: str) -> MemberState:
+    return jax.vmap(partial(_init_member, spec=spec, optimizer=optimizer))(seeds, momentum)
+
+
 def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
                  hparams: dict[str, np.ndarray]) -> MemberState:
     """Initial state of every member; member i's weights depend on seeds[i] only."""
-
-    def one(seed, momentum):
-        key = jax.random.PRNGKey(seed)
-        k_init, k_run = jax.random.split(key)
-        params = ravel_pytree(init_params(k_init, spec))[0]
-        opt_state = _optimizer(tspec.optimizer, momentum).init(params)
-        z = jnp.zeros((), jnp.int32)
-        return MemberState(params, opt_state, k_run, z, jnp.array(True), jnp.array(False),
-                           z - 1, jnp.array(jnp.inf), z, z, params)
-
-    return jax.jit(jax.vmap(one))(jnp.asarray(seeds, jnp.uint32),
-                                  jnp.asarray(hparams["momentum"], jnp.float32))
+    return _init_members(jnp.asarray(seeds, jnp.uint32),
+                         jnp.asarray(hparams["momentum"], jnp.float32),
+                         spec=spec, optimizer=tspec.optimizer)
 
 
 def _dropout_masks(key, spec: ModelSpec, hp, n: int):
@@ -320,11 +326,49 @@ def _data_axes(data: PopulationData, spec: ModelSpec) -> tuple:
     return tuple(0 if np.ndim(getattr(data, k)) == ndim[k] + 1 else None for k in ndim)
 
 
+@lru_cache(maxsize=32)
+def _sharded_chunk(spec: ModelSpec, tspec: TrainSpec, n_epochs: int, data_axes: tuple):
+    """pmap over devices of vmap over that device's members."""
+    fn = partial(_member_chunk, spec=spec, tspec=tspec, n_epochs=n_epochs)
+    axes = PopulationData(*data_axes)
+    return jax.pmap(jax.vmap(fn, in_axes=(0, 0, axes)), in_axes=(0, 0, axes))
+
+
+def _split(x, D: int, pad: int):
+    """(P, ...) -> (D, (P + pad) / D, ...), padding with copies of member 0."""
+    x = jnp.asarray(x)
+    if pad:
+        x = jnp.concatenate([x, jnp.repeat(x[:1], pad, axis=0)])
+    return x.reshape(D, -1, *x.shape[1:])
+
+
+def _merge(x, P: int):
+    return x.reshape(-1, *x.shape[2:])[:P]
+
+
 def run_chunk(state: MemberState, hparams: dict, data: PopulationData, spec: ModelSpec,
               tspec: TrainSpec, n_epochs: int):
-    """Train every member ``n_epochs`` more epochs; returns (state, per-epoch records (P, E))."""
+    """Train every member ``n_epochs`` more epochs; returns (state, per-epoch records (P, E)).
+
+    With several devices (on CPU, ``lstmtune.engine`` asks JAX for one per core) the members
+    are split across them, each device running the vmap of its share: on a 2-core CPU this is
+    what lets large models and large populations use both cores.
+    """
     hp = {k: jnp.asarray(v, jnp.float32) for k, v in hparams.items()}
-    return _run_chunk(state, hp, data, spec, tspec, n_epochs, _data_axes(data, spec))
+    axes = _data_axes(data, spec)
+    P, D = int(state.epoch.shape[0]), jax.local_device_count()
+    if D == 1 or P == 1:
+        return _run_chunk(state, hp, data, spec, tspec, n_epochs, axes)
+    pad = (-P) % D
+    st = jax.tree.map(lambda x: _split(x, D, pad), state)
+    if pad:  # padding members only ride along
+        st = st._replace(active=st.active.at[:].set(
+            _split(jnp.arange(P + pad) < P, D, 0) & st.active))
+    hp_s = {k: _split(v, D, pad) for k, v in hp.items()}
+    data_s = PopulationData(*(_split(a, D, pad) if ax == 0 else a
+                              for a, ax in zip(data, axes, strict=True)))
+    out_state, rec = _sharded_chunk(spec, tspec, n_epochs, axes)(st, hp_s, data_s)
+    return jax.tree.map(lambda x: _merge(x, P), (out_state, rec))
 
 
 @partial(jax.jit, static_argnames=("spec", "batch_size", "shared"))
