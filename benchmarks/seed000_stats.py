@@ -20,7 +20,7 @@ from lstmtune.evaluation import evaluate_baselines, fit_members
 ap = argparse.ArgumentParser()
 ap.add_argument("--repeats", type=int, default=30)
 ap.add_argument("--epochs", type=int, default=1000)
-ap.add_argument("--recurrent-activation", default="hard_sigmoid")
+ap.add_argument("--recurrent-activation", default="sigmoid")
 args = ap.parse_args()
 
 t0 = time.perf_counter()

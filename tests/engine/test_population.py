@@ -136,3 +136,24 @@ def test_bad_hyperparameters_are_rejected():
         train_population(SPEC, TrainSpec(epochs=1), DATA, seeds=SEEDS, hparams={"dropout": 1.5})
     with pytest.raises(ConfigError, match="unknown per-member"):
         train_population(SPEC, TrainSpec(epochs=1), DATA, seeds=SEEDS, hparams={"lr": 0.1})
+
+
+def test_recording_every_k_epochs_equals_every_epoch_subsampled():
+    every = train_population(SPEC, TrainSpec(epochs=8, batch_size=4, record_predictions=True),
+                             DATA, seeds=SEEDS)
+    sparse = train_population(SPEC, TrainSpec(epochs=8, batch_size=4, record_predictions=True,
+                                              record_every=4), DATA, seeds=SEEDS)
+    assert every.history_predictions.shape == (4, 8, 6, 2)
+    assert sparse.history_predictions.shape == (4, 2, 6, 2)
+    np.testing.assert_allclose(sparse.history_predictions, every.history_predictions[:, 3::4],
+                               atol=1e-6)
+    np.testing.assert_allclose(sparse.train_loss, every.train_loss, rtol=1e-6)
+
+
+def test_odd_population_sizes_split_across_devices_match_single_runs():
+    # 3 members over the CPU devices (padded when the count does not divide)
+    tspec = TrainSpec(epochs=3, batch_size=4)
+    three = train_population(SPEC, tspec, DATA, seeds=SEEDS[:3])
+    for i in range(3):
+        alone = train_population(SPEC, tspec, DATA, seeds=SEEDS[i:i + 1])
+        np.testing.assert_allclose(three.predictions[i], alone.predictions[0], atol=1e-5)

@@ -16,7 +16,7 @@ def _tutorial(epochs: int, repeats: int, record: bool = False):
     p = prepare(load("shampoo"), test_size=12,
                 preprocessing=Preprocessing(difference=1, scale_on="windows"),
                 framing=Framing(lags=1, horizon=1))
-    spec = ModelSpec(units=(1,), stateful=True, recurrent_activation="hard_sigmoid")
+    spec = ModelSpec(units=(1,), stateful=True, recurrent_activation="sigmoid")
     tspec = TrainSpec(epochs=epochs, batch_size=4, shuffle=False, record_predictions=record)
     return fit_members(p, spec, tspec, seeds=range(repeats))
 

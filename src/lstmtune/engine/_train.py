@@ -362,8 +362,7 @@ def run_chunk(state: MemberState, hparams: dict, data: PopulationData, spec: Mod
     pad = (-P) % D
     st = jax.tree.map(lambda x: _split(x, D, pad), state)
     if pad:  # padding members only ride along
-        st = st._replace(active=st.active.at[:].set(
-            _split(jnp.arange(P + pad) < P, D, 0) & st.active))
+        st = st._replace(active=_split(jnp.arange(P + pad) < P, D, 0) & st.active)
     hp_s = {k: _split(v, D, pad) for k, v in hp.items()}
     data_s = PopulationData(*(_split(a, D, pad) if ax == 0 else a
                               for a, ax in zip(data, axes, strict=True)))
