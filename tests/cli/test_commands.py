@@ -57,9 +57,11 @@ def test_two_column_file_needs_no_options(tmp_path, capsys):
     assert "persistence" in json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_demo_writes_a_report(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     assert "136.761" in out and "index.html" in out
     page = (tmp_path / "demo" / "index.html").read_text()
-    assert "data:image/png;base64," in page and "persistence" in page
+    assert page.count("data:image/png;base64,") == 2 and "persistence" in page
+    assert (tmp_path / "demo" / "experiment" / "scores.csv").exists()

@@ -101,18 +101,42 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the main job on the built-in Shampoo data and write a report folder."""
-    from lstmtune.report import baseline_report
+    """Run the main job on the built-in Shampoo data and write a report folder: the
+    baselines, then seed 000's model with 1, 2 and 4 units, 30 repeats each, scored on a
+    validation window (the test window is never seen)."""
+    from lstmtune.experiment import (
+        TUTORIAL_FIXED,
+        ExperimentSpec,
+        describe_table,
+        run_experiment,
+        summarize,
+    )
+    from lstmtune.report import baseline_report, write_experiment
+    from lstmtune.report._baseline import png_tag
 
     out = Path(args.out)
     ts = load("shampoo")
     scores = evaluate_baselines(ts.y, test_size=12)
     table = walk_forward_forecasts(ts.y, test_size=12)
     console.print(_metric_table("Baselines on Shampoo Sales (test = last 12 months)", scores))
-    path = baseline_report(ts, scores, table, out)
     console.print(f"Persistence RMSE {scores['persistence']['rmse']:.3f} "
                   "(seed 000 publishes 136.761).")
-    console.print(f"Report written to [bold]{path}[/]")
+    fixed = tuple((k, v) for k, v in TUTORIAL_FIXED.items() if k != "units")
+    spec = ExperimentSpec(vary=(("units", (1, 2, 4)),), fixed=fixed, repeats=30,
+                          score_on="validation", test_size=12, val_size=6, trim_start=None)
+    console.print("Training 3 configurations × 30 repeats (one population per shape)...")
+    result = run_experiment(ts, spec)
+    summary = summarize(result)
+    files = write_experiment(result, summary, out / "experiment")
+    desc = describe_table(summary)
+    console.print(f"Validation RMSE (last 6 months before the test window), 30 repeats each, "
+                  f"{result.wall_seconds:.1f} s:")
+    console.print(desc.round(3).to_string())
+    boxplot = next(f for f in files if f.name == "boxplot.png").read_bytes()
+    extra = [("Experiment: units 1, 2, 4 (validation window, 30 repeats)",
+              desc.round(3).to_html(border=0) + png_tag(boxplot, "box plot"))]
+    path = baseline_report(ts, scores, table, out, extra=extra)
+    console.print(f"Report written to [bold]{path}[/] (files in {out / 'experiment'})")
     return 0
 
 
