@@ -23,8 +23,8 @@ def _tutorial(epochs: int, repeats: int, record: bool = False):
 
 def test_short_tutorial_run_table_and_histories():
     run = _tutorial(epochs=20, repeats=3, record=True)
-    assert len(run.train) == 20  # train[2:]
-    assert list(run.table.columns[:3]) == ["member", "seed", "status"]
+    assert len(run.folds[0].train) == 20  # train[2:]
+    assert list(run.table.columns[:4]) == ["member", "seed", "fold", "status"]
     assert (run.table["status"] == "complete").all()
     hist = run.history("test")
     assert hist.shape == (3, 20)
@@ -41,3 +41,21 @@ def test_seed_000_statistics_land_in_the_published_range():
     assert min(PUBLISHED_MEANS) * 0.85 <= scores.mean() <= max(PUBLISHED_MEANS) * 1.15
     assert scores.mean() < evaluate_baselines(load("shampoo").y, test_size=12)["persistence"][
         "rmse"]
+
+
+def test_folds_are_members_of_one_population():
+    """Two walk-forward folds (test windows ending 6 points apart) in one population equal the
+    same folds trained separately."""
+    ts = load("shampoo")
+    prep = Preprocessing(difference=1)
+    folds = [prepare(ts.head(30), test_size=6, val_size=6, preprocessing=prep),
+             prepare(ts, test_size=6, val_size=6, preprocessing=prep)]
+    spec, tspec = ModelSpec(units=(2,)), TrainSpec(epochs=15, batch_size=4)
+    both = fit_members(folds, spec, tspec, seeds=[0, 1, 0, 1], folds=[0, 0, 1, 1])
+    assert list(both.table["fold"]) == [0, 0, 1, 1]
+    for k in (0, 1):
+        alone = fit_members(folds[k], spec, tspec, seeds=[0, 1])
+        np.testing.assert_allclose(both.table["val_rmse"][both.fold == k],
+                                   alone.table["val_rmse"], rtol=1e-4)
+        np.testing.assert_allclose(both.scores("test")[both.fold == k],
+                                   alone.scores("test"), rtol=1e-4)

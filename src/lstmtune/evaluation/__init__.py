@@ -29,6 +29,6 @@ __all__ = [
     "METRICS", "compute_metrics", "get_metric", "mae", "mape", "mase", "rmse", "smape",
 ]
 
-from lstmtune.evaluation._members import MemberRun, fit_members  # noqa: E402
+from lstmtune.evaluation._members import Fold, MemberRun, fit_members  # noqa: E402
 
-__all__ += ["MemberRun", "fit_members"]
+__all__ += ["Fold", "MemberRun", "fit_members"]

@@ -28,29 +28,54 @@ __all__ = ["MemberRun", "fit_members"]
 
 
 @dataclass(frozen=True, eq=False)
+class Fold:
+    """One fold's prepared data, the training windows used and where each part lies in the
+    members' evaluation predictions."""
+
+    prepared: Prepared
+    train: Windows  # the training windows actually used (trimmed for stateful batches)
+    parts: dict[str, slice]
+
+    def windows(self, part: str) -> Windows:
+        if part not in self.parts:
+            raise ConfigError(f"part must be one of {', '.join(self.parts)}, got {part!r}.")
+        return {"train": self.train, "val": self.prepared.val, "test": self.prepared.test}[part]
+
+
+@dataclass(frozen=True, eq=False)
 class MemberRun:
     """A trained population: ``table`` (one row per member) and the arrays behind it."""
 
-    prepared: Prepared
+    folds: list[Fold]
+    fold: np.ndarray  # (P,) fold index of each member
     result: PopulationResult
     table: pd.DataFrame
-    train: Windows  # the training windows actually used (trimmed for stateful batches)
-    parts: dict[str, slice]  # where train / val / test lie in the eval predictions
 
-    def forecasts(self, part: str = "test", epoch: int | None = None) -> np.ndarray:
-        """Original-unit forecasts (P, S, H) of ``part`` with the final weights, or with the
-        weights at a snapshot ``epoch``."""
+    @property
+    def prepared(self) -> Prepared:
+        return self.folds[0].prepared
+
+    def forecasts(self, part: str = "test", epoch: int | None = None, fold: int = 0
+                  ) -> np.ndarray:
+        """Original-unit forecasts (P_f, S, H) of ``part`` for the members of ``fold``, with
+        the final weights or with the weights at a snapshot ``epoch``."""
         preds = self.result.predictions if epoch is None else self.result.snapshots[epoch]
-        return self.prepared.to_original(preds[:, self.parts[part]], self._windows(part))
+        f = self.folds[fold]
+        return f.prepared.to_original(preds[self.fold == fold][:, f.parts[part]],
+                                      f.windows(part))
 
     def scores(self, part: str = "test", metric: str = "rmse", epoch: int | None = None
                ) -> np.ndarray:
-        """One score per member (P,) on ``part`` in original units."""
-        actual = self.prepared.actual(self._windows(part))
-        fc = self.forecasts(part, epoch)
-        y_train = self.prepared.y_clean[: self.prepared.split.train.stop]
-        return np.array([compute_metrics(actual, f, y_train=y_train)[metric]
-                         if np.isfinite(f[np.isfinite(actual)]).all() else np.nan for f in fc])
+        """One score per member (P,) on ``part`` of its fold, in original units."""
+        out = np.full(len(self.fold), np.nan)
+        for k, f in enumerate(self.folds):
+            actual = f.prepared.actual(f.windows(part))
+            y_train = f.prepared.y_clean[: f.prepared.split.train.stop]
+            fc = self.forecasts(part, epoch, fold=k)
+            out[self.fold == k] = [
+                compute_metrics(actual, x, y_train=y_train)[metric]
+                if np.isfinite(x[np.isfinite(actual)]).all() else np.nan for x in fc]
+        return out
 
     def history_epochs(self) -> np.ndarray:
         """The epochs at which :meth:`history` has a value."""
@@ -63,36 +88,24 @@ class MemberRun:
         hist = self.result.history_predictions
         if hist is None:
             raise ConfigError("per-epoch histories need TrainSpec(record_predictions=True).")
-        P, E = hist.shape[:2]
-        w = self._windows(part)
-        orig = self.prepared.to_original(hist[:, :, self.parts[part]], w)  # (P, E, S, H)
-        actual = self.prepared.actual(w)
-        mask = np.isfinite(actual)
-        err = np.where(mask, orig - np.where(mask, actual, 0.0), 0.0)
-        if metric == "rmse":
-            return np.sqrt((err**2).sum(axis=(2, 3)) / mask.sum())
-        if metric == "mae":
-            return np.abs(err).sum(axis=(2, 3)) / mask.sum()
-        raise ConfigError(f"history metric must be rmse or mae, got {metric!r}.")
-
-    def _windows(self, part: str) -> Windows:
-        if part not in self.parts:
-            raise ConfigError(f"part must be one of {', '.join(self.parts)}, got {part!r}.")
-        return {"train": self.train, "val": self.prepared.val, "test": self.prepared.test}[part]
+        if metric not in ("rmse", "mae"):
+            raise ConfigError(f"history metric must be rmse or mae, got {metric!r}.")
+        out = np.full(hist.shape[:2], np.nan)
+        for k, f in enumerate(self.folds):
+            w = f.windows(part)
+            orig = f.prepared.to_original(hist[self.fold == k][:, :, f.parts[part]], w)
+            actual = f.prepared.actual(w)
+            mask = np.isfinite(actual)
+            err = np.where(mask, orig - np.where(mask, actual, 0.0), 0.0)
+            if metric == "rmse":
+                out[self.fold == k] = np.sqrt((err**2).sum(axis=(2, 3)) / mask.sum())
+            else:
+                out[self.fold == k] = np.abs(err).sum(axis=(2, 3)) / mask.sum()
+        return out
 
 
-def fit_members(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, *, seeds: Sequence[int],
-                hparams: Mapping[str, object] | None = None,
-                configs: Sequence[Mapping[str, object]] | None = None,
-                trim_start: int | None = None) -> MemberRun:
-    """Train one member per seed on ``prepared`` and score it on validation and test.
-
-    Early stopping (``tspec.patience``) watches the validation window only; the test window is
-    predicted but never used for any decision here.  ``configs`` (one mapping per member) are
-    copied into the table as ``param_*`` columns.  A stateful model needs whole batches: the
-    oldest ``trim_start`` training windows are dropped (default: just enough for a multiple
-    of the batch size; seed 000 always drops 2).
-    """
+def _fold(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, trim_start: int | None
+          ) -> Fold:
     train = prepared.train
     if trim_start is None and spec.stateful:
         trim_start = trim_to_multiple(len(train), tspec.batch_size)
@@ -100,26 +113,77 @@ def fit_members(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, *, seeds:
         train = train.take(slice(trim_start, None))
     if tspec.patience is not None and len(prepared.val) == 0:
         raise ConfigError("early stopping (patience) needs a validation window: set val_size.")
-    val, test = prepared.val, prepared.test
-    eval_X = np.concatenate([train.X, val.X, test.X])
-    eval_y = np.concatenate([np.full_like(train.y, np.nan), val.y, np.full_like(test.y, np.nan)])
-    a, b = len(train), len(train) + len(val)
-    parts = {"train": slice(0, a), "val": slice(a, b), "test": slice(b, b + len(test))}
-    data = PopulationData(train.X, train.y, np.ones(len(train), bool), eval_X, eval_y)
+    a, b = len(train), len(train) + len(prepared.val)
+    return Fold(prepared, train, {"train": slice(0, a), "val": slice(a, b),
+                                  "test": slice(b, b + len(prepared.test))})
+
+
+def _eval_arrays(f: Fold) -> tuple[np.ndarray, np.ndarray]:
+    val, test = f.prepared.val, f.prepared.test
+    eval_X = np.concatenate([f.train.X, val.X, test.X])
+    eval_y = np.concatenate([np.full_like(f.train.y, np.nan), val.y,
+                             np.full_like(test.y, np.nan)])
+    return eval_X, eval_y
+
+
+def _pad(a: np.ndarray, n: int, value: float) -> np.ndarray:
+    return np.concatenate([a, np.full((n - len(a), *a.shape[1:]), value, a.dtype)])
+
+
+def _population_data(folds: list[Fold], member_fold: np.ndarray, stateful: bool
+                     ) -> PopulationData:
+    """Shared arrays for one fold; per-member arrays (P first, padded, masked) for several."""
+    evals = [_eval_arrays(f) for f in folds]
+    if len(folds) == 1:
+        f = folds[0]
+        return PopulationData(f.train.X, f.train.y, np.ones(len(f.train), bool), *evals[0])
+    lengths = {len(f.train) for f in folds}
+    if stateful and len(lengths) > 1:
+        raise ConfigError("stateful training needs folds of equal training length: use "
+                          "sliding walk-forward folds (expanding=False).")
+    S, Se = max(lengths), max(len(e[0]) for e in evals)
+    per = [(_pad(f.train.X, S, 0.0), _pad(f.train.y, S, 0.0),
+            np.arange(S) < len(f.train), _pad(e[0], Se, 0.0), _pad(e[1], Se, np.nan))
+           for f, e in zip(folds, evals, strict=True)]
+    return PopulationData(*(np.stack([per[k][i] for k in member_fold]) for i in range(5)))
+
+
+def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec: TrainSpec, *,
+                seeds: Sequence[int], hparams: Mapping[str, object] | None = None,
+                configs: Sequence[Mapping[str, object]] | None = None,
+                trim_start: int | None = None,
+                folds: Sequence[int] | None = None) -> MemberRun:
+    """Train one member per seed and score each on validation and test of its fold.
+
+    ``prepared`` is one fold or a list of folds (e.g. walk-forward); ``folds[i]`` says which
+    fold member i trains on (default: all on fold 0), so repeats × configurations × folds are
+    one population.  Early stopping (``tspec.patience``) watches the validation window only;
+    the test window is predicted but never used for any decision here.  ``configs`` (one
+    mapping per member) become ``param_*`` columns.  A stateful model needs whole batches: the
+    oldest ``trim_start`` training windows are dropped (default: just enough for a multiple of
+    the batch size; seed 000 always drops 2).
+    """
+    preps = [prepared] if isinstance(prepared, Prepared) else list(prepared)
+    member_fold = np.zeros(len(seeds), int) if folds is None else np.asarray(folds, int)
+    if len(member_fold) != len(seeds) or member_fold.min() < 0 or \
+            member_fold.max() >= len(preps):
+        raise ConfigError(f"folds must give each of the {len(seeds)} members a fold index in "
+                          f"0..{len(preps) - 1}.")
+    fold_list = [_fold(p, spec, tspec, trim_start) for p in preps]
+    data = _population_data(fold_list, member_fold, spec.stateful)
     result = train_population(spec, tspec, data, seeds=np.asarray(seeds), hparams=hparams)
-    run = MemberRun(prepared=prepared, result=result, table=pd.DataFrame(), train=train,
-                    parts=parts)
+    run = MemberRun(folds=fold_list, fold=member_fold, result=result, table=pd.DataFrame())
     rows = {
-        "member": np.arange(len(seeds)), "seed": np.asarray(seeds),
+        "member": np.arange(len(seeds)), "seed": np.asarray(seeds), "fold": member_fold,
         "status": result.status, "epochs_trained": result.epochs_trained,
         "best_epoch": result.best_epoch, "fail_reason": result.fail_reason,
         "train_rmse": run.scores("train"),
     }
-    if len(val):
+    if any(len(p.val) for p in preps):
         rows["val_rmse"] = run.scores("val")
     rows["test_rmse"] = run.scores("test")
     table = pd.DataFrame(rows)
     if configs is not None:
         params = pd.DataFrame(list(configs)).add_prefix("param_")
-        table = pd.concat([table.iloc[:, :2], params, table.iloc[:, 2:]], axis=1)
-    return MemberRun(prepared=prepared, result=result, table=table, train=train, parts=parts)
+        table = pd.concat([table.iloc[:, :3], params, table.iloc[:, 3:]], axis=1)
+    return MemberRun(folds=fold_list, fold=member_fold, result=result, table=table)
