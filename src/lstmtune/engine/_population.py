@@ -132,8 +132,8 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
 
     ``hparams`` maps per-member hyperparameters (learning_rate, dropout, recurrent_dropout,
     l1, l2, momentum) to scalars or (P,) arrays.  ``on_chunk(epochs_done, view)`` is called
-    after every chunk with the histories so far; it may return a (P,) bool mask of members to
-    stop (pruning).
+    after every chunk with the histories so far and ``view["predict"]()`` (current predictions
+    over eval_X); it may return a (P,) bool mask of members to stop (pruning).
     """
     import time
 
@@ -168,7 +168,9 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
         if on_chunk is not None:
             view = {"train_loss": np.concatenate(train_hist, axis=1),
                     "val_loss": np.concatenate(val_hist, axis=1),
-                    "active": np.asarray(state.active), "epochs_done": done}
+                    "active": np.asarray(state.active), "epochs_done": done,
+                    "predict": lambda st=state: predict(st.params, data.eval_X, spec,
+                                                        tspec.batch_size)}
             stop = on_chunk(done, view)
             if stop is not None:
                 stop = np.asarray(stop, bool) & np.asarray(state.active)

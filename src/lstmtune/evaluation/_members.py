@@ -7,7 +7,7 @@ plus access to forecasts and per-epoch histories in original units.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,15 +67,8 @@ class MemberRun:
     def scores(self, part: str = "test", metric: str = "rmse", epoch: int | None = None
                ) -> np.ndarray:
         """One score per member (P,) on ``part`` of its fold, in original units."""
-        out = np.full(len(self.fold), np.nan)
-        for k, f in enumerate(self.folds):
-            actual = f.prepared.actual(f.windows(part))
-            y_train = f.prepared.y_clean[: f.prepared.split.train.stop]
-            fc = self.forecasts(part, epoch, fold=k)
-            out[self.fold == k] = [
-                compute_metrics(actual, x, y_train=y_train)[metric]
-                if np.isfinite(x[np.isfinite(actual)]).all() else np.nan for x in fc]
-        return out
+        preds = self.result.predictions if epoch is None else self.result.snapshots[epoch]
+        return score_predictions(self.folds, self.fold, preds, part, metric)
 
     def history_epochs(self) -> np.ndarray:
         """The epochs at which :meth:`history` has a value."""
@@ -102,6 +95,24 @@ class MemberRun:
             else:
                 out[self.fold == k] = np.abs(err).sum(axis=(2, 3)) / mask.sum()
         return out
+
+
+def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.ndarray,
+                      part: str, metric: str = "rmse") -> np.ndarray:
+    """Per-member metric (P,) of model-space predictions (P, Se, H) on ``part`` of each
+    member's fold, in original units; NaN where a forecast is not finite."""
+    out = np.full(len(member_fold), np.nan)
+    for k, f in enumerate(folds):
+        sel = member_fold == k
+        if not sel.any():
+            continue
+        w = f.windows(part)
+        actual = f.prepared.actual(w)
+        y_train = f.prepared.y_clean[: f.prepared.split.train.stop]
+        fc = f.prepared.to_original(preds[sel][:, f.parts[part]], w)
+        out[sel] = [compute_metrics(actual, x, y_train=y_train)[metric]
+                    if np.isfinite(x[np.isfinite(actual)]).all() else np.nan for x in fc]
+    return out
 
 
 def _fold(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, trim_start: int | None
@@ -152,7 +163,8 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
                 seeds: Sequence[int], hparams: Mapping[str, object] | None = None,
                 configs: Sequence[Mapping[str, object]] | None = None,
                 trim_start: int | None = None,
-                folds: Sequence[int] | None = None) -> MemberRun:
+                folds: Sequence[int] | None = None,
+                on_chunk: Callable[[int, dict], np.ndarray | None] | None = None) -> MemberRun:
     """Train one member per seed and score each on validation and test of its fold.
 
     ``prepared`` is one fold or a list of folds (e.g. walk-forward); ``folds[i]`` says which
@@ -161,7 +173,9 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
     the test window is predicted but never used for any decision here.  ``configs`` (one
     mapping per member) become ``param_*`` columns.  A stateful model needs whole batches: the
     oldest ``trim_start`` training windows are dropped (default: just enough for a multiple of
-    the batch size; seed 000 always drops 2).
+    the batch size; seed 000 always drops 2).  ``on_chunk(epochs_done, view)`` is called
+    between chunks (see ``train_population``) with ``view["scores"](part="test")`` added: the
+    members' current metric in original units; it may return a mask of members to stop.
     """
     preps = [prepared] if isinstance(prepared, Prepared) else list(prepared)
     member_fold = np.zeros(len(seeds), int) if folds is None else np.asarray(folds, int)
@@ -171,7 +185,14 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
                           f"0..{len(preps) - 1}.")
     fold_list = [_fold(p, spec, tspec, trim_start) for p in preps]
     data = _population_data(fold_list, member_fold, spec.stateful)
-    result = train_population(spec, tspec, data, seeds=np.asarray(seeds), hparams=hparams)
+    hook = None
+    if on_chunk is not None:
+        def hook(done: int, view: dict) -> np.ndarray | None:
+            view["scores"] = lambda part="test", metric="rmse": score_predictions(
+                fold_list, member_fold, view["predict"](), part, metric)
+            return on_chunk(done, view)
+    result = train_population(spec, tspec, data, seeds=np.asarray(seeds), hparams=hparams,
+                              on_chunk=hook)
     run = MemberRun(folds=fold_list, fold=member_fold, result=result, table=pd.DataFrame())
     rows = {
         "member": np.arange(len(seeds)), "seed": np.asarray(seeds), "fold": member_fold,

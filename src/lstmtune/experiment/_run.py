@@ -9,7 +9,6 @@ comparison between configurations is not blurred by different initial weights.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,18 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmtune.data import TimeSeries, prepare
+from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import evaluate_baselines, fit_members
-from lstmtune.experiment._params import (
-    PARAMS,
-    build_model,
-    build_prep,
-    build_train,
-    complete,
-    group_key,
-    member_hparams,
-)
+from lstmtune.evaluation import evaluate_baselines
+from lstmtune.experiment._evaluate import evaluate_configs
+from lstmtune.experiment._params import PARAMS, complete, group_key
 
 __all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment"]
 
@@ -106,69 +98,33 @@ def _windows(ts: TimeSeries, spec: ExperimentSpec) -> tuple[TimeSeries, int]:
     return ts.head(len(ts) - spec.test_size), spec.val_size or spec.test_size
 
 
-def _record_every(epochs: list[int], points: int = 500) -> int:
-    """Record about ``points`` evaluations per curve: enough for a plot, and the evaluation
-    pass then costs little next to training."""
-    g = math.gcd(*epochs)
-    return max(d for d in range(1, max(1, epochs[-1] // points) + 1) if g % d == 0)
-
-
 def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
                    progress: Callable[[str], None] | None = None) -> ExperimentResult:
     """Train every configuration ``spec.repeats`` times and score it on the chosen window."""
     t0 = time.perf_counter()
     series, scored = _windows(ts, spec)
     configs = spec.configs()
-    groups: dict[tuple, list[int]] = {}
-    for i, c in enumerate(configs):
-        groups.setdefault(group_key(c), []).append(i)
+    results = evaluate_configs([(series, scored)], configs, repeats=spec.repeats,
+                               seed=spec.seed, diagnostics=spec.diagnostics,
+                               trim_start=spec.trim_start, progress=progress)
     rows, histories = [], {}
-    for gi, idx in enumerate(groups.values()):
-        first = configs[idx[0]]
-        es_val = scored if first["patience"] else 0
-        prep, framing = build_prep(first)
-        p = prepare(series, test_size=scored, val_size=es_val, preprocessing=prep,
-                    framing=framing, min_train_samples=first["batch_size"]
-                    if first["stateful"] else 1)
-        epochs = sorted({configs[i]["epochs"] for i in idx})
-        members = [configs[i] for i in idx for _ in range(spec.repeats)]
-        seeds = [spec.seed + r for _ in idx for r in range(spec.repeats)]
-        every = 1 if first["patience"] else _record_every(epochs)
-        tspec = build_train(first, epochs=epochs[-1], snapshots=tuple(epochs[:-1]),
-                            dropout=any(m["dropout"] or m["recurrent_dropout"]
-                                        for m in members),
-                            record=spec.diagnostics, record_every=every)
-        model = build_model(first, n_features=p.train.X.shape[-1])
-        if progress:
-            progress(f"population {gi + 1}/{len(groups)}: {len(members)} members, "
-                     f"{epochs[-1]} epochs")
-        run = fit_members(p, model, tspec, seeds=seeds, hparams=member_hparams(members),
-                          trim_start=spec.trim_start)
-        curves = (run.history("train"), run.history("test"), run.history_epochs()) \
-            if spec.diagnostics else None
-        for k, i in enumerate(idx):
-            c, e = configs[i], configs[i]["epochs"]
-            sel = slice(k * spec.repeats, (k + 1) * spec.repeats)
-            score = run.scores("test", epoch=None if e == epochs[-1] else e)[sel]
-            tab = run.table.iloc[sel]
-            label = spec.label(c)
-            for r in range(spec.repeats):
-                rows.append({"config": i, "label": label,
-                             **{f"param_{n}": c[n] for n in spec.varied},
-                             "repeat": r, "seed": seeds[sel][r],
-                             "status": tab["status"].iloc[r],
-                             "epochs_trained": min(int(tab["epochs_trained"].iloc[r]), e),
-                             "score": float(score[r])})
-            if curves is not None:
-                n = e // every
-                histories[label] = {"train": curves[0][sel, :n], "eval": curves[1][sel, :n],
-                                    "epochs": curves[2][:n]}
+    for i, (c, r) in enumerate(zip(configs, results, strict=True)):
+        label = spec.label(c)
+        for k in range(len(r.scores)):
+            rows.append({"config": i, "label": label,
+                         **{f"param_{n}": c[n] for n in spec.varied},
+                         "repeat": int(r.repeat[k]), "seed": int(r.seed[k]),
+                         "status": r.status[k], "epochs_trained": int(r.epochs_trained[k]),
+                         "score": float(r.scores[k])})
+        if r.history is not None:
+            histories[label] = r.history
     scores = pd.DataFrame(rows).sort_values(["config", "repeat"], ignore_index=True)
     baseline = evaluate_baselines(series.y, test_size=scored)
     return ExperimentResult(spec=spec, configs=configs,
                             labels=[spec.label(c) for c in configs], scores=scores,
                             baseline=baseline, window=spec.score_on, histories=histories,
-                            wall_seconds=time.perf_counter() - t0, populations=len(groups))
+                            wall_seconds=time.perf_counter() - t0,
+                            populations=len({group_key(c) for c in configs}))
 
 
 __all__ += ["PARAMS"]

@@ -1,0 +1,120 @@
+"""Score many configurations × repeats × folds with as few populations as shapes require.
+
+The shared core of ``experiment`` and ``tune``: configurations that differ only in per-member
+values (learning rate, dropout, L1/L2, momentum) or in epochs train in one population (epochs
+are snapshots of the longest); each fold has its own preprocessing fitted on its own training
+part; repeat r uses seed ``seed + r`` in every configuration and fold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstmtune.data import TimeSeries, prepare
+from lstmtune.evaluation import fit_members
+from lstmtune.experiment._params import (
+    build_model,
+    build_prep,
+    build_train,
+    group_key,
+    member_hparams,
+)
+
+__all__ = ["ConfigScores", "evaluate_configs", "fold_series"]
+
+
+@dataclass(frozen=True, eq=False)
+class ConfigScores:
+    """One configuration's results: arrays over its members (fold-major: fold, then repeat)."""
+
+    scores: np.ndarray  # scored-window metric in original units; NaN for failed members
+    status: np.ndarray  # complete | early_stopped | pruned | failed
+    epochs_trained: np.ndarray
+    fold: np.ndarray
+    repeat: np.ndarray
+    seed: np.ndarray
+    history: dict[str, np.ndarray] | None = None  # train / eval curves, epochs
+
+
+def fold_series(ts: TimeSeries, *, scored: int, folds: int) -> list[tuple[TimeSeries, int]]:
+    """Walk-forward folds over the last ``scored`` points: fold k ends ``(folds-1-k) * w``
+    points before the end and is scored on its last ``w = scored // folds`` points."""
+    w = scored // folds
+    return [(ts.head(len(ts) - (folds - 1 - k) * w), w) for k in range(folds)]
+
+
+def _record_every(epochs: list[int], points: int = 500) -> int:
+    """About ``points`` evaluations per curve: enough for a plot, cheap next to training."""
+    g = math.gcd(*epochs)
+    return max(d for d in range(1, max(1, epochs[-1] // points) + 1) if g % d == 0)
+
+
+def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[dict], *,
+                     repeats: int, seed: int = 0, metric: str = "rmse",
+                     diagnostics: bool = False, trim_start: int | None = None,
+                     progress: Callable[[str], None] | None = None,
+                     on_chunk: Callable[[list[int], np.ndarray, int, dict], np.ndarray | None]
+                     | None = None) -> list[ConfigScores]:
+    """Score every configuration on every fold ``(series, scored window size)``.
+
+    ``on_chunk(config_indices, member_config, epochs_done, view)`` is called between chunks of
+    each population (``member_config[i]`` is the position in ``config_indices`` of member i;
+    ``view["scores"]()`` gives the members' current scored-window metric); it may return a
+    mask of members to stop (pruning).
+    """
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(configs):
+        groups.setdefault(group_key(c), []).append(i)
+    out: list[ConfigScores | None] = [None] * len(configs)
+    for gi, idx in enumerate(groups.values()):
+        first = configs[idx[0]]
+        prep, framing = build_prep(first)
+        preps = [prepare(s, test_size=w, val_size=w if first["patience"] else 0,
+                         preprocessing=prep,
+                         framing=framing,
+                         min_train_samples=first["batch_size"] if first["stateful"] else 1)
+                 for s, w in folds]
+        epochs = sorted({configs[i]["epochs"] for i in idx})
+        F = len(folds)
+        member_cfg = np.repeat(np.arange(len(idx)), F * repeats)
+        member_fold = np.tile(np.repeat(np.arange(F), repeats), len(idx))
+        member_rep = np.tile(np.arange(repeats), F * len(idx))
+        members = [configs[idx[k]] for k in member_cfg]
+        every = 1 if first["patience"] else _record_every(epochs)
+        tspec = build_train(first, epochs=epochs[-1], snapshots=tuple(epochs[:-1]),
+                            dropout=any(m["dropout"] or m["recurrent_dropout"]
+                                        for m in members),
+                            record=diagnostics, record_every=every)
+        model = build_model(first, n_features=preps[0].train.X.shape[-1])
+        if progress:
+            progress(f"population {gi + 1}/{len(groups)}: {len(members)} members "
+                     f"({len(idx)} configurations × {F} folds × {repeats} repeats), "
+                     f"{epochs[-1]} epochs")
+        hook = None
+        if on_chunk is not None:
+            hook = lambda done, view, idx=idx, mc=member_cfg: on_chunk(idx, mc, done, view)  # noqa: E731
+        run = fit_members(preps, model, tspec, seeds=seed + member_rep,
+                          hparams=member_hparams(members), trim_start=trim_start,
+                          folds=member_fold, on_chunk=hook)
+        curves = (run.history("train"), run.history("test"), run.history_epochs()) \
+            if diagnostics else None
+        status = run.table["status"].to_numpy()
+        trained = run.table["epochs_trained"].to_numpy()
+        for k, i in enumerate(idx):
+            e = configs[i]["epochs"]
+            sel = member_cfg == k
+            score = run.scores("test", metric, epoch=None if e == epochs[-1] else e)[sel]
+            hist = None
+            if curves is not None:
+                n = e // every
+                hist = {"train": curves[0][sel, :n], "eval": curves[1][sel, :n],
+                        "epochs": curves[2][:n]}
+            out[i] = ConfigScores(scores=score, status=status[sel],
+                                  epochs_trained=np.minimum(trained[sel], e),
+                                  fold=member_fold[sel], repeat=member_rep[sel],
+                                  seed=seed + member_rep[sel], history=hist)
+    return out  # type: ignore[return-value]
