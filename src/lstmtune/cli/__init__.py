@@ -14,6 +14,7 @@ from lstmtune._version import __version__
 from lstmtune.cli._commands import cmd_baseline, cmd_datasets, cmd_demo, cmd_prepare
 from lstmtune.cli._common import add_data_options, add_preprocessing_options
 from lstmtune.cli._experiment import add_experiment_options, cmd_experiment
+from lstmtune.cli._tune import add_tune_options, cmd_compare, cmd_tune
 from lstmtune.errors import LstmtuneError
 
 __all__ = ["main", "build_parser"]
@@ -60,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(p)
     add_experiment_options(p)
     p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("tune", help="search hyperparameters (Optuna strategies, populations)",
+                       description=_doc(cmd_tune))
+    add_tune_options(p)
+    p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser("compare", help="compare search strategies at one budget",
+                       description=_doc(cmd_compare))
+    add_tune_options(p, compare=True)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("demo", help="run the main job on the built-in Shampoo data",
                        description=_doc(cmd_demo))

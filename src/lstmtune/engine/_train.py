@@ -335,10 +335,12 @@ def _sharded_chunk(spec: ModelSpec, tspec: TrainSpec, n_epochs: int, data_axes: 
 
 
 def _split(x, D: int, pad: int):
-    """(P, ...) -> (D, (P + pad) / D, ...), padding with copies of member 0."""
-    x = jnp.asarray(x)
+    """(P, ...) -> (D, (P + pad) / D, ...), padding with copies of member 0.  Goes through
+    host memory so that pmap places the shards itself (an array still laid out by the
+    previous chunk's pmap would carry a conflicting sharding)."""
+    x = np.asarray(x)
     if pad:
-        x = jnp.concatenate([x, jnp.repeat(x[:1], pad, axis=0)])
+        x = np.concatenate([x, np.repeat(x[:1], pad, axis=0)])
     return x.reshape(D, -1, *x.shape[1:])
 
 
@@ -362,7 +364,7 @@ def run_chunk(state: MemberState, hparams: dict, data: PopulationData, spec: Mod
     pad = (-P) % D
     st = jax.tree.map(lambda x: _split(x, D, pad), state)
     if pad:  # padding members only ride along
-        st = st._replace(active=_split(jnp.arange(P + pad) < P, D, 0) & st.active)
+        st = st._replace(active=_split(np.arange(P + pad) < P, D, 0) & st.active)
     hp_s = {k: _split(v, D, pad) for k, v in hp.items()}
     data_s = PopulationData(*(_split(a, D, pad) if ax == 0 else a
                               for a, ax in zip(data, axes, strict=True)))

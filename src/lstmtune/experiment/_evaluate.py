@@ -57,6 +57,7 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                      repeats: int, seed: int = 0, metric: str = "rmse",
                      diagnostics: bool = False, trim_start: int | None = None,
                      progress: Callable[[str], None] | None = None,
+                     checkpoints: tuple[int, ...] = (),
                      on_chunk: Callable[[list[int], np.ndarray, int, dict], np.ndarray | None]
                      | None = None) -> list[ConfigScores]:
     """Score every configuration on every fold ``(series, scored window size)``.
@@ -64,7 +65,8 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
     ``on_chunk(config_indices, member_config, epochs_done, view)`` is called between chunks of
     each population (``member_config[i]`` is the position in ``config_indices`` of member i;
     ``view["scores"]()`` gives the members' current scored-window metric); it may return a
-    mask of members to stop (pruning).
+    mask of members to stop (pruning).  ``checkpoints`` are extra epochs at which a chunk
+    must end (successive-halving rungs).
     """
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(configs):
@@ -84,8 +86,9 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         member_fold = np.tile(np.repeat(np.arange(F), repeats), len(idx))
         member_rep = np.tile(np.arange(repeats), F * len(idx))
         members = [configs[idx[k]] for k in member_cfg]
-        every = 1 if first["patience"] else _record_every(epochs)
-        tspec = build_train(first, epochs=epochs[-1], snapshots=tuple(epochs[:-1]),
+        snaps = tuple(sorted(set(epochs[:-1]) | {c for c in checkpoints if c < epochs[-1]}))
+        every = 1 if first["patience"] else _record_every([*snaps, epochs[-1]])
+        tspec = build_train(first, epochs=epochs[-1], snapshots=snaps,
                             dropout=any(m["dropout"] or m["recurrent_dropout"]
                                         for m in members),
                             record=diagnostics, record_every=every)

@@ -1,0 +1,23 @@
+"""Search layer: spaces, study files, strategies on Optuna, the study loop and its storage.
+
+Strategies know no JAX: they are Optuna samplers.  The loop (``tune``) trains candidates as
+populations through the experiment layer's ``evaluate_configs``.
+"""
+
+from lstmtune.search._config import (
+    AGGREGATES,
+    PRUNERS,
+    STRATEGIES,
+    DataConfig,
+    SearchConfig,
+    StudyConfig,
+    load_study_file,
+    study_from_dict,
+)
+from lstmtune.search._space import DEFAULT_SPACE, Choice, Fixed, Range, Space, parse_space
+from lstmtune.search._tune import TuneResult, aggregate, leaderboard, open_study, tune
+
+__all__ = ["AGGREGATES", "PRUNERS", "STRATEGIES", "DataConfig", "SearchConfig", "StudyConfig",
+           "load_study_file", "study_from_dict", "DEFAULT_SPACE", "Choice", "Fixed", "Range",
+           "Space", "parse_space", "TuneResult", "aggregate", "leaderboard", "open_study",
+           "tune"]

@@ -1,0 +1,54 @@
+"""Seed 003's final step: run several strategies, take each one's top-k configurations, and
+grid-search their union with more repeats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import optuna
+from optuna.trial import TrialState
+
+from lstmtune.search._config import StudyConfig
+from lstmtune.search._strategies import make_pruner, make_sampler
+
+__all__ = ["run_hybrid", "HYBRID_STRATEGIES"]
+
+HYBRID_STRATEGIES = ("random", "tpe", "gp", "ga")
+
+
+def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
+               progress: Callable[[str], None] | None = None,
+               on_batch: Callable[[optuna.Study, int], None] | None = None) -> optuna.Study:
+    """Each strategy gets an equal share of the trial budget in its own study
+    (``NAME:strategy``); the union of their top-k is then evaluated in study ``NAME`` with
+    three times the repeats, so the final pick rests on more evidence."""
+    from lstmtune.search._tune import open_study, search
+
+    share = max(1, cfg.search.trials // len(HYBRID_STRATEGIES))
+    union: list[dict] = []
+    for name in HYBRID_STRATEGIES:
+        sub = replace(cfg, search=replace(cfg.search, strategy=name))
+        study = open_study(sub, storage, f"{study_name}:{name}", make_sampler(name, sub),
+                           make_pruner(cfg.search.pruner))
+        if progress:
+            progress(f"hybrid: {name} with {share} trials")
+        search(study, sub, folds, progress=progress, on_batch=on_batch, trials=share)
+        done = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
+                      key=lambda t: t.value)
+        for t in done[: cfg.search.top_k]:
+            if t.params not in union:
+                union.append(dict(t.params))
+    final_cfg = replace(cfg, search=replace(cfg.search, strategy="grid",
+                                            repeats=3 * cfg.search.repeats))
+    final = open_study(final_cfg, storage, study_name, make_sampler("random", final_cfg))
+    if not final.user_attrs.get("lstmtune:grid_enqueued"):
+        for p in union:
+            final.enqueue_trial(p, skip_if_exists=True)
+        final.set_user_attr("lstmtune:grid_enqueued", True)
+    if progress:
+        progress(f"hybrid: grid over the union of {len(union)} top configurations, "
+                 f"{final_cfg.search.repeats} repeats")
+    final_only = replace(final_cfg, search=replace(final_cfg.search, strategy="random"))
+    search(final, final_only, folds, progress=progress, on_batch=on_batch, trials=len(union))
+    return final

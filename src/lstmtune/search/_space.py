@@ -1,0 +1,250 @@
+"""Search spaces: ranges, choices and fixed values over the experiment's hyperparameter names.
+
+An entry is an int or float range (optionally log-scaled, optionally stepped), a choice list,
+or a fixed value; ``when`` makes it conditional on other parameters (e.g. momentum only when
+optimizer is sgd).  A space samples through an Optuna trial, so every Optuna sampler (and ours)
+sees ordinary distributions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from lstmtune.errors import ConfigError
+from lstmtune.experiment._params import ALIASES, PARAMS, parse_value
+
+__all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Range:
+    """low..high inclusive; ``integer`` ranges give ints; ``log`` samples on a log scale."""
+
+    low: float
+    high: float
+    integer: bool = False
+    log: bool = False
+    step: float | None = None
+    when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def distribution(self) -> BaseDistribution:
+        if self.integer:
+            return IntDistribution(int(self.low), int(self.high), log=self.log,
+                                   step=int(self.step or 1))
+        return FloatDistribution(self.low, self.high, log=self.log, step=self.step)
+
+    def grid(self, name: str) -> list[Any]:
+        if self.integer:
+            return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
+        if self.step is None:
+            raise ConfigError(f"space '{name}': a float range needs a step for grid search "
+                              f"(e.g. step = {(self.high - self.low) / 4:g}), or use a choice "
+                              "list.")
+        n = int(round((self.high - self.low) / self.step))
+        return [float(self.low + i * self.step) for i in range(n + 1)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Choice:
+    values: tuple[Any, ...]
+    when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def distribution(self) -> BaseDistribution:
+        return CategoricalDistribution(list(self.values))
+
+    def grid(self, name: str) -> list[Any]:
+        return list(self.values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fixed:
+    value: Any
+    when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+
+Entry = Range | Choice | Fixed
+
+
+@dataclass(frozen=True)
+class Space:
+    """Named entries, in order (a condition may only refer to an earlier entry)."""
+
+    entries: tuple[tuple[str, Entry], ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n, _ in self.entries]
+
+    def searched(self) -> dict[str, Entry]:
+        return {n: e for n, e in self.entries if not isinstance(e, Fixed)}
+
+    def distributions(self) -> dict[str, BaseDistribution]:
+        return {n: e.distribution() for n, e in self.searched().items()}
+
+    def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
+        """Sample one configuration through ``trial`` (conditions respected)."""
+        params: dict[str, Any] = {}
+        for name, e in self.entries:
+            if not _active(e, params):
+                continue
+            if isinstance(e, Fixed):
+                params[name] = e.value
+            elif isinstance(e, Choice):
+                params[name] = trial.suggest_categorical(name, list(e.values))
+            elif e.integer:
+                params[name] = trial.suggest_int(name, int(e.low), int(e.high), log=e.log,
+                                                 step=int(e.step or 1))
+            else:
+                params[name] = trial.suggest_float(name, e.low, e.high, log=e.log, step=e.step)
+        return params
+
+    def grid(self) -> list[dict[str, Any]]:
+        """Every combination (conditions respected, duplicates removed)."""
+        searched = self.searched()
+        names = list(searched)
+        seen, out = set(), []
+        for combo in itertools.product(*(searched[n].grid(n) for n in names)):
+            params: dict[str, Any] = {}
+            full = dict(zip(names, combo, strict=True))
+            for name, e in self.entries:
+                if _active(e, params):
+                    params[name] = e.value if isinstance(e, Fixed) else full[name]
+            key = tuple(sorted(params.items()))
+            if key not in seen:
+                seen.add(key)
+                out.append(params)
+        return out
+
+    def contains(self, params: Mapping[str, Any]) -> bool:
+        for name, e in self.searched().items():
+            if name not in params:
+                continue
+            v = params[name]
+            if isinstance(e, Choice) and v not in e.values:
+                return False
+            if isinstance(e, Range) and not e.low - 1e-12 <= v <= e.high + 1e-12:
+                return False
+        return True
+
+
+def _active(e: Entry, params: Mapping[str, Any]) -> bool:
+    return all(params.get(name) in values for name, values in e.when)
+
+
+def _name(raw: str, where: str) -> str:
+    name = ALIASES.get(raw, raw)
+    if name not in PARAMS:
+        import difflib
+
+        hint = difflib.get_close_matches(name, list(PARAMS), n=1)
+        raise ConfigError(f"{where}: unknown hyperparameter '{raw}'"
+                          + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                          + f"; valid names: {', '.join(PARAMS)}.")
+    return name
+
+
+def _value(name: str, v: Any, where: str) -> Any:
+    """Validate a value with the registry (accepts TOML-typed values)."""
+    text = str(v).lower() if isinstance(v, bool) else str(v)
+    try:
+        return parse_value(name, text)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _entry(name: str, spec: Any, where: str, earlier: list[str]) -> Entry:
+    if not isinstance(spec, dict):  # a bare value is fixed
+        return Fixed(value=_value(name, spec, where))
+    keys = set(spec)
+    when = []
+    for cname, cval in dict(spec.get("when", {})).items():
+        cname_n = _name(cname, f"{where}.when")
+        if cname_n not in earlier:
+            raise ConfigError(f"{where}.when: '{cname}' must be an entry listed before "
+                              f"'{name}' in the space.")
+        vals = cval if isinstance(cval, list) else [cval]
+        when.append((cname_n, tuple(_value(cname_n, v, f"{where}.when") for v in vals)))
+    when_t = tuple(when)
+    allowed = {"int", "float", "choice", "value", "log", "step", "when"}
+    unknown = keys - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; an entry is one of "
+                          "int = [low, high], float = [low, high], choice = [...], value = x, "
+                          "with optional log = true, step = s, when = {name = value}.")
+    kinds = keys & {"int", "float", "choice", "value"}
+    if len(kinds) != 1:
+        raise ConfigError(f"{where}: give exactly one of int, float, choice, value; got "
+                          f"{sorted(kinds) or 'none'}.")
+    kind = kinds.pop()
+    if kind == "value":
+        return Fixed(value=_value(name, spec["value"], where), when=when_t)
+    if kind == "choice":
+        values = spec["choice"]
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{where}.choice must be a non-empty list, got {values!r}.")
+        return Choice(values=tuple(_value(name, v, where) for v in values), when=when_t)
+    bounds = spec[kind]
+    if not (isinstance(bounds, list) and len(bounds) == 2):
+        raise ConfigError(f"{where}.{kind} must be [low, high], got {bounds!r}.")
+    low, high = (_value(name, b, where) for b in bounds)
+    if not low < high:
+        raise ConfigError(f"{where}: `low < high` must hold, but got low={low}, high={high}.")
+    log = bool(spec.get("log", False))
+    if log and low <= 0:
+        raise ConfigError(f"{where}: a log range needs low > 0, got low={low}.")
+    step = spec.get("step")
+    if step is not None and (not isinstance(step, int | float) or step <= 0 or log):
+        raise ConfigError(f"{where}.step must be a positive number and cannot be combined "
+                          f"with log, got step={step!r}, log={log}.")
+    integer = kind == "int"
+    if integer and PARAMS[name].parse is float:
+        integer = False
+    if not integer and isinstance(low, int) and PARAMS[name].parse is not float:
+        raise ConfigError(f"{where}: '{name}' takes whole numbers; write int = [{low}, {high}].")
+    return Range(low=low, high=high, integer=integer, log=log, step=step, when=when_t)
+
+
+def parse_space(table: Mapping[str, Any], where: str = "space") -> Space:
+    """Read a ``[space]`` table: ``name = value`` (fixed) or ``name = {int|float|choice ...}``."""
+    entries, earlier = [], []
+    for raw, spec in table.items():
+        name = _name(raw, f"{where}.{raw}")
+        if name in earlier:
+            raise ConfigError(f"{where}: '{raw}' is given twice.")
+        entries.append((name, _entry(name, spec, f"{where}.{raw}", earlier)))
+        earlier.append(name)
+    if not any(not isinstance(e, Fixed) for _, e in entries):
+        raise ConfigError(f"{where} has nothing to search: give at least one range or choice, "
+                          "e.g. units = {int = [1, 64], log = true}.")
+    return Space(tuple(entries))
+
+
+# A documented default for forecasting (small data such as Shampoo: short windows, few units).
+DEFAULT_SPACE = parse_space({
+    "units": {"int": [1, 64], "log": True},
+    "layers": {"int": [1, 2]},
+    "timesteps": {"int": [1, 12]},
+    "dropout": {"float": [0.0, 0.5]},
+    "recurrent_dropout": {"float": [0.0, 0.5]},
+    "learning_rate": {"float": [1e-4, 3e-2], "log": True},
+    "batch_size": {"choice": [4, 8, 16]},
+    "epochs": {"choice": [100, 200, 400]},
+    "optimizer": {"choice": ["adam", "rmsprop", "sgd"]},
+    "momentum": {"float": [0.0, 0.95], "when": {"optimizer": "sgd"}},
+    "activation": {"choice": ["tanh", "relu"]},
+    "l2": {"float": [1e-6, 1e-2], "log": True},
+    "difference": {"choice": [0, 1]},
+    "scaler": {"choice": ["minmax", "standard"]},
+})
+

@@ -1,0 +1,95 @@
+"""Strategies by name.  Each proposes candidates (an Optuna sampler) and holds no loop, I/O or
+storage; `hyperband` adds the rungs at which the loop stops the worse part of a population.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+
+import optuna
+
+from lstmtune.errors import ConfigError
+from lstmtune.search._config import StudyConfig
+
+__all__ = ["make_sampler", "make_pruner", "successive_halving", "brackets"]
+
+ETA = 3  # successive-halving reduction factor (Li et al.)
+
+
+def make_sampler(name: str, cfg: StudyConfig) -> optuna.samplers.BaseSampler:
+    seed = cfg.search.seed
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    if name in ("random", "grid", "hyperband"):
+        # grid: the loop enqueues every combination; hyperband samples its brackets at random
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
+                                          n_startup_trials=min(10, max(2, cfg.search.trials
+                                                                       // 5)))
+    if name == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False,
+                                            independent_sampler=optuna.samplers.RandomSampler(
+                                                seed=seed))
+    if name == "gp":
+        from lstmtune.search._gp import GPSampler
+
+        return GPSampler(seed=seed, n_startup_trials=min(10, max(2, cfg.search.trials // 5)))
+    if name == "ga":
+        from lstmtune.search._ga import GASampler
+
+        return GASampler(seed=seed, population_size=cfg.search.batch,
+                         search_space=cfg.space.distributions())
+    raise ConfigError(f"strategy '{name}' has no sampler; valid: grid, random, tpe, gp, cmaes, "
+                      "hyperband, ga, hybrid.")
+
+
+def make_pruner(name: str) -> optuna.pruners.BasePruner:
+    """Pruners read the trial's aggregate over its members at each chunk end."""
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0)
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner()
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner()
+    return optuna.pruners.NopPruner()
+
+
+def brackets(max_epochs: int, eta: int = ETA) -> list[tuple[int, list[int]]]:
+    """Hyperband's brackets for a budget of ``max_epochs``: (configurations, rung epochs) for
+    s = s_max .. 0; bracket s starts n = ceil((s_max+1)/(s+1) * eta^s) configurations at
+    max_epochs * eta^-s epochs and keeps the best 1/eta at each rung."""
+    s_max = max(0, int(math.floor(math.log(max_epochs, eta) + 1e-9)) - 1)
+    out = []
+    for s in range(s_max, -1, -1):
+        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
+        rungs = [max(1, round(max_epochs * eta ** -(s - i))) for i in range(s)]
+        out.append((n, rungs))
+    return out
+
+
+def successive_halving(study: optuna.Study, cfg: StudyConfig, remaining: int
+                       ) -> tuple[list[optuna.Trial], Callable, tuple[int, ...]]:
+    """Ask the next Hyperband bracket's trials; return them, the rung hook and the rungs.
+
+    One bracket is one population: at each rung the loop asks the hook which trials to stop,
+    and the survivors continue from their trained state (nothing is retrained)."""
+    max_epochs = dict(cfg.fixed).get("epochs", 500)
+    plan = brackets(max_epochs)
+    b = int(study.user_attrs.get("lstmtune:bracket", 0))
+    study.set_user_attr("lstmtune:bracket", b + 1)
+    n, rungs = plan[b % len(plan)]
+    trials = [study.ask() for _ in range(min(n, remaining))]
+    alive = set(range(len(trials)))
+
+    def hook(done: int, values: dict[int, float]) -> list[int]:
+        if done not in rungs:
+            return []
+        ranked = sorted((i for i in alive if i in values), key=lambda i: values[i])
+        keep = set(ranked[: max(1, len(ranked) // ETA)])
+        stop = [i for i in ranked if i not in keep]
+        alive.difference_update(stop)
+        return stop
+
+    return trials, hook, tuple(rungs)

@@ -1,0 +1,93 @@
+"""Study files and spaces: every error is one line naming the key, the rule, the value and a
+fix, raised before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from lstmtune.errors import ConfigError
+from lstmtune.search import DEFAULT_SPACE, load_study_file, parse_space, study_from_dict
+
+
+def test_a_full_study_file(tmp_path):
+    (tmp_path / "s.toml").write_text('''
+[data]
+source = "shampoo"
+test_size = 12
+val_size = 6
+folds = 2
+[preprocessing]
+difference = 1
+[training]
+epochs = 100
+[search]
+strategy = "random"
+trials = 7
+aggregate = "mean+std"
+risk = 0.5
+[space]
+units = { int = [1, 16], log = true }
+optimizer = { choice = ["adam", "sgd"] }
+momentum = { float = [0.0, 0.9], when = { optimizer = "sgd" } }
+lags = 3
+''')
+    cfg = load_study_file(tmp_path / "s.toml")
+    assert cfg.data.folds == 2 and cfg.search.trials == 7 and cfg.search.risk == 0.5
+    assert dict(cfg.fixed) == {"difference": 1, "epochs": 100, "timesteps": 3}
+    assert list(cfg.space.distributions()) == ["units", "optimizer", "momentum"]
+
+
+def test_conditional_entries_and_grid():
+    space = parse_space({"optimizer": {"choice": ["adam", "sgd"]},
+                         "momentum": {"choice": [0.0, 0.9], "when": {"optimizer": "sgd"}},
+                         "units": {"int": [1, 3]}})
+    grid = space.grid()
+    assert len(grid) == 3 * (1 + 2)  # adam has no momentum; sgd has two
+    assert {"optimizer": "adam", "units": 2} in grid
+    assert {"optimizer": "sgd", "momentum": 0.9, "units": 1} in grid
+
+
+def test_default_space_is_documented_and_valid():
+    assert {"units", "learning_rate", "dropout", "timesteps"} <= set(DEFAULT_SPACE.names)
+
+
+@pytest.mark.parametrize("doc,fragments", [
+    ({"space": {"unitz": {"int": [1, 4]}}}, ["unknown hyperparameter 'unitz'", "'units'"]),
+    ({"space": {"units": {"int": [8, 2]}}}, ["`low < high` must hold", "low=8, high=2"]),
+    ({"space": {"learning_rate": {"float": [0.0, 0.1], "log": True}}},
+     ["learning_rate", "out of range"]),
+    ({"space": {"units": {"int": [1, 4], "size": 3}}}, ["unknown key(s) ['size']"]),
+    ({"space": {"units": {"int": [1, 4], "choice": [1]}}}, ["exactly one of"]),
+    ({"space": {"momentum": {"float": [0, 0.9], "when": {"optimizer": "sgd"}},
+                "optimizer": {"choice": ["sgd"]}}}, ["must be an entry listed before"]),
+    ({"space": {"units": 4}}, ["nothing to search"]),
+    ({"search": {"strategy": "tpee"}, "space": {"units": {"int": [1, 4]}}},
+     ["strategy = 'tpee'", "did you mean 'tpe'"]),
+    ({"search": {"trails": 5}}, ["unknown key 'trails'", "did you mean 'trials'"]),
+    ({"search": {"trials": 0}}, ["trials = 0", ">= 1"]),
+    ({"search": {"repeats": "3"}}, ["repeats = '3'", "whole number"]),
+    ({"dataa": {}}, ["unknown key 'dataa'"]),
+    ({"model": {"units": 4}, "space": {"units": {"int": [1, 4]}}},
+     ["units is both fixed and searched"]),
+    ({"search": {"strategy": "hyperband"}, "space": {"epochs": {"choice": [10, 20]}}},
+     ["hyperband chooses the epochs"]),
+    ({"search": {"strategy": "grid"}, "space": {"dropout": {"float": [0.0, 0.5]}}},
+     ["needs a step for grid search"]),
+    ({"data": {"val_size": 10, "folds": 3}}, ["val_size = 10", "folds = 3"]),
+    ({"training": {"optimizer": "adamw"}}, ["[training] optimizer", "adam, rmsprop, sgd"]),
+])
+def test_errors_are_one_line_and_name_the_fix(doc, fragments):
+    with pytest.raises(ConfigError) as exc:
+        study_from_dict(doc)
+    msg = str(exc.value)
+    assert "\n" not in msg
+    for f in fragments:
+        assert f in msg, (f, msg)
+
+
+def test_toml_syntax_error_names_the_file(tmp_path):
+    (tmp_path / "bad.toml").write_text("[search\ntrials = 3\n")
+    with pytest.raises(ConfigError, match="bad.toml' is not valid TOML"):
+        load_study_file(tmp_path / "bad.toml")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_study_file(tmp_path / "missing.toml")

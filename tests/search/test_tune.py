@@ -1,0 +1,111 @@
+"""The study loop: the test window is never seen, every repeat is stored, studies resume, and
+every strategy passes one conformance test."""
+
+from __future__ import annotations
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+
+from lstmtune.data import load
+from lstmtune.search import study_from_dict, tune
+from lstmtune.search._tune import _done, open_study
+
+TINY = {"data": {"source": "shampoo", "test_size": 6, "val_size": 6},
+        "training": {"epochs": 8, "batch_size": 4},
+        "space": {"units": {"int": [1, 2]},
+                  "learning_rate": {"float": [1e-3, 1e-1], "log": True}}}
+
+
+def _cfg(strategy="random", trials=4, **search):
+    doc = {**TINY, "search": {"strategy": strategy, "trials": trials, "repeats": 2,
+                              "batch": 2, "final_repeats": 2, **search}}
+    if strategy == "grid":
+        doc = {**doc, "space": {"units": {"int": [1, 2]}, "learning_rate": {"choice": [0.01,
+                                                                                       0.05]}}}
+    if strategy == "hyperband":
+        doc = {**doc, "training": {"epochs": 9, "batch_size": 4}}
+    return study_from_dict(doc)
+
+
+def _storage(tmp_path, name="s"):
+    return f"sqlite:///{tmp_path / (name + '.db')}"
+
+
+def test_the_test_window_is_never_seen_during_the_search(tmp_path):
+    ts = load("shampoo")
+    a = tune(ts, _cfg(), storage=_storage(tmp_path, "a"), study_name="s")
+    poisoned = ts.to_frame()["Sales"].copy()
+    poisoned.iloc[-6:] = 1e6  # the test window replaced by nonsense
+    b = tune(load(poisoned), _cfg(), storage=_storage(tmp_path, "b"), study_name="s")
+    va = [t.value for t in a.study.trials]
+    vb = [t.value for t in b.study.trials]
+    assert va == vb and a.best_params == b.best_params
+    assert a.test["rmse"] != b.test["rmse"]  # ...only the final score reads it
+
+
+def test_every_repeat_is_stored_and_the_value_aggregates_them(tmp_path):
+    r = tune(load("shampoo"), _cfg(aggregate="median"), storage=_storage(tmp_path),
+             study_name="s")
+    for t in r.study.get_trials(states=(TrialState.COMPLETE,)):
+        scores = t.user_attrs["scores"]
+        assert len(scores) == 2  # repeats x folds
+        assert t.value == pytest.approx(float(pd.Series(scores).median()))
+    assert r.n_trials_complete == 4 and len(r.test["scores"]) == 2
+    assert set(r.baselines) == {"persistence", "seasonal_naive", "mean", "drift"}
+
+
+def test_rerunning_resumes_and_counts_what_is_done(tmp_path):
+    ts, st = load("shampoo"), _storage(tmp_path)
+    first = tune(ts, _cfg(trials=4), storage=st, study_name="s")
+    before = [(t.number, t.params, t.value) for t in first.study.trials]
+    again = tune(ts, _cfg(trials=4), storage=st, study_name="s")
+    assert [(t.number, t.params, t.value) for t in again.study.trials] == before
+    more = tune(ts, _cfg(trials=6), storage=st, study_name="s")
+    assert len(more.study.trials) == 6
+    assert [(t.number, t.params, t.value) for t in more.study.trials[:4]] == before
+
+
+def test_trials_left_running_by_a_killed_process_are_failed_and_requeued(tmp_path):
+    ts, st, cfg = load("shampoo"), _storage(tmp_path), _cfg(trials=3)
+    study = open_study(cfg, st, "s", optuna.samplers.RandomSampler(seed=0))
+    orphan = study.ask({"units": optuna.distributions.IntDistribution(1, 2),
+                        "learning_rate": optuna.distributions.FloatDistribution(
+                            1e-3, 1e-1, log=True)})
+    r = tune(ts, cfg, storage=st, study_name="s")
+    trials = r.study.trials
+    assert trials[0].state == TrialState.FAIL  # the orphan
+    assert any(t.params == orphan.params and t.state == TrialState.COMPLETE for t in trials[1:])
+    assert _done(r.study) == 3 and r.n_trials_complete == 3
+
+
+def test_a_changed_study_file_is_not_silently_resumed(tmp_path):
+    from lstmtune.errors import ConfigError
+
+    ts, st = load("shampoo"), _storage(tmp_path)
+    tune(ts, _cfg(trials=2), storage=st, study_name="s")
+    with pytest.raises(ConfigError, match="different study configuration"):
+        tune(ts, _cfg(trials=2, repeats=3), storage=st, study_name="s")
+
+
+@pytest.mark.parametrize("strategy", ["random", "tpe", "gp", "cmaes", "ga", "grid",
+                                      "hyperband"])
+def test_strategy_conformance(strategy, tmp_path):
+    """Bounds respected, deterministic under a seed, batch size honoured, resumes."""
+    ts = load("shampoo")
+    batches = []
+    cfg = _cfg(strategy, trials=4)
+    a = tune(ts, cfg, storage=_storage(tmp_path, "a"), study_name="s",
+             on_batch=lambda study, budget: batches.append(
+                 sum(t.state.is_finished() for t in study.trials)))
+    b = tune(ts, cfg, storage=_storage(tmp_path, "b"), study_name="s")
+    pa = [t.params for t in a.study.trials]
+    assert pa == [t.params for t in b.study.trials]
+    for p in pa:
+        assert 1 <= p["units"] <= 2 and 1e-3 <= p["learning_rate"] <= 1e-1
+    if strategy not in ("hyperband", "ga"):  # these size their own populations
+        assert batches == [2, 4]
+    c = tune(ts, _cfg(strategy, trials=6), storage=_storage(tmp_path, "a"), study_name="s")
+    assert [t.params for t in c.study.trials[:4]] == pa
+    assert _done(c.study) == 6
