@@ -289,8 +289,8 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *,
                 asked, hook, checkpoints = successive_halving(study, cfg, remaining)
             else:
                 size = min(s.batch, remaining)
-                if s.strategy == "ga":
-                    size = min(remaining, study.sampler.population_size)
+                if s.strategy == "ga":  # one generation's open slots = one population
+                    size = min(remaining, max(1, study.sampler.slots_left(study)))
                 asked = [study.ask() for _ in range(size)]
                 hook, checkpoints = None, ()
             params = [cfg.space.suggest(t) for t in asked]

@@ -1,0 +1,68 @@
+"""SIGKILL a study at 10 random moments and re-run it each time: the count of completed trials
+never decreases and the study finishes its budget."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+STUDY = """
+[data]
+source = "shampoo"
+test_size = 6
+val_size = 6
+[training]
+epochs = 8
+batch_size = 4
+[search]
+strategy = "tpe"
+trials = 14
+repeats = 2
+batch = 2
+final_repeats = 2
+[space]
+units = { int = [1, 2] }
+learning_rate = { float = [1e-3, 1e-1], log = true }
+"""
+
+
+def _complete(storage: str) -> int:
+    try:
+        study = optuna.load_study(study_name="study", storage=storage)
+    except KeyError:  # killed before the study was created
+        return 0
+    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_resume(tmp_path):
+    (tmp_path / "study.toml").write_text(STUDY)
+    out = tmp_path / "out"
+    storage = f"sqlite:///{out / 'study.db'}"
+    cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"),
+           "--out", str(out), "--json"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    rng = random.Random(0)
+    counts = [0]
+    for _ in range(10):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=env)
+        time.sleep(rng.uniform(2.0, 6.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        counts.append(_complete(storage) if (out / "study.db").exists() else 0)
+        assert counts[-1] >= counts[-2], counts
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    study = optuna.load_study(study_name="study", storage=storage)
+    finished = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(finished) == 14
+    assert counts[-1] > 0, f"no trial finished between kills: {counts}"
