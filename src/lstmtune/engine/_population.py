@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jax
@@ -28,7 +28,8 @@ from lstmtune.engine._train import (
 )
 from lstmtune.errors import ConfigError
 
-__all__ = ["PopulationResult", "train_population", "enable_compilation_cache", "chunk_length"]
+__all__ = ["PopulationResult", "train_population", "enable_compilation_cache", "chunk_length",
+           "population_bucket"]
 
 _CACHE_ON = False
 
@@ -124,17 +125,71 @@ def _check_data(data: PopulationData, spec: ModelSpec, tspec: TrainSpec, P: int)
                           f"{X.shape[-3]} training samples.")
 
 
+def population_bucket(P: int) -> int:
+    """The compiled population size for P members: 8, 12, 16, 24, 32, 48, ... (at most a
+    third wasted), so populations of nearby sizes reuse one program instead of compiling
+    one each (a search's batches vary in size from shape to shape)."""
+    size = 8
+    while size < P:
+        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
+    return size
+
+
+def _take(result: PopulationResult, P: int) -> PopulationResult:
+    cut = lambda a: None if a is None else a[:P]  # noqa: E731
+    return replace(
+        result, params=jax.tree.map(lambda a: a[:P], result.params),
+        **{f: cut(getattr(result, f)) for f in (
+            "epochs_trained", "failed", "fail_epoch", "early_stopped", "pruned", "best_epoch",
+            "train_loss", "val_loss", "predictions", "history_predictions")},
+        snapshots={e: a[:P] for e, a in result.snapshots.items()})
+
+
 def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
                      seeds: np.ndarray, hparams: Mapping[str, object] | None = None,
                      on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
-                     max_chunk: int = 250) -> PopulationResult:
+                     max_chunk: int = 250, bucket: bool = True) -> PopulationResult:
     """Train ``len(seeds)`` members of one static shape together.
 
     ``hparams`` maps per-member hyperparameters (learning_rate, dropout, recurrent_dropout,
     l1, l2, momentum) to scalars or (P,) arrays.  ``on_chunk(epochs_done, view)`` is called
     after every chunk with the histories so far and ``view["predict"]()`` (current predictions
-    over eval_X); it may return a (P,) bool mask of members to stop (pruning).
+    over eval_X); it may return a (P,) bool mask of members to stop (pruning).  With
+    ``bucket`` the population is padded (copies of member 0, results dropped) to
+    :func:`population_bucket` so that differently sized populations share programs.
     """
+    seeds = np.asarray(seeds)
+    P = len(seeds)
+    Pb = population_bucket(P) if bucket and P > 1 else P
+    if Pb == P:
+        return _train_population(spec, tspec, data, seeds=seeds, hparams=hparams,
+                                 on_chunk=on_chunk, max_chunk=max_chunk)
+    hp = _hparams(hparams, P)
+    _check_data(data, spec, tspec, P)
+    extra = Pb - P
+    grow = lambda a: np.concatenate([a, np.repeat(a[:1], extra, axis=0)])  # noqa: E731
+    ndim = {"X": 3, "y": 2, "mask": 1, "eval_X": 3, "eval_y": 2}
+    padded = PopulationData(*(grow(np.asarray(getattr(data, k)))
+                              if np.ndim(getattr(data, k)) == ndim[k] + 1
+                              else getattr(data, k) for k in ndim))
+    hook = None
+    if on_chunk is not None:
+        def hook(done: int, view: dict) -> np.ndarray | None:
+            inner = {k: (v[:P] if isinstance(v, np.ndarray) else v) for k, v in view.items()}
+            inner["predict"] = lambda: view["predict"]()[:P]
+            stop = on_chunk(done, inner)
+            return None if stop is None else np.concatenate([np.asarray(stop, bool),
+                                                             np.zeros(extra, bool)])
+    result = _train_population(spec, tspec, padded, seeds=grow(seeds),
+                               hparams={k: grow(v) for k, v in hp.items()}, on_chunk=hook,
+                               max_chunk=max_chunk)
+    return _take(result, P)
+
+
+def _train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
+                      seeds: np.ndarray, hparams: Mapping[str, object] | None = None,
+                      on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
+                      max_chunk: int = 250) -> PopulationResult:
     import time
 
     enable_compilation_cache()
@@ -169,6 +224,7 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
             view = {"train_loss": np.concatenate(train_hist, axis=1),
                     "val_loss": np.concatenate(val_hist, axis=1),
                     "active": np.asarray(state.active), "epochs_done": done,
+                    "epochs_total": tspec.epochs,
                     "predict": lambda st=state: predict(st.params, data.eval_X, spec,
                                                         tspec.batch_size)}
             stop = on_chunk(done, view)

@@ -73,8 +73,9 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
                sampler: optuna.samplers.BaseSampler | None = None,
                pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
     """Create or resume the study; refuse to resume one made from a different study file."""
-    study = optuna.create_study(storage=storage, study_name=study_name, direction="minimize",
-                                sampler=sampler, pruner=pruner, load_if_exists=True)
+    study = optuna.create_study(storage=_storage(storage), study_name=study_name,
+                                direction="minimize", sampler=sampler, pruner=pruner,
+                                load_if_exists=True)
     stored = study.user_attrs.get("lstmtune:config")
     desc = cfg.to_dict()
     for budget_key in ("trials", "timeout", "final_repeats"):  # may change between runs
@@ -87,6 +88,33 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
                           "configuration; use another --study-name (or --out) to start a new "
                           "study, or restore the original settings to resume it.")
     return study
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL + synchronous=NORMAL: every commit still survives a killed process (SIGKILL), only
+    # a power loss may lose the last few; about 10x fewer milliseconds per trial than the
+    # default rollback journal with a full sync on every commit
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _storage(url: str) -> optuna.storages.BaseStorage:
+    """An RDB storage (SQLite files get WAL journaling, see ``_sqlite_pragmas``), or Optuna's
+    append-only journal file for ``journal:///path/file.log``."""
+    if url.startswith("journal:///"):
+        from optuna.storages.journal import JournalFileBackend
+
+        return optuna.storages.JournalStorage(JournalFileBackend(url[len("journal:///") - 1:]))
+    if not url.startswith("sqlite"):
+        return optuna.storages.RDBStorage(url)
+    from sqlalchemy import event
+
+    storage = optuna.storages.RDBStorage(url)
+    event.listen(storage.engine, "connect", _sqlite_pragmas)
+    storage.engine.dispose()  # pooled connections made before the listener are dropped
+    return storage
 
 
 def _recover(study: optuna.Study) -> int:
@@ -146,7 +174,7 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
     def on_chunk(idx, member_cfg, done, view):
         if stop.requested:
             return np.ones(len(member_cfg), bool)
-        if not use_pruner:
+        if not use_pruner or done >= view["epochs_total"]:  # nothing left to save at the end
             return None
         scores = view["scores"]()
         active = view["active"]
@@ -180,9 +208,10 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
             study.tell(trial, state=TrialState.FAIL)
             study.enqueue_trial(trial.params, skip_if_exists=False)
             continue
-        trial.set_user_attr("scores", [float(x) for x in r.scores])
-        trial.set_user_attr("folds", [int(x) for x in r.fold])
-        trial.set_user_attr("epochs_trained", [int(x) for x in r.epochs_trained])
+        trial.set_user_attr("scores", [float(x) for x in r.scores])  # fold-major, repeats
+        trial.set_user_attr("members", {"fold": [int(x) for x in r.fold],
+                                        "repeat": [int(x) for x in r.repeat],
+                                        "epochs_trained": [int(x) for x in r.epochs_trained]})
         if pruned[i]:
             study.tell(trial, state=TrialState.PRUNED)
         elif (r.status == "failed").any() or not np.isfinite(r.scores).all():
