@@ -26,7 +26,8 @@ from lstmtune.report import write_experiment
 console = Console()
 err = Console(stderr=True)
 TEST_WARNING = ("scored on the TEST window, as seed 000 does: fine for reproducing it, but do "
-                "not select a configuration this way (use --score-on validation).")
+                "not select a configuration this way (run without --recipe, with --score-on "
+                "validation, or use lstmtune tune).")
 
 
 def add_experiment_options(p: argparse.ArgumentParser) -> None:

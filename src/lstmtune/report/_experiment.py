@@ -51,7 +51,9 @@ def write_experiment(result, summary: list[dict[str, Any]], out: Path, *, prefix
             ax.plot(curves["epochs"], row, color="tab:blue", lw=0.6, alpha=0.7)
         for row in curves["eval"]:
             ax.plot(curves["epochs"], row, color="tab:orange", lw=0.6, alpha=0.7)
-        ax.set_title(f"{label}: train (blue) and {result.window} (orange) RMSE per epoch")
+        name = (f"{result.spec.varied[0]}={label}" if len(result.spec.varied) == 1
+                else label)
+        ax.set_title(f"{name}: train (blue) and {result.window} (orange) RMSE per epoch")
         ax.set_xlabel("epoch")
         ax.set_ylabel("RMSE")
         fig.tight_layout()
