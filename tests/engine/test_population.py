@@ -157,3 +157,13 @@ def test_odd_population_sizes_split_across_devices_match_single_runs():
     for i in range(3):
         alone = train_population(SPEC, tspec, DATA, seeds=SEEDS[i:i + 1])
         np.testing.assert_allclose(three.predictions[i], alone.predictions[0], atol=1e-5)
+
+
+def test_a_run_whose_members_all_stopped_ends_early_with_frozen_snapshots():
+    tspec = TrainSpec(epochs=20, batch_size=4, snapshots=(10,), record_predictions=True)
+    res = train_population(SPEC, tspec, DATA, seeds=SEEDS, max_chunk=5,
+                           on_chunk=lambda done, view: np.ones(4, bool))  # stop all at 5
+    assert res.epochs_trained.tolist() == [5] * 4
+    np.testing.assert_allclose(res.snapshots[10], res.predictions)
+    assert res.history_predictions.shape[1] == 20
+    np.testing.assert_allclose(res.history_predictions[:, -1], res.predictions)

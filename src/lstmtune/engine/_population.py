@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -190,8 +191,6 @@ def _train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *
                       seeds: np.ndarray, hparams: Mapping[str, object] | None = None,
                       on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
                       max_chunk: int = 250) -> PopulationResult:
-    import time
-
     enable_compilation_cache()
     seeds = np.asarray(seeds)
     P = len(seeds)
@@ -232,8 +231,14 @@ def _train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *
                 stop = np.asarray(stop, bool) & np.asarray(state.active)
                 pruned |= stop
                 state = state._replace(active=state.active & ~jnp.asarray(stop))
-        if not bool(np.asarray(state.active).any()) and not tspec.snapshots:
-            break
+        if not bool(np.asarray(state.active).any()):
+            break  # every member stopped: its weights are final
+    if done < tspec.epochs:  # frozen weights: later snapshots and records equal the last ones
+        last = predict(state.params, data.eval_X, spec, tspec.batch_size)
+        snaps.update({e: last for e in tspec.snapshots if e > done})
+        if pred_hist:
+            missing = (tspec.epochs - done) // every
+            pred_hist.append(np.repeat(pred_hist[-1][:, -1:], missing, axis=1))
     params = state.params  # flat (P, n)
     if tspec.patience is not None and tspec.restore_best:
         params = jnp.where((state.best_epoch > 0)[:, None], state.best_params, params)

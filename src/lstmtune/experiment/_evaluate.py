@@ -107,10 +107,12 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
             if diagnostics else None
         status = run.table["status"].to_numpy()
         trained = run.table["epochs_trained"].to_numpy()
+        by_epoch = {e: run.scores("test", metric, epoch=None if e == epochs[-1] else e)
+                    for e in epochs}  # one scoring pass per snapshot, not per configuration
         for k, i in enumerate(idx):
             e = configs[i]["epochs"]
             sel = member_cfg == k
-            score = run.scores("test", metric, epoch=None if e == epochs[-1] else e)[sel]
+            score = by_epoch[e][sel]
             hist = None
             if curves is not None:
                 n = e // every
