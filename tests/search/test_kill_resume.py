@@ -35,6 +35,8 @@ learning_rate = { float = [1e-3, 1e-1], log = true }
 
 
 def _complete(storage: str) -> int:
+    if not os.path.exists(storage.removeprefix("sqlite:///")):
+        return 0
     try:
         study = optuna.load_study(study_name="study", storage=storage)
     except KeyError:  # killed before the study was created
@@ -66,3 +68,27 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     finished = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert len(finished) == 14
     assert counts[-1] > 0, f"no trial finished between kills: {counts}"
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
+    (tmp_path / "study.toml").write_text(STUDY)
+    out = tmp_path / "out"
+    storage = f"sqlite:///{out / 'study.db'}"
+    cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"),
+           "--out", str(out), "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while _complete(storage) < 2 and time.time() < deadline:  # let a few trials finish
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err and "Traceback" not in err
+    study = optuna.load_study(study_name="study", storage=storage)
+    assert not study.get_trials(states=(TrialState.RUNNING,))  # nothing left half-done
+    saved = _complete(storage)
+    assert saved >= 2
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _complete(storage) == 14

@@ -100,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("lstmtune: interrupted", file=sys.stderr)
+        print("lstmtune: interrupted; finished work is saved (run the same command again to "
+              "resume)", file=sys.stderr)
         return 130
 
 

@@ -327,3 +327,5 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *,
                             progress)
             if on_batch is not None:
                 on_batch(study, budget)
+        if stop.requested:  # the batch's unfinished trials are queued again; nothing is lost
+            raise KeyboardInterrupt
