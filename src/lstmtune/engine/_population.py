@@ -10,7 +10,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import jax
@@ -136,14 +136,50 @@ def population_bucket(P: int) -> int:
     return size
 
 
-def _take(result: PopulationResult, P: int) -> PopulationResult:
-    cut = lambda a: None if a is None else a[:P]  # noqa: E731
-    return replace(
-        result, params=jax.tree.map(lambda a: a[:P], result.params),
-        **{f: cut(getattr(result, f)) for f in (
-            "epochs_trained", "failed", "fail_epoch", "early_stopped", "pruned", "best_epoch",
-            "train_loss", "val_loss", "predictions", "history_predictions")},
-        snapshots={e: a[:P] for e, a in result.snapshots.items()})
+def _per_member(data: PopulationData) -> tuple[bool, ...]:
+    ndim = {"X": 3, "y": 2, "mask": 1, "eval_X": 3, "eval_y": 2}
+    return tuple(np.ndim(getattr(data, k)) == ndim[k] + 1 for k in ndim)
+
+
+class _Working:
+    """The members actually being trained: the still-active ones, padded to a bucket size
+    with inactive copies (whose results are never read).  Between chunks the population is
+    rebuilt smaller when enough members have stopped (compaction), so stopped members stop
+    costing compute."""
+
+    def __init__(self, members: np.ndarray, bucket: bool) -> None:
+        n = len(members)
+        size = population_bucket(n) if bucket and n > 1 else n
+        self.members = members  # member index of each real slot
+        self.slots = np.concatenate([members, np.repeat(members[:1], size - n)])
+        self.real = n
+
+    @property
+    def size(self) -> int:
+        return len(self.slots)
+
+    def gather(self, tree, pad_inactive: bool = False):
+        out = jax.tree.map(lambda a: jnp.asarray(np.asarray(a)[self.slots]), tree)
+        if pad_inactive and self.size > self.real:
+            out = out._replace(active=out.active.at[self.real:].set(False))
+        return out
+
+    def scatter(self, full, part):
+        """Write the real slots of ``part`` back into the full (P, ...) tree."""
+        return jax.tree.map(lambda f, a: _put(np.asarray(f), self.members,
+                                              np.asarray(a)[: self.real]), full, part)
+
+    def active(self, active: np.ndarray) -> jax.Array:
+        """The working population's active flags from the full (P,) mask."""
+        out = active[self.slots].copy()
+        out[self.real:] = False
+        return jnp.asarray(out)
+
+
+def _put(full: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = full.copy()
+    out[idx] = values
+    return out
 
 
 def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
@@ -156,106 +192,109 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     l1, l2, momentum) to scalars or (P,) arrays.  ``on_chunk(epochs_done, view)`` is called
     after every chunk with the histories so far and ``view["predict"]()`` (current predictions
     over eval_X); it may return a (P,) bool mask of members to stop (pruning).  With
-    ``bucket`` the population is padded (copies of member 0, results dropped) to
-    :func:`population_bucket` so that differently sized populations share programs.
+    ``bucket`` the trained population is padded to :func:`population_bucket` sizes so that
+    differently sized populations share programs, and it shrinks between chunks once enough
+    members have stopped (early stopping, pruning, failure).
     """
-    seeds = np.asarray(seeds)
-    P = len(seeds)
-    Pb = population_bucket(P) if bucket and P > 1 else P
-    if Pb == P:
-        return _train_population(spec, tspec, data, seeds=seeds, hparams=hparams,
-                                 on_chunk=on_chunk, max_chunk=max_chunk)
-    hp = _hparams(hparams, P)
-    _check_data(data, spec, tspec, P)
-    extra = Pb - P
-    grow = lambda a: np.concatenate([a, np.repeat(a[:1], extra, axis=0)])  # noqa: E731
-    ndim = {"X": 3, "y": 2, "mask": 1, "eval_X": 3, "eval_y": 2}
-    padded = PopulationData(*(grow(np.asarray(getattr(data, k)))
-                              if np.ndim(getattr(data, k)) == ndim[k] + 1
-                              else getattr(data, k) for k in ndim))
-    hook = None
-    if on_chunk is not None:
-        def hook(done: int, view: dict) -> np.ndarray | None:
-            inner = {k: (v[:P] if isinstance(v, np.ndarray) else v) for k, v in view.items()}
-            inner["predict"] = lambda: view["predict"]()[:P]
-            stop = on_chunk(done, inner)
-            return None if stop is None else np.concatenate([np.asarray(stop, bool),
-                                                             np.zeros(extra, bool)])
-    result = _train_population(spec, tspec, padded, seeds=grow(seeds),
-                               hparams={k: grow(v) for k, v in hp.items()}, on_chunk=hook,
-                               max_chunk=max_chunk)
-    return _take(result, P)
-
-
-def _train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
-                      seeds: np.ndarray, hparams: Mapping[str, object] | None = None,
-                      on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
-                      max_chunk: int = 250) -> PopulationResult:
     enable_compilation_cache()
     seeds = np.asarray(seeds)
     P = len(seeds)
     hp = _hparams(hparams, P)
     _check_data(data, spec, tspec, P)
-    data = PopulationData(*(jnp.asarray(a, jnp.float32 if a.dtype != bool else bool)
-                            for a in map(np.asarray, data)))
-    state = init_members(spec, tspec, seeds, hp)
+    data = PopulationData(*(np.asarray(a, np.float32 if np.asarray(a).dtype != bool else bool)
+                            for a in data))
+    per_member = _per_member(data)
+    full = jax.device_get(init_members(spec, tspec, seeds, hp))  # numpy, (P, ...)
+    work = _Working(np.arange(P), bucket)
+
+    def working_inputs(w: _Working):
+        st = w.gather(full, pad_inactive=True)
+        h = {k: v[w.slots] for k, v in hp.items()}
+        d = PopulationData(*(jnp.asarray(a[w.slots]) if pm else jnp.asarray(a)
+                             for a, pm in zip(data, per_member, strict=True)))
+        return st, h, d
+
+    state, hp_w, data_w = working_inputs(work)
+    shared_eval = None if per_member[3] else jnp.asarray(data.eval_X)
+
+    def predict_full(params) -> np.ndarray:
+        X = shared_eval if shared_eval is not None else jnp.asarray(data.eval_X)
+        return predict(params, X, spec, tspec.batch_size)
+
     every = tspec.record_every if tspec.record_predictions else 1
     L = chunk_length(tspec.epochs, tspec.snapshots, max_chunk, multiple=every)
     train_hist, val_hist, pred_hist, snaps = [], [], [], {}
+    last_pred = None  # (P, Se, H): frozen members repeat their last record
     pruned = np.zeros(P, bool)
     t0 = time.perf_counter()
     compile_s = 0.0
     done = 0
     while done < tspec.epochs:
         t_chunk = time.perf_counter()
-        state, rec = run_chunk(state, hp, data, spec, tspec, L)
+        state, rec = run_chunk(state, hp_w, data_w, spec, tspec, L)
         rec = jax.device_get(rec)
         if done == 0:
             compile_s = time.perf_counter() - t_chunk  # first call: compile + one chunk
         done += L
-        train_hist.append(rec[0])
-        val_hist.append(rec[1])
+        full = work.scatter(full, jax.device_get(state))
+        for hist, r in ((train_hist, rec[0]), (val_hist, rec[1])):
+            block = np.full((P, L), np.nan, np.float32)
+            block[work.members] = r[: work.real]
+            hist.append(block)
         if tspec.record_predictions:
-            pred_hist.append(rec[2])
+            r = rec[2][: work.real]
+            if last_pred is None:
+                last_pred = np.zeros((P, *r.shape[2:]), np.float32)
+            block = np.repeat(last_pred[:, None], r.shape[1], axis=1)
+            block[work.members] = r
+            last_pred = block[:, -1].copy()
+            pred_hist.append(block)
         if done in tspec.snapshots:
-            snaps[done] = predict(state.params, data.eval_X, spec, tspec.batch_size)
+            snaps[done] = predict_full(full.params)
+        active = np.asarray(full.active)
         if on_chunk is not None:
             view = {"train_loss": np.concatenate(train_hist, axis=1),
                     "val_loss": np.concatenate(val_hist, axis=1),
-                    "active": np.asarray(state.active), "epochs_done": done,
+                    "active": active.copy(), "epochs_done": done,
                     "epochs_total": tspec.epochs,
-                    "predict": lambda st=state: predict(st.params, data.eval_X, spec,
-                                                        tspec.batch_size)}
+                    "predict": lambda p=full.params: predict_full(p)}
             stop = on_chunk(done, view)
             if stop is not None:
-                stop = np.asarray(stop, bool) & np.asarray(state.active)
+                stop = np.asarray(stop, bool) & active
                 pruned |= stop
-                state = state._replace(active=state.active & ~jnp.asarray(stop))
-        if not bool(np.asarray(state.active).any()):
+                active = active & ~stop
+                full = full._replace(active=active)
+        if not active.any():
             break  # every member stopped: its weights are final
+        live = np.flatnonzero(active)
+        if bucket and population_bucket(len(live)) < work.size:  # shrink (compaction)
+            work = _Working(live, bucket)
+            state, hp_w, data_w = working_inputs(work)
+        else:
+            state = state._replace(active=work.active(active))
     if done < tspec.epochs:  # frozen weights: later snapshots and records equal the last ones
-        last = predict(state.params, data.eval_X, spec, tspec.batch_size)
+        last = predict_full(full.params)
         snaps.update({e: last for e in tspec.snapshots if e > done})
         if pred_hist:
             missing = (tspec.epochs - done) // every
             pred_hist.append(np.repeat(pred_hist[-1][:, -1:], missing, axis=1))
-    params = state.params  # flat (P, n)
+    params = full.params  # flat (P, n)
     if tspec.patience is not None and tspec.restore_best:
-        params = jnp.where((state.best_epoch > 0)[:, None], state.best_params, params)
-    preds = predict(params, data.eval_X, spec, tspec.batch_size)
+        params = np.where((full.best_epoch > 0)[:, None], full.best_params, params)
+    preds = predict_full(params)
     E = tspec.epochs
     pad = lambda a: np.pad(a, ((0, 0), (0, E - a.shape[1])), constant_values=np.nan)  # noqa: E731
-    train_loss = pad(np.concatenate(train_hist, axis=1))
-    val_loss = pad(np.concatenate(val_hist, axis=1))
-    failed = np.asarray(state.failed)
-    epochs_trained = np.asarray(state.epoch)
+    failed = np.asarray(full.failed)
+    epochs_trained = np.asarray(full.epoch)
     early = ~failed & ~pruned & (epochs_trained < E) if tspec.patience is not None else \
         np.zeros(P, bool)
     return PopulationResult(
-        params=jax.device_get(jax.vmap(unravel(spec))(params)),
+        params=jax.device_get(jax.vmap(unravel(spec))(jnp.asarray(params))),
         epochs_trained=epochs_trained, failed=failed,
-        fail_epoch=np.asarray(state.fail_epoch), early_stopped=early, pruned=pruned,
-        best_epoch=np.asarray(state.best_epoch), train_loss=train_loss, val_loss=val_loss,
+        fail_epoch=np.asarray(full.fail_epoch), early_stopped=early, pruned=pruned,
+        best_epoch=np.asarray(full.best_epoch),
+        train_loss=pad(np.concatenate(train_hist, axis=1)),
+        val_loss=pad(np.concatenate(val_hist, axis=1)),
         predictions=preds, snapshots=snaps,
         history_predictions=np.concatenate(pred_hist, axis=1) if pred_hist else None,
         record_every=every, compile_seconds=compile_s,
