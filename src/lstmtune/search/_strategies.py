@@ -61,11 +61,15 @@ def brackets(max_epochs: int, eta: int = ETA) -> list[tuple[int, list[int]]]:
     s = s_max .. 0; bracket s starts n = ceil((s_max+1)/(s+1) * eta^s) configurations at
     max_epochs * eta^-s epochs and keeps the best 1/eta at each rung."""
     s_max = max(0, int(math.floor(math.log(max_epochs, eta) + 1e-9)) - 1)
+    # rungs are rounded to multiples of q, the largest divisor of max_epochs not above the
+    # smallest rung, so that training chunks (which must end at every rung) stay long
+    r_min = max_epochs * eta**-s_max
+    q = max(d for d in range(1, max(1, int(r_min)) + 1) if max_epochs % d == 0)
     out = []
     for s in range(s_max, -1, -1):
         n = math.ceil((s_max + 1) / (s + 1) * eta**s)
-        rungs = [max(1, round(max_epochs * eta ** -(s - i))) for i in range(s)]
-        out.append((n, rungs))
+        rungs = sorted({max(q, q * round(max_epochs * eta ** -(s - i) / q)) for i in range(s)})
+        out.append((n, [r for r in rungs if r < max_epochs]))
     return out
 
 
