@@ -109,3 +109,14 @@ def test_strategy_conformance(strategy, tmp_path):
     c = tune(ts, _cfg(strategy, trials=6), storage=_storage(tmp_path, "a"), study_name="s")
     assert [t.params for t in c.study.trials[:4]] == pa
     assert _done(c.study) == 6
+
+
+def test_a_candidate_that_cannot_be_framed_fails_only_its_trial(tmp_path):
+    doc = {**TINY, "search": {"strategy": "grid", "trials": 4, "repeats": 1, "batch": 4,
+                              "final_repeats": 1},
+           "space": {"timesteps": {"choice": [1, 30]}, "units": {"choice": [1, 2]}}}
+    r = tune(load("shampoo"), study_from_dict(doc), storage=_storage(tmp_path), study_name="s")
+    failed = r.study.get_trials(states=(TrialState.FAIL,))
+    assert {t.params["timesteps"] for t in failed} == {30} and len(failed) == 2
+    assert "infeasible on this data" in failed[0].user_attrs["fail_reason"]
+    assert r.n_trials_complete == 2 and r.best_params["timesteps"] == 1

@@ -21,11 +21,11 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from lstmtune.data import TimeSeries
-from lstmtune.errors import ConfigError
+from lstmtune.data import TimeSeries, prepare
+from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.evaluation import evaluate_baselines
 from lstmtune.experiment._evaluate import evaluate_configs, fold_series
-from lstmtune.experiment._params import complete
+from lstmtune.experiment._params import build_prep, complete
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._strategies import make_pruner, make_sampler, successive_halving
 
@@ -168,6 +168,19 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
     """Train the batch as one population (or as few as shapes need) and tell every trial."""
     s = cfg.search
     configs = [complete({**dict(cfg.fixed), **p}) for p in params]
+    ok = []
+    for trial, c in zip(trials, configs, strict=True):
+        reason = _infeasible(c, folds)
+        if reason is None:
+            ok.append(True)
+            continue
+        ok.append(False)  # e.g. more lags than the training part allows: fail this trial only
+        trial.set_user_attr("fail_reason", reason)
+        study.tell(trial, state=TrialState.FAIL)
+    trials = [t for t, k in zip(trials, ok, strict=True) if k]
+    configs = [c for c, k in zip(configs, ok, strict=True) if k]
+    if not trials:
+        return
     pruned = np.zeros(len(trials), bool)
     use_pruner = s.pruner != "none" or extra_hook is not None
 
@@ -221,6 +234,19 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
             study.tell(trial, state=TrialState.FAIL)
         else:
             study.tell(trial, aggregate(r.scores, s.aggregate, s.risk))
+
+
+def _infeasible(config: dict[str, Any], folds) -> str | None:
+    """Why this configuration cannot be framed on some fold (None when it can)."""
+    prep, framing = build_prep(config)
+    for series, w in folds:
+        try:
+            prepare(series, test_size=w, val_size=w if config["patience"] else 0,
+                    preprocessing=prep, framing=framing,
+                    min_train_samples=config["batch_size"] if config["stateful"] else 1)
+        except (SplitError, DataError) as exc:
+            return f"infeasible on this data: {exc}"
+    return None
 
 
 def leaderboard(study: optuna.Study, top: int = 10) -> pd.DataFrame:
