@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -34,23 +35,32 @@ learning_rate = { float = [1e-3, 1e-1], log = true }
 """
 
 
+def _setup(tmp_path) -> tuple[list[str], str]:
+    """The `lstmtune tune` command of a small study, and its storage URL."""
+    (tmp_path / "study.toml").write_text(STUDY)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"),
+           "--out", str(out), "--json"]
+    return cmd, f"sqlite:///{out / 'study.db'}"
+
+
 def _complete(storage: str) -> int:
-    if not os.path.exists(storage.removeprefix("sqlite:///")):
+    """Completed trials, read without Optuna: opening an RDB storage may create or migrate
+    the schema, which would race with the study process doing the same."""
+    path = storage.removeprefix("sqlite:///")
+    if not os.path.exists(path):
         return 0
     try:
-        study = optuna.load_study(study_name="study", storage=storage)
-    except KeyError:  # killed before the study was created
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as con:
+            return con.execute("SELECT count(*) FROM trials WHERE state = 'COMPLETE'"
+                               ).fetchone()[0]
+    except sqlite3.OperationalError:  # schema not created yet
         return 0
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
 
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume(tmp_path):
-    (tmp_path / "study.toml").write_text(STUDY)
-    out = tmp_path / "out"
-    storage = f"sqlite:///{out / 'study.db'}"
-    cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"),
-           "--out", str(out), "--json"]
+    cmd, storage = _setup(tmp_path)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     rng = random.Random(0)
     counts = [0]
@@ -60,7 +70,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
         time.sleep(rng.uniform(2.0, 6.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        counts.append(_complete(storage) if (out / "study.db").exists() else 0)
+        counts.append(_complete(storage))
         assert counts[-1] >= counts[-2], counts
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -72,11 +82,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
-    (tmp_path / "study.toml").write_text(STUDY)
-    out = tmp_path / "out"
-    storage = f"sqlite:///{out / 'study.db'}"
-    cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"),
-           "--out", str(out), "--json"]
+    cmd, storage = _setup(tmp_path)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while _complete(storage) < 2 and time.time() < deadline:  # let a few trials finish

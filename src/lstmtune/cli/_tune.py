@@ -177,10 +177,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"table": rows, "persistence_rmse": r.baselines["persistence"]["rmse"]})
         return 0
-    params = [k for k in rows[0] if k not in ("method", "validation", "test_rmse", "test_std",
-                                             "trials", "wall_seconds")]
-    params = list(dict.fromkeys(k for row in rows for k in row if k in params or k not in (
-        "method", "validation", "test_rmse", "test_std", "trials", "wall_seconds")))
+    meta = ("method", "validation", "test_rmse", "test_std", "trials", "wall_seconds")
+    params = list(dict.fromkeys(k for row in rows for k in row if k not in meta))
     t = Table(title=f"Strategies at {base.search.trials} trials, seed {base.search.seed}")
     for col in ("method", *params, "validation", "test RMSE", "trials", "time"):
         t.add_column(col, justify="left" if col == "method" else "right")

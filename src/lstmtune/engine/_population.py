@@ -158,9 +158,10 @@ class _Working:
     def size(self) -> int:
         return len(self.slots)
 
-    def gather(self, tree, pad_inactive: bool = False):
+    def gather(self, tree):
+        """The working slots of the full tree; padding slots are inactive."""
         out = jax.tree.map(lambda a: jnp.asarray(np.asarray(a)[self.slots]), tree)
-        if pad_inactive and self.size > self.real:
+        if self.size > self.real:
             out = out._replace(active=out.active.at[self.real:].set(False))
         return out
 
@@ -208,7 +209,7 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     work = _Working(np.arange(P), bucket)
 
     def working_inputs(w: _Working):
-        st = w.gather(full, pad_inactive=True)
+        st = w.gather(full)
         h = {k: v[w.slots] for k, v in hp.items()}
         d = PopulationData(*(jnp.asarray(a[w.slots]) if pm else jnp.asarray(a)
                              for a, pm in zip(data, per_member, strict=True)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmtune.data import TimeSeries, prepare
+from lstmtune.data import Prepared, TimeSeries, prepare
 from lstmtune.evaluation import fit_members
 from lstmtune.experiment._params import (
     build_model,
@@ -24,7 +24,7 @@ from lstmtune.experiment._params import (
     member_hparams,
 )
 
-__all__ = ["ConfigScores", "evaluate_configs", "fold_series"]
+__all__ = ["ConfigScores", "evaluate_configs", "fold_series", "prepare_fold"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +45,16 @@ def fold_series(ts: TimeSeries, *, scored: int, folds: int) -> list[tuple[TimeSe
     points before the end and is scored on its last ``w = scored // folds`` points."""
     w = scored // folds
     return [(ts.head(len(ts) - (folds - 1 - k) * w), w) for k in range(folds)]
+
+
+def prepare_fold(series: TimeSeries, scored: int, config: dict) -> Prepared:
+    """The configuration's preprocessing and framing on one fold: scored on the last
+    ``scored`` points, with an early-stopping window of the same size before it when the
+    configuration uses patience."""
+    prep, framing = build_prep(config)
+    return prepare(series, test_size=scored, val_size=scored if config["patience"] else 0,
+                   preprocessing=prep, framing=framing,
+                   min_train_samples=config["batch_size"] if config["stateful"] else 1)
 
 
 def _record_every(epochs: list[int], points: int = 500) -> int:
@@ -74,12 +84,7 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
     out: list[ConfigScores | None] = [None] * len(configs)
     for gi, idx in enumerate(groups.values()):
         first = configs[idx[0]]
-        prep, framing = build_prep(first)
-        preps = [prepare(s, test_size=w, val_size=w if first["patience"] else 0,
-                         preprocessing=prep,
-                         framing=framing,
-                         min_train_samples=first["batch_size"] if first["stateful"] else 1)
-                 for s, w in folds]
+        preps = [prepare_fold(s, w, first) for s, w in folds]
         epochs = sorted({configs[i]["epochs"] for i in idx})
         F = len(folds)
         member_cfg = np.repeat(np.arange(len(idx)), F * repeats)

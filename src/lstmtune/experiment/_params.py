@@ -95,11 +95,12 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
 ALIASES = {"lags": "timesteps", "neurons": "units", "batch": "batch_size", "lr": "learning_rate"}
 
 
-def _name(raw: str) -> str:
+def _name(raw: str, where: str | None = None) -> str:
+    """The registry name of ``raw`` (aliases allowed); ``where`` prefixes the error."""
     name = ALIASES.get(raw.strip(), raw.strip())
     if name not in PARAMS:
         hint = difflib.get_close_matches(name, list(PARAMS) + list(ALIASES), n=1)
-        raise ConfigError(f"unknown hyperparameter '{raw}'"
+        raise ConfigError((f"{where}: " if where else "") + f"unknown hyperparameter '{raw}'"
                           + (f" (did you mean '{hint[0]}'?)" if hint else "")
                           + f"; valid names: {', '.join(PARAMS)}.")
     return name

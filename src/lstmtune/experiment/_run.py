@@ -21,7 +21,7 @@ from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import evaluate_baselines
 from lstmtune.experiment._evaluate import evaluate_configs
-from lstmtune.experiment._params import PARAMS, complete, group_key
+from lstmtune.experiment._params import complete, group_key
 
 __all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment"]
 
@@ -126,5 +126,3 @@ def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
                             wall_seconds=time.perf_counter() - t0,
                             populations=len({group_key(c) for c in configs}))
 
-
-__all__ += ["PARAMS"]

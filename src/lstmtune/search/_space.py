@@ -22,7 +22,7 @@ from optuna.distributions import (
 )
 
 from lstmtune.errors import ConfigError
-from lstmtune.experiment._params import ALIASES, PARAMS, parse_value
+from lstmtune.experiment._params import PARAMS, _name, parse_value
 
 __all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE"]
 
@@ -140,18 +140,6 @@ class Space:
 
 def _active(e: Entry, params: Mapping[str, Any]) -> bool:
     return all(params.get(name) in values for name, values in e.when)
-
-
-def _name(raw: str, where: str) -> str:
-    name = ALIASES.get(raw, raw)
-    if name not in PARAMS:
-        import difflib
-
-        hint = difflib.get_close_matches(name, list(PARAMS), n=1)
-        raise ConfigError(f"{where}: unknown hyperparameter '{raw}'"
-                          + (f" (did you mean '{hint[0]}'?)" if hint else "")
-                          + f"; valid names: {', '.join(PARAMS)}.")
-    return name
 
 
 def _value(name: str, v: Any, where: str) -> Any:

@@ -21,11 +21,11 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from lstmtune.data import TimeSeries, prepare
+from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.evaluation import evaluate_baselines
-from lstmtune.experiment._evaluate import evaluate_configs, fold_series
-from lstmtune.experiment._params import build_prep, complete
+from lstmtune.experiment._evaluate import evaluate_configs, fold_series, prepare_fold
+from lstmtune.experiment._params import complete
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._strategies import make_pruner, make_sampler, successive_halving
 
@@ -238,12 +238,9 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
 
 def _infeasible(config: dict[str, Any], folds) -> str | None:
     """Why this configuration cannot be framed on some fold (None when it can)."""
-    prep, framing = build_prep(config)
     for series, w in folds:
         try:
-            prepare(series, test_size=w, val_size=w if config["patience"] else 0,
-                    preprocessing=prep, framing=framing,
-                    min_train_samples=config["batch_size"] if config["stateful"] else 1)
+            prepare_fold(series, w, config)
         except (SplitError, DataError) as exc:
             return f"infeasible on this data: {exc}"
     return None
