@@ -37,8 +37,12 @@ def test_factorial_and_grouping():
                                 ("epochs", (10, 20))), repeats=2)
     configs = spec.configs()
     assert len(configs) == 8
-    # learning rate and epochs are member data / snapshots: one program per units value
-    assert len({group_key(c) for c in configs}) == 2
+    # learning rate and epochs are member data / snapshots, and units 1 and 2 share the
+    # 8-unit program: one population
+    assert len({group_key(c) for c in configs}) == 1
+    widths = [{"units": u, **{k: v for k, v in configs[0].items() if k != "units"}}
+              for u in (1, 8, 9, 16, 17, 32, 33)]
+    assert [dict(group_key(c))["units"] for c in widths] == [8, 8, 16, 16, 32, 32, 33]
     assert spec.label(configs[0]) == "units=1, learning_rate=0.001, epochs=10"
 
 

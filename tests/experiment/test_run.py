@@ -37,6 +37,17 @@ def test_epochs_values_are_snapshots_of_one_training():
     np.testing.assert_allclose(both.values("10"), alone.values("10"), rtol=1e-5)
 
 
+def test_mixed_units_share_one_padded_population_and_score_as_alone():
+    ts = load("shampoo")
+    base = dict(fixed=FIXED[:1] + FIXED[2:] + (("epochs", 15),), repeats=2, score_on="test",
+                test_size=12, diagnostics=False, trim_start=2)
+    both = run_experiment(ts, ExperimentSpec(vary=(("units", (1, 3)),), **base))
+    assert both.populations == 1
+    for u in ("1", "3"):
+        alone = run_experiment(ts, ExperimentSpec(vary=(("units", (int(u),)),), **base))
+        np.testing.assert_allclose(both.values(u), alone.values(u), rtol=1e-4)
+
+
 def test_recipe_with_explicit_vary_runs_only_that_study():
     specs = recipe_specs("tutorial", vary=(("epochs", (20, 40)),), repeats=2)
     assert len(specs) == 1

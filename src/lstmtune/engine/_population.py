@@ -186,7 +186,8 @@ def _put(full: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
 def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
                      seeds: np.ndarray, hparams: Mapping[str, object] | None = None,
                      on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
-                     max_chunk: int = 250, bucket: bool = True) -> PopulationResult:
+                     max_chunk: int = 250, bucket: bool = True,
+                     units: np.ndarray | None = None) -> PopulationResult:
     """Train ``len(seeds)`` members of one static shape together.
 
     ``hparams`` maps per-member hyperparameters (learning_rate, dropout, recurrent_dropout,
@@ -195,7 +196,9 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     over eval_X); it may return a (P,) bool mask of members to stop (pruning).  With
     ``bucket`` the trained population is padded to :func:`population_bucket` sizes so that
     differently sized populations share programs, and it shrinks between chunks once enough
-    members have stopped (early stopping, pruning, failure).
+    members have stopped (early stopping, pruning, failure).  ``units`` (P, layers) lets
+    members narrower than ``spec.units`` share its program (see ``init_members``); their
+    ``params`` come back in ``spec``'s layout, zero in the units they do not have.
     """
     enable_compilation_cache()
     seeds = np.asarray(seeds)
@@ -205,7 +208,7 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     data = PopulationData(*(np.asarray(a, np.float32 if np.asarray(a).dtype != bool else bool)
                             for a in data))
     per_member = _per_member(data)
-    full = jax.device_get(init_members(spec, tspec, seeds, hp))  # numpy, (P, ...)
+    full = jax.device_get(init_members(spec, tspec, seeds, hp, units))  # numpy, (P, ...)
     work = _Working(np.arange(P), bucket)
 
     def working_inputs(w: _Working):

@@ -12,7 +12,7 @@ Axes: P members, E epochs, S samples, B batch, T time steps, F features, H horiz
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from typing import NamedTuple
 
@@ -166,22 +166,78 @@ def _init_members(seeds, momentum, spec: ModelSpec, optimizer: str) -> MemberSta
 
 
 def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
-                 hparams: dict[str, np.ndarray]) -> MemberState:
-    """Initial state of every member; member i's weights depend on seeds[i] only."""
-    return _init_members(jnp.asarray(seeds, jnp.uint32),
-                         jnp.asarray(hparams["momentum"], jnp.float32),
-                         spec=spec, optimizer=tspec.optimizer)
+                 hparams: dict[str, np.ndarray], units: np.ndarray | None = None
+                 ) -> MemberState:
+    """Initial state of every member; member i's weights depend on seeds[i] only.
+
+    ``units`` (P, layers), when given, holds each member's own layer widths, at most
+    ``spec.units``: member i is initialised at its own widths (Keras' initialisers depend on
+    them) and embedded in the wider program with zeros in the extra units.  Zero units stay
+    exactly zero in training (their outputs are 0, so every gradient reaching them is 0, and
+    Adam, RMSprop, momentum and l1/l2 leave a zero weight with a zero gradient at zero), so
+    the member trains as it would alone while sharing the wider program.
+    """
+    seeds_j = jnp.asarray(seeds, jnp.uint32)
+    momentum = jnp.asarray(hparams["momentum"], jnp.float32)
+    state = _init_members(seeds_j, momentum, spec=spec, optimizer=tspec.optimizer)
+    if units is None:
+        return state
+    units = np.asarray(units, int).reshape(len(seeds), len(spec.units))
+    if (units > np.asarray(spec.units)).any() or (units < 1).any():
+        raise ConfigError(f"member units must lie in 1..{spec.units} per layer, got "
+                          f"{sorted({tuple(u) for u in units.tolist()})}.")
+    params = np.array(state.params)
+    for own in {tuple(u) for u in units.tolist()} - {spec.units}:
+        sel = np.flatnonzero((units == own).all(axis=1))
+        small = replace(spec, units=own)
+        flat = _init_members(seeds_j[sel], momentum[sel], spec=small,
+                             optimizer=tspec.optimizer).params
+        params[sel] = _embed(np.asarray(flat), small, spec)
+    params = jnp.asarray(params)
+    return state._replace(params=params, best_params=params)
+
+
+def _embed(flat: np.ndarray, small: ModelSpec, big: ModelSpec) -> np.ndarray:
+    """Flat weights (P, n) of ``small`` placed in ``big``'s layout, zeros elsewhere; each of
+    the four gate blocks of a layer keeps its own first units."""
+    src = jax.vmap(unravel(small))(jnp.asarray(flat))
+    dst = jax.tree.map(np.zeros_like, jax.vmap(unravel(big))(
+        jnp.zeros((flat.shape[0], _size(big)), jnp.float32)))
+
+    def gates(a, rows, u, U):  # (P, r, 4u) -> (P, rows, 4U)
+        out = np.zeros((a.shape[0], rows, 4 * U), np.float32)
+        for g in range(4):
+            out[:, : a.shape[1], g * U: g * U + u] = a[:, :, g * u: (g + 1) * u]
+        return out
+
+    for i, (u, U) in enumerate(zip(small.units, big.units, strict=True)):
+        s, d = src["layers"][i], dst["layers"][i]
+        d["W"] = gates(np.asarray(s["W"]), d["W"].shape[1], u, U)
+        d["U"] = gates(np.asarray(s["U"]), U, u, U)
+        d["b"] = gates(np.asarray(s["b"])[:, None], 1, u, U)[:, 0]
+    dst["Wd"][:, : small.units[-1]] = np.asarray(src["Wd"])
+    dst["bd"] = np.asarray(src["bd"])
+    return np.asarray(jax.vmap(lambda t: ravel_pytree(t)[0])(dst))
+
+
+def _size(spec: ModelSpec) -> int:
+    shapes = jax.eval_shape(partial(init_params, spec=spec), jax.random.PRNGKey(0))
+    return sum(math.prod(a.shape) for a in jax.tree.leaves(shapes))
 
 
 def _dropout_masks(key, spec: ModelSpec, hp, n: int):
-    """Per sample: one input mask and one recurrent mask per layer, fixed over time (Keras)."""
+    """Per sample: one input mask and one recurrent mask per layer, fixed over time (Keras).
+
+    Drawn unit-major, (units, n), and transposed: with JAX's partitionable threefry the draw
+    of unit j is then the same whatever the layer's width, so a member padded to a wider
+    program (see ``init_members``) gets exactly the masks it would get alone."""
     masks = []
     f_in = spec.n_features
     for u in spec.units:
         key, k1, k2 = jax.random.split(key, 3)
         keep_in, keep_rec = 1.0 - hp["dropout"], 1.0 - hp["recurrent_dropout"]
-        m_in = jax.random.bernoulli(k1, keep_in, (n, f_in)) / keep_in
-        m_rec = jax.random.bernoulli(k2, keep_rec, (n, u)) / keep_rec
+        m_in = jax.random.bernoulli(k1, keep_in, (f_in, n)).T / keep_in
+        m_rec = jax.random.bernoulli(k2, keep_rec, (u, n)).T / keep_rec
         masks.append((m_in, m_rec))
         f_in = u
     return masks
@@ -240,7 +296,10 @@ def _epoch(state: MemberState, hp, data: PopulationData, spec: ModelSpec, tspec:
         per = jnp.mean(_loss(tspec.loss, out - yb), axis=-1)
         loss = jnp.sum(per * mb) / jnp.maximum(jnp.sum(mb), 1.0)
         kernels = [p["W"] for p in params["layers"]]
-        reg = sum(hp["l1"] * jnp.sum(jnp.abs(w)) + hp["l2"] * jnp.sum(w**2) for w in kernels)
+        # |w| written as w * sign(w): its gradient at 0 is sign(0) = 0, as in TensorFlow
+        # (JAX's abs has gradient 1 there, which would move the zero weights of padded units)
+        reg = sum(hp["l1"] * jnp.sum(w * jax.lax.stop_gradient(jnp.sign(w)))
+                  + hp["l2"] * jnp.sum(w**2) for w in kernels)
         return loss + reg, (loss, new_states)
 
     def step(carry, inp):

@@ -164,7 +164,8 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
                 configs: Sequence[Mapping[str, object]] | None = None,
                 trim_start: int | None = None,
                 folds: Sequence[int] | None = None,
-                on_chunk: Callable[[int, dict], np.ndarray | None] | None = None) -> MemberRun:
+                on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
+                units: np.ndarray | None = None) -> MemberRun:
     """Train one member per seed and score each on validation and test of its fold.
 
     ``prepared`` is one fold or a list of folds (e.g. walk-forward); ``folds[i]`` says which
@@ -176,6 +177,7 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
     the batch size; seed 000 always drops 2).  ``on_chunk(epochs_done, view)`` is called
     between chunks (see ``train_population``) with ``view["scores"](part="test")`` added: the
     members' current metric in original units; it may return a mask of members to stop.
+    ``units`` (P, layers): members narrower than ``spec`` (see ``train_population``).
     """
     preps = [prepared] if isinstance(prepared, Prepared) else list(prepared)
     member_fold = np.zeros(len(seeds), int) if folds is None else np.asarray(folds, int)
@@ -192,7 +194,7 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
                 fold_list, member_fold, view["predict"](), part, metric)
             return on_chunk(done, view)
     result = train_population(spec, tspec, data, seeds=np.asarray(seeds), hparams=hparams,
-                              on_chunk=hook)
+                              on_chunk=hook, units=units)
     run = MemberRun(folds=fold_list, fold=member_fold, result=result, table=pd.DataFrame())
     rows = {
         "member": np.arange(len(seeds)), "seed": np.asarray(seeds), "fold": member_fold,

@@ -1,9 +1,11 @@
 """Score many configurations × repeats × folds with as few populations as shapes require.
 
 The shared core of ``experiment`` and ``tune``: configurations that differ only in per-member
-values (learning rate, dropout, L1/L2, momentum) or in epochs train in one population (epochs
-are snapshots of the longest); each fold has its own preprocessing fitted on its own training
-part; repeat r uses seed ``seed + r`` in every configuration and fold.
+values (learning rate, dropout, L1/L2, momentum), in epochs, or in units within one
+``units_bucket`` train in one population (epochs are snapshots of the longest; narrower
+members are zero-padded to the widest program, only when a population mixes widths); each
+fold has its own preprocessing fitted on its own training part; repeat r uses seed
+``seed + r`` in every configuration and fold.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from lstmtune.experiment._params import (
     build_train,
     group_key,
     member_hparams,
+    units_bucket,
 )
 
 __all__ = ["ConfigScores", "evaluate_configs", "fold_series", "prepare_fold"]
@@ -97,7 +100,11 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                             dropout=any(m["dropout"] or m["recurrent_dropout"]
                                         for m in members),
                             record=diagnostics, record_every=every)
-        model = build_model(first, n_features=preps[0].train.X.shape[-1])
+        own = {configs[i]["units"] for i in idx}
+        width = units_bucket(first["units"]) if len(own) > 1 else None
+        model = build_model(first, n_features=preps[0].train.X.shape[-1], units=width)
+        member_units = None if width is None else \
+            np.array([(m["units"],) * m["layers"] for m in members])
         if progress:
             progress(f"population {gi + 1}/{len(groups)}: {len(members)} members "
                      f"({len(idx)} configurations × {F} folds × {repeats} repeats), "
@@ -107,7 +114,7 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
             hook = lambda done, view, idx=idx, mc=member_cfg: on_chunk(idx, mc, done, view)  # noqa: E731
         run = fit_members(preps, model, tspec, seeds=seed + member_rep,
                           hparams=member_hparams(members), trim_start=trim_start,
-                          folds=member_fold, on_chunk=hook)
+                          folds=member_fold, on_chunk=hook, units=member_units)
         curves = (run.history("train"), run.history("test"), run.history_epochs()) \
             if diagnostics else None
         status = run.table["status"].to_numpy()

@@ -19,6 +19,7 @@ from lstmtune.engine import ACTIVATIONS, LOSSES, OPTIMIZERS, ModelSpec, TrainSpe
 from lstmtune.errors import ConfigError
 
 __all__ = ["Param", "PARAMS", "parse_assignment", "parse_value", "complete", "group_key",
+           "units_bucket",
            "build_prep", "build_model", "build_train", "member_hparams"]
 
 
@@ -135,9 +136,23 @@ def complete(config: Mapping[str, Any]) -> dict[str, Any]:
     return {name: config.get(name, p.default) for name, p in PARAMS.items()}
 
 
+def units_bucket(units: int) -> int:
+    """The program width that configurations of ``units`` share: 8, 16 or 32 up to 32 units,
+    exact above.  Narrow members ride in the wider program with zero extra units (equal to
+    their own training within float rounding, see ``lstmtune.engine.init_members``).  Measured
+    on a 2-core CPU (100 members, 200 epochs, seed 000's shape): units 1 trains in 0.08 s, 8 in
+    0.38 s, 16 in 0.73 s, 32 in 1.34 s, while each extra program costs 5-8 s to compile cold;
+    above 32 units training dominates and padding would only add arithmetic."""
+    for b in (8, 16, 32):
+        if units <= b:
+            return b
+    return units
+
+
 def group_key(config: Mapping[str, Any]) -> tuple:
-    """Configurations with equal keys share prepared data and one compiled program."""
-    return tuple((k, v) for k, v in config.items()
+    """Configurations with equal keys share prepared data and one compiled program (units
+    by their ``units_bucket``)."""
+    return tuple((k, units_bucket(v) if k == "units" else v) for k, v in config.items()
                  if PARAMS[k].kind not in ("member", "epochs"))
 
 
@@ -148,8 +163,9 @@ def build_prep(c: Mapping[str, Any]) -> tuple[Preprocessing, Framing]:
     return prep, Framing(lags=c["timesteps"], horizon=1)
 
 
-def build_model(c: Mapping[str, Any], n_features: int) -> ModelSpec:
-    return ModelSpec(units=(c["units"],) * c["layers"], timesteps=c["timesteps"],
+def build_model(c: Mapping[str, Any], n_features: int, units: int | None = None) -> ModelSpec:
+    """The model of ``c`` (``units`` overrides the width, e.g. with its ``units_bucket``)."""
+    return ModelSpec(units=(units or c["units"],) * c["layers"], timesteps=c["timesteps"],
                      n_features=n_features, horizon=1, activation=c["activation"],
                      recurrent_activation=c["recurrent_activation"], stateful=c["stateful"])
 
