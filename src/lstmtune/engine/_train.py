@@ -179,7 +179,7 @@ def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
     """
     seeds_j = jnp.asarray(seeds, jnp.uint32)
     momentum = jnp.asarray(hparams["momentum"], jnp.float32)
-    state = _init_members(seeds_j, momentum, spec=spec, optimizer=tspec.optimizer)
+    state = _init_sized(seeds_j, momentum, spec, tspec.optimizer)
     if units is None:
         return state
     units = np.asarray(units, int).reshape(len(seeds), len(spec.units))
@@ -190,11 +190,21 @@ def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
     for own in {tuple(u) for u in units.tolist()} - {spec.units}:
         sel = np.flatnonzero((units == own).all(axis=1))
         small = replace(spec, units=own)
-        flat = _init_members(seeds_j[sel], momentum[sel], spec=small,
-                             optimizer=tspec.optimizer).params
+        flat = _init_sized(seeds_j[sel], momentum[sel], small, tspec.optimizer).params
         params[sel] = _embed(np.asarray(flat), small, spec)
     params = jnp.asarray(params)
     return state._replace(params=params, best_params=params)
+
+
+def _init_sized(seeds: jax.Array, momentum: jax.Array, spec: ModelSpec, optimizer: str
+                ) -> MemberState:
+    """``_init_members`` run at a power-of-two count (padding members are dropped), so that
+    the many sizes of a search's populations share a few small programs."""
+    n = len(seeds)
+    size = 1 << max(0, n - 1).bit_length()
+    pad = lambda a: jnp.concatenate([a, jnp.repeat(a[:1], size - n)])  # noqa: E731
+    state = _init_members(pad(seeds), pad(momentum), spec=spec, optimizer=optimizer)
+    return jax.tree.map(lambda a: a[:n], state)
 
 
 def _embed(flat: np.ndarray, small: ModelSpec, big: ModelSpec) -> np.ndarray:
@@ -444,6 +454,11 @@ def predict(params, eval_X: np.ndarray, spec: ModelSpec, batch_size: int) -> np.
     if not hasattr(params, "ndim"):
         params = jax.vmap(lambda p: ravel_pytree(p)[0])(params)
     shared = np.ndim(eval_X) == 3
-    return np.asarray(_predict(params, jnp.asarray(eval_X, jnp.float32), spec, batch_size,
-                               shared))
+    n = params.shape[0]
+    size = 1 << max(0, n - 1).bit_length()  # a few program sizes for all population sizes
+    params = jnp.concatenate([params, jnp.repeat(params[:1], size - n, axis=0)])
+    eval_X = jnp.asarray(eval_X, jnp.float32)
+    if not shared:
+        eval_X = jnp.concatenate([eval_X, jnp.repeat(eval_X[:1], size - n, axis=0)])
+    return np.asarray(_predict(params, eval_X, spec, batch_size, shared))[:n]
 
