@@ -3,6 +3,9 @@ every strategy passes one conformance test."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import optuna
 import pandas as pd
 import pytest
@@ -49,7 +52,7 @@ def test_every_repeat_is_stored_and_the_value_aggregates_them(tmp_path):
     r = tune(load("shampoo"), _cfg(aggregate="median"), storage=_storage(tmp_path),
              study_name="s")
     for t in r.study.get_trials(states=(TrialState.COMPLETE,)):
-        scores = t.user_attrs["scores"]
+        scores = t.user_attrs["members"]["score"]
         assert len(scores) == 2  # repeats x folds
         assert t.value == pytest.approx(float(pd.Series(scores).median()))
     assert r.n_trials_complete == 4 and len(r.test["scores"]) == 2
@@ -87,6 +90,38 @@ def test_a_changed_study_file_is_not_silently_resumed(tmp_path):
     tune(ts, _cfg(trials=2), storage=st, study_name="s")
     with pytest.raises(ConfigError, match="different study configuration"):
         tune(ts, _cfg(trials=2, repeats=3), storage=st, study_name="s")
+
+
+def test_p_threshold_is_part_of_the_study_only_with_the_wilcoxon_pruner(tmp_path):
+    from dataclasses import replace
+
+    from lstmtune.errors import ConfigError
+
+    st = _storage(tmp_path)
+    for pruner, other_study in (("none", "a"), ("wilcoxon", "b")):
+        cfg = _cfg(pruner=pruner)
+        open_study(cfg, st, other_study)
+        changed = replace(cfg, search=replace(cfg.search, p_threshold=0.05))
+        if pruner == "none":  # irrelevant (and absent from studies made before it existed)
+            open_study(changed, st, other_study)
+        else:
+            with pytest.raises(ConfigError, match="different study configuration"):
+                open_study(changed, st, other_study)
+
+
+def test_member_reports_are_fold_major_and_non_finite_ones_are_inf():
+    from lstmtune.search._tune import report_members
+
+    class Recorder:
+        def __init__(self):
+            self.reports = {}
+
+        def report(self, value, step):
+            self.reports[step] = value
+
+    t = Recorder()
+    report_members(t, np.array([3.0, np.nan, 5.0, -np.inf, 7.0, 8.0]), done=10)
+    assert t.reports == {60: 3.0, 61: math.inf, 62: 5.0, 63: math.inf, 64: 7.0, 65: 8.0}
 
 
 @pytest.mark.parametrize("strategy", ["random", "tpe", "gp", "cmaes", "ga", "grid",

@@ -22,7 +22,8 @@ aggregate = "mean"        # mean | median | mean+std (risk-averse: mean + risk *
 risk = 1.0
 batch = 8                 # candidates trained together as one population
 seed = 0
-pruner = "none"           # none | median | successive_halving | hyperband
+pruner = "none"           # none | median | successive_halving | hyperband | wilcoxon
+# p_threshold = 0.1       # pruner = "wilcoxon" only: prune when p < this (Optuna's default)
 final_repeats = 30        # retrainings of the best on train+validation, scored on test
 
 [space]
@@ -49,7 +50,7 @@ __all__ = ["DataConfig", "SearchConfig", "StudyConfig", "load_study_file", "stud
            "STRATEGIES", "PRUNERS", "AGGREGATES"]
 
 STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "hyperband", "ga", "hybrid")
-PRUNERS = ("none", "median", "successive_halving", "hyperband")
+PRUNERS = ("none", "median", "successive_halving", "hyperband", "wilcoxon")
 AGGREGATES = ("mean", "median", "mean+std")
 SECTIONS = ("data", "preprocessing", "model", "training", "search", "space")
 
@@ -77,6 +78,7 @@ class SearchConfig:
     seed: int = 0
     timeout: float | None = None
     pruner: str = "none"
+    p_threshold: float = 0.1  # wilcoxon only: Optuna's WilcoxonPruner p-value threshold
     final_repeats: int = 30
     top_k: int = 3  # hybrid: best configurations taken from each strategy
 
@@ -148,6 +150,13 @@ def _search(t: Mapping[str, Any]) -> SearchConfig:
             raise ConfigError(f"[search] {key} = {v}: must be >= 1.")
     _typed("search", "seed", cfg.seed, int, "must be a whole number")
     _typed("search", "risk", cfg.risk, (int, float), "must be a number")
+    _typed("search", "p_threshold", cfg.p_threshold, (int, float), "must be a number in (0, 1)")
+    if not 0 < cfg.p_threshold < 1:
+        raise ConfigError(f"[search] p_threshold = {cfg.p_threshold}: must be in (0, 1), e.g. "
+                          "0.1 (larger prunes more).")
+    if "p_threshold" in t and cfg.pruner != "wilcoxon":
+        raise ConfigError(f"[search] p_threshold only applies to pruner = 'wilcoxon', not "
+                          f"pruner = {cfg.pruner!r}; remove it or set pruner = 'wilcoxon'.")
     if cfg.timeout is not None:
         _typed("search", "timeout", cfg.timeout, (int, float), "must be seconds > 0")
         if cfg.timeout <= 0:

@@ -30,7 +30,7 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
     for name in HYBRID_STRATEGIES:
         sub = replace(cfg, search=replace(cfg.search, strategy=name))
         study = open_study(sub, storage, f"{study_name}:{name}", make_sampler(name, sub),
-                           make_pruner(cfg.search.pruner))
+                           make_pruner(cfg.search.pruner, cfg.search.p_threshold))
         if progress:
             progress(f"hybrid: {name} with {share} trials")
         search(study, sub, folds, progress=progress, on_batch=on_batch, trials=share)
@@ -41,7 +41,8 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
                 union.append(dict(t.params))
     final_cfg = replace(cfg, search=replace(cfg.search, strategy="grid",
                                             repeats=3 * cfg.search.repeats))
-    final = open_study(final_cfg, storage, study_name, make_sampler("random", final_cfg))
+    final = open_study(final_cfg, storage, study_name, make_sampler("random", final_cfg),
+                       make_pruner(cfg.search.pruner, cfg.search.p_threshold))
     if not final.user_attrs.get("lstmtune:grid_enqueued"):
         for p in union:
             final.enqueue_trial(p, skip_if_exists=True)

@@ -45,8 +45,14 @@ def make_sampler(name: str, cfg: StudyConfig) -> optuna.samplers.BaseSampler:
                       "hyperband, ga, hybrid.")
 
 
-def make_pruner(name: str) -> optuna.pruners.BasePruner:
-    """Pruners read the trial's aggregate over its members at each chunk end."""
+def make_pruner(name: str, p_threshold: float = 0.1) -> optuna.pruners.BasePruner:
+    """Pruners read the trial's aggregate over its members at each chunk end; ``wilcoxon``
+    reads every member's score instead (one step per epoch checkpoint × fold × repeat) and
+    pairs them with the best trial's, see ``_tune._evaluate_batch``."""
+    if name == "wilcoxon":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.pruners.WilcoxonPruner(p_threshold=p_threshold)
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0)
     if name == "successive_halving":

@@ -25,11 +25,12 @@ from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.evaluation import evaluate_baselines
 from lstmtune.experiment._evaluate import evaluate_configs, fold_series, prepare_fold
-from lstmtune.experiment._params import complete
+from lstmtune.experiment._params import complete, group_key
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._strategies import make_pruner, make_sampler, successive_halving
 
-__all__ = ["TuneResult", "tune", "aggregate", "open_study", "leaderboard", "search"]
+__all__ = ["TuneResult", "tune", "aggregate", "open_study", "leaderboard", "search",
+           "member_scores"]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -80,6 +81,8 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
     desc = cfg.to_dict()
     for budget_key in ("trials", "timeout", "final_repeats"):  # may change between runs
         desc["search"].pop(budget_key)
+    if desc["search"]["pruner"] != "wilcoxon":  # unused, and absent from older studies
+        desc["search"].pop("p_threshold")
     mine = json.dumps(desc, sort_keys=True, default=str)
     if stored is None:
         study.set_user_attr("lstmtune:config", mine)
@@ -164,25 +167,32 @@ class _Stop:
 def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: list[dict],
                     cfg: StudyConfig, folds, stop: _Stop,
                     extra_hook: Callable | None = None, checkpoints: tuple[int, ...] = (),
-                    progress: Callable[[str], None] | None = None) -> None:
-    """Train the batch as one population (or as few as shapes need) and tell every trial."""
+                    progress: Callable[[str], None] | None = None) -> int:
+    """Train the batch as one population (or as few as shapes need) and tell every trial;
+    returns how many count against the budget (all but those interrupted by Ctrl-C)."""
     s = cfg.search
     configs = [complete({**dict(cfg.fixed), **p}) for p in params]
     ok = []
+    reasons: dict[tuple, str | None] = {}  # configurations of one group share their framing
     for trial, c in zip(trials, configs, strict=True):
-        reason = _infeasible(c, folds)
+        key = group_key(c)
+        if key not in reasons:
+            reasons[key] = _infeasible(c, folds)
+        reason = reasons[key]
         if reason is None:
             ok.append(True)
             continue
         ok.append(False)  # e.g. more lags than the training part allows: fail this trial only
         trial.set_user_attr("fail_reason", reason)
         study.tell(trial, state=TrialState.FAIL)
+    n_failed = len(trials) - sum(ok)
     trials = [t for t, k in zip(trials, ok, strict=True) if k]
     configs = [c for c, k in zip(configs, ok, strict=True) if k]
     if not trials:
-        return
+        return n_failed
     pruned = np.zeros(len(trials), bool)
     use_pruner = s.pruner != "none" or extra_hook is not None
+    per_member = s.pruner == "wilcoxon" and extra_hook is None  # a paired test over members
 
     def on_chunk(idx, member_cfg, done, view):
         if stop.requested:
@@ -200,12 +210,17 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
             sc = scores[sel]
             values[i] = aggregate(sc, s.aggregate, s.risk) if np.isfinite(sc).all() \
                 else math.inf
-            trials[i].report(values[i], step=done)
+            if per_member:
+                report_members(trials[i], sc, done)
+            else:
+                trials[i].report(values[i], step=done)
         if extra_hook is not None:
             for i in extra_hook(done, values):
                 pruned[i] = True
         elif s.pruner != "none":
             for i in values:
+                if per_member and values[i] == math.inf:
+                    continue  # Wilcoxon never prunes a trial with inf reports, only warns
                 if trials[i].should_prune():
                     pruned[i] = True
         for k, i in enumerate(idx):
@@ -215,16 +230,18 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
 
     results = evaluate_configs(folds, configs, repeats=s.repeats, seed=s.seed,
                                on_chunk=on_chunk, checkpoints=checkpoints, progress=progress)
+    told = n_failed
     for i, (trial, r) in enumerate(zip(trials, results, strict=True)):
         if stop.requested:
             study._storage.set_trial_system_attr(trial._trial_id, INTERRUPTED, True)
             study.tell(trial, state=TrialState.FAIL)
             study.enqueue_trial(trial.params, skip_if_exists=False)
             continue
-        trial.set_user_attr("scores", [float(x) for x in r.scores])  # fold-major, repeats
-        trial.set_user_attr("members", {"fold": [int(x) for x in r.fold],
-                                        "repeat": [int(x) for x in r.repeat],
-                                        "epochs_trained": [int(x) for x in r.epochs_trained]})
+        told += 1
+        trial.set_user_attr("members", {  # one write per trial; fold-major, then repeats
+            "score": [float(x) for x in r.scores], "fold": [int(x) for x in r.fold],
+            "repeat": [int(x) for x in r.repeat],
+            "epochs_trained": [int(x) for x in r.epochs_trained]})
         if pruned[i]:
             study.tell(trial, state=TrialState.PRUNED)
         elif (r.status == "failed").any() or not np.isfinite(r.scores).all():
@@ -234,6 +251,24 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
             study.tell(trial, state=TrialState.FAIL)
         else:
             study.tell(trial, aggregate(r.scores, s.aggregate, s.risk))
+    return told
+
+
+def report_members(trial: optuna.Trial, scores: np.ndarray, done: int) -> None:
+    """Report each member's score for the Wilcoxon pruner: member m (fold-major, then repeats;
+    M members) after ``done`` epochs is step ``done * M + m``, so that every (epoch, fold,
+    repeat) pairs with the same one of the best trial.  Non-finite scores report inf."""
+    M = len(scores)
+    for m, v in enumerate(scores):
+        trial.report(float(v) if np.isfinite(v) else math.inf, step=done * M + m)
+
+
+def member_scores(trial: optuna.trial.FrozenTrial) -> list[float]:
+    """A finished trial's member scores (fold-major, then repeats); [] when it has none."""
+    members = trial.user_attrs.get("members")
+    if members is not None and "score" in members:
+        return members["score"]
+    return trial.user_attrs.get("scores", [])  # studies stored before "members" held them
 
 
 def _infeasible(config: dict[str, Any], folds) -> str | None:
@@ -250,7 +285,7 @@ def leaderboard(study: optuna.Study, top: int = 10) -> pd.DataFrame:
     """Completed trials ranked by value, with mean ± std over their repeat × fold scores."""
     rows = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        sc = np.asarray(t.user_attrs.get("scores", []), float)
+        sc = np.asarray(member_scores(t), float)
         rows.append({"trial": t.number, "value": t.value,
                      "mean": float(sc.mean()) if sc.size else math.nan,
                      "std": float(sc.std(ddof=1)) if sc.size > 1 else math.nan,
@@ -298,7 +333,7 @@ def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
                            progress=progress, on_batch=on_batch)
     else:
         study = open_study(cfg, storage, study_name, make_sampler(s.strategy, cfg),
-                           make_pruner(s.pruner))
+                           make_pruner(s.pruner, s.p_threshold))
         search(study, cfg, folds, progress=progress, on_batch=on_batch)
     complete_trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete_trials:
@@ -332,9 +367,10 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *,
             study.enqueue_trial(p, skip_if_exists=True)
         study.set_user_attr("lstmtune:grid_enqueued", True)
     t_start = time.perf_counter()
+    done = _done(study)  # read once: this loop is the study's only writer (see _recover)
     with _Stop() as stop:
         while not stop.requested:
-            remaining = budget - _done(study)
+            remaining = budget - done
             if remaining <= 0 or s.timeout and time.perf_counter() - t_start > s.timeout:
                 break
             if s.strategy == "hyperband":
@@ -345,9 +381,12 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *,
                     size = min(remaining, max(1, study.sampler.slots_left(study)))
                 asked = [study.ask() for _ in range(size)]
                 hook, checkpoints = None, ()
+            # all asked first, then suggested in order: the liars (TPE, GP) read the study
+            # afresh and still see the earlier candidates' parameters, and the reads Optuna
+            # caches until the next ask (TPE's startup count, CMA-ES) happen once per batch
             params = [cfg.space.suggest(t) for t in asked]
-            _evaluate_batch(study, asked, params, cfg, folds, stop, hook, checkpoints,
-                            progress)
+            done += _evaluate_batch(study, asked, params, cfg, folds, stop, hook,
+                                    checkpoints, progress)
             if on_batch is not None:
                 on_batch(study, budget)
         if stop.requested:  # the batch's unfinished trials are queued again; nothing is lost
