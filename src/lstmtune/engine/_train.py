@@ -160,9 +160,18 @@ def _init_member(seed, momentum, spec: ModelSpec, optimizer: str) -> MemberState
                        z - 1, jnp.array(jnp.inf), z, z, params)
 
 
-@partial(jax.jit, static_argnames=("spec", "optimizer"))
-def _init_members(seeds, momentum, spec: ModelSpec, optimizer: str) -> MemberState:
-    return jax.vmap(partial(_init_member, spec=spec, optimizer=optimizer))(seeds, momentum)
+_init_one = jax.jit(_init_member, static_argnames=("spec", "optimizer"))
+
+
+def _init_members(seeds: np.ndarray, momentum: np.ndarray, spec: ModelSpec, optimizer: str
+                  ) -> MemberState:
+    """Members initialised one call each, stacked on the host: one small program per spec
+    whatever the population size (a vmapped init compiled per size cost about 2 s each on
+    a cold cache, mostly the batched QR of the orthogonal initialiser)."""
+    out = [_init_one(np.uint32(s), np.float32(m), spec=spec, optimizer=optimizer)
+           for s, m in zip(np.asarray(seeds).tolist(), np.asarray(momentum).tolist(),
+                           strict=True)]
+    return jax.tree.map(lambda *a: np.stack(a), *jax.device_get(out))
 
 
 def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
@@ -177,9 +186,9 @@ def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
     Adam, RMSprop, momentum and l1/l2 leave a zero weight with a zero gradient at zero), so
     the member trains as it would alone while sharing the wider program.
     """
-    seeds_j = jnp.asarray(seeds, jnp.uint32)
-    momentum = jnp.asarray(hparams["momentum"], jnp.float32)
-    state = _init_sized(seeds_j, momentum, spec, tspec.optimizer)
+    seeds = np.asarray(seeds, np.uint32)
+    momentum = np.asarray(hparams["momentum"], np.float32)
+    state = _init_members(seeds, momentum, spec, tspec.optimizer)
     if units is None:
         return state
     units = np.asarray(units, int).reshape(len(seeds), len(spec.units))
@@ -190,29 +199,16 @@ def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
     for own in {tuple(u) for u in units.tolist()} - {spec.units}:
         sel = np.flatnonzero((units == own).all(axis=1))
         small = replace(spec, units=own)
-        flat = _init_sized(seeds_j[sel], momentum[sel], small, tspec.optimizer).params
+        flat = _init_members(seeds[sel], momentum[sel], small, tspec.optimizer).params
         params[sel] = _embed(np.asarray(flat), small, spec)
-    params = jnp.asarray(params)
     return state._replace(params=params, best_params=params)
-
-
-def _init_sized(seeds: jax.Array, momentum: jax.Array, spec: ModelSpec, optimizer: str
-                ) -> MemberState:
-    """``_init_members`` run at a power-of-two count (padding members are dropped), so that
-    the many sizes of a search's populations share a few small programs."""
-    n = len(seeds)
-    size = 1 << max(0, n - 1).bit_length()
-    pad = lambda a: jnp.concatenate([a, jnp.repeat(a[:1], size - n)])  # noqa: E731
-    state = _init_members(pad(seeds), pad(momentum), spec=spec, optimizer=optimizer)
-    return jax.tree.map(lambda a: a[:n], state)
 
 
 def _embed(flat: np.ndarray, small: ModelSpec, big: ModelSpec) -> np.ndarray:
     """Flat weights (P, n) of ``small`` placed in ``big``'s layout, zeros elsewhere; each of
-    the four gate blocks of a layer keeps its own first units."""
-    src = jax.vmap(unravel(small))(jnp.asarray(flat))
-    dst = jax.tree.map(np.zeros_like, jax.vmap(unravel(big))(
-        jnp.zeros((flat.shape[0], _size(big)), jnp.float32)))
+    the four gate blocks of a layer keeps its own first units.  Numpy only (no programs)."""
+    src = _host_unravel(small, np.asarray(flat))
+    dst = _host_unravel(big, np.zeros((flat.shape[0], _layout(big)[2]), np.float32))
 
     def gates(a, rows, u, U):  # (P, r, 4u) -> (P, rows, 4U)
         out = np.zeros((a.shape[0], rows, 4 * U), np.float32)
@@ -222,17 +218,30 @@ def _embed(flat: np.ndarray, small: ModelSpec, big: ModelSpec) -> np.ndarray:
 
     for i, (u, U) in enumerate(zip(small.units, big.units, strict=True)):
         s, d = src["layers"][i], dst["layers"][i]
-        d["W"] = gates(np.asarray(s["W"]), d["W"].shape[1], u, U)
-        d["U"] = gates(np.asarray(s["U"]), U, u, U)
-        d["b"] = gates(np.asarray(s["b"])[:, None], 1, u, U)[:, 0]
-    dst["Wd"][:, : small.units[-1]] = np.asarray(src["Wd"])
-    dst["bd"] = np.asarray(src["bd"])
-    return np.asarray(jax.vmap(lambda t: ravel_pytree(t)[0])(dst))
+        d["W"] = gates(s["W"], d["W"].shape[1], u, U)
+        d["U"] = gates(s["U"], U, u, U)
+        d["b"] = gates(s["b"][:, None], 1, u, U)[:, 0]
+    dst["Wd"][:, : small.units[-1]] = src["Wd"]
+    dst["bd"] = src["bd"]
+    leaves = jax.tree.leaves(dst)
+    return np.concatenate([x.reshape(len(x), -1) for x in leaves], axis=1)
 
 
-def _size(spec: ModelSpec) -> int:
+@lru_cache(maxsize=64)
+def _layout(spec: ModelSpec):
+    """(treedef, leaf shapes, total size) of ``spec``'s parameters, in ravel_pytree order."""
     shapes = jax.eval_shape(partial(init_params, spec=spec), jax.random.PRNGKey(0))
-    return sum(math.prod(a.shape) for a in jax.tree.leaves(shapes))
+    leaves, treedef = jax.tree.flatten(shapes)
+    return treedef, [a.shape for a in leaves], sum(math.prod(a.shape) for a in leaves)
+
+
+def _host_unravel(spec: ModelSpec, flat: np.ndarray) -> dict:
+    """``unravel`` of a (P, n) numpy batch, on the host."""
+    treedef, shapes, _ = _layout(spec)
+    cuts = np.cumsum([math.prod(sh) for sh in shapes])[:-1]
+    parts = np.split(flat, cuts, axis=1)
+    return jax.tree.unflatten(treedef, [p.reshape(len(flat), *sh).copy()
+                                        for p, sh in zip(parts, shapes, strict=True)])
 
 
 def _dropout_masks(key, spec: ModelSpec, hp, n: int):
