@@ -167,9 +167,8 @@ class _Stop:
 def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: list[dict],
                     cfg: StudyConfig, folds, stop: _Stop,
                     extra_hook: Callable | None = None, checkpoints: tuple[int, ...] = (),
-                    progress: Callable[[str], None] | None = None) -> int:
-    """Train the batch as one population (or as few as shapes need) and tell every trial;
-    returns how many count against the budget (all but those interrupted by Ctrl-C)."""
+                    progress: Callable[[str], None] | None = None) -> None:
+    """Train the batch as one population (or as few as shapes need) and tell every trial."""
     s = cfg.search
     configs = [complete({**dict(cfg.fixed), **p}) for p in params]
     ok = []
@@ -185,11 +184,10 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
         ok.append(False)  # e.g. more lags than the training part allows: fail this trial only
         trial.set_user_attr("fail_reason", reason)
         study.tell(trial, state=TrialState.FAIL)
-    n_failed = len(trials) - sum(ok)
     trials = [t for t, k in zip(trials, ok, strict=True) if k]
     configs = [c for c, k in zip(configs, ok, strict=True) if k]
     if not trials:
-        return n_failed
+        return
     pruned = np.zeros(len(trials), bool)
     use_pruner = s.pruner != "none" or extra_hook is not None
     per_member = s.pruner == "wilcoxon" and extra_hook is None  # a paired test over members
@@ -230,14 +228,12 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
 
     results = evaluate_configs(folds, configs, repeats=s.repeats, seed=s.seed,
                                on_chunk=on_chunk, checkpoints=checkpoints, progress=progress)
-    told = n_failed
     for i, (trial, r) in enumerate(zip(trials, results, strict=True)):
         if stop.requested:
             study._storage.set_trial_system_attr(trial._trial_id, INTERRUPTED, True)
             study.tell(trial, state=TrialState.FAIL)
             study.enqueue_trial(trial.params, skip_if_exists=False)
             continue
-        told += 1
         trial.set_user_attr("members", {  # one write per trial; fold-major, then repeats
             "score": [float(x) for x in r.scores], "fold": [int(x) for x in r.fold],
             "repeat": [int(x) for x in r.repeat],
@@ -251,7 +247,6 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
             study.tell(trial, state=TrialState.FAIL)
         else:
             study.tell(trial, aggregate(r.scores, s.aggregate, s.risk))
-    return told
 
 
 def report_members(trial: optuna.Trial, scores: np.ndarray, done: int) -> None:
@@ -367,10 +362,9 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *,
             study.enqueue_trial(p, skip_if_exists=True)
         study.set_user_attr("lstmtune:grid_enqueued", True)
     t_start = time.perf_counter()
-    done = _done(study)  # read once: this loop is the study's only writer (see _recover)
     with _Stop() as stop:
-        while not stop.requested:
-            remaining = budget - done
+        while not stop.requested:  # counted once per batch: other workers' trials count too
+            remaining = budget - _done(study)
             if remaining <= 0 or s.timeout and time.perf_counter() - t_start > s.timeout:
                 break
             if s.strategy == "hyperband":
@@ -385,8 +379,8 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *,
             # afresh and still see the earlier candidates' parameters, and the reads Optuna
             # caches until the next ask (TPE's startup count, CMA-ES) happen once per batch
             params = [cfg.space.suggest(t) for t in asked]
-            done += _evaluate_batch(study, asked, params, cfg, folds, stop, hook,
-                                    checkpoints, progress)
+            _evaluate_batch(study, asked, params, cfg, folds, stop, hook, checkpoints,
+                            progress)
             if on_batch is not None:
                 on_batch(study, budget)
         if stop.requested:  # the batch's unfinished trials are queued again; nothing is lost
