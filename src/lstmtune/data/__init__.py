@@ -13,6 +13,7 @@ from lstmtune.data._features import (
     rsi,
     sma,
 )
+from lstmtune.data._fitted import FittedPrep
 from lstmtune.data._load import TimeSeries, load
 from lstmtune.data._prepare import Framing, Prepared, Preprocessing, prepare
 from lstmtune.data._splits import Split, WalkForward, chronological_split, resolve_size
@@ -34,6 +35,6 @@ __all__ = [
     "StandardScale",
     "Windows", "frame_supervised", "make_windows", "trim_to_multiple",
     "Split", "WalkForward", "chronological_split", "resolve_size",
-    "Framing", "Prepared", "Preprocessing", "prepare",
+    "Framing", "Prepared", "Preprocessing", "prepare", "FittedPrep",
     "calendar_features", "fourier_features", "indicator_features", "sma", "ema", "rsi", "macd",
 ]

@@ -29,7 +29,7 @@ from lstmtune.data._transforms import (
 from lstmtune.data._windows import Windows, make_windows
 from lstmtune.errors import ConfigError, DataError, SplitError
 
-__all__ = ["Preprocessing", "Framing", "Prepared", "prepare", "SCALERS"]
+__all__ = ["Preprocessing", "Framing", "Prepared", "prepare", "invert_forecasts", "SCALERS"]
 
 SCALERS = {"minmax": MinMaxScale, "standard": StandardScale, "robust": RobustScale}
 IMPUTE_METHODS = ("linear", "time", "spline")
@@ -120,6 +120,7 @@ class Prepared:
     test: Windows
     feature_names: tuple[str, ...] = ()
     window_scaler: object | None = field(default=None)  # scale_on="windows" only
+    feature_scaler: object | None = field(default=None)  # extra features, scale_on="series"
 
     def actual(self, w: Windows) -> np.ndarray:
         """Original-unit actual values at each window's target positions, (S, H); NaN where the
@@ -134,23 +135,33 @@ class Prepared:
         Differencing is inverted with the actual observations up to each origin; later steps of
         a multi-step forecast build on the reconstructed earlier steps.
         """
-        pred = np.asarray(pred, dtype=float)
-        lead, (S, H) = pred.shape[:-2], pred.shape[-2:]
-        flat = pred.reshape(-1, S, H)
-        if self.window_scaler is not None:
-            ys = self.window_scaler.select(list(range(-H, 0)))
-            flat = np.stack([ys.inverse(p) for p in flat])
-        d = max(self.preprocessing.span, 1)
-        rows = w.origin[:, None] + np.arange(-d + 1, 1)[None, :]  # (S, d)
-        ctx_hist = np.where(rows >= 0, self.y_clean[np.maximum(rows, 0)], np.nan)
-        z = np.concatenate([np.full((flat.shape[0], S, d), np.nan), flat], axis=2)
-        ctx = np.concatenate([np.broadcast_to(ctx_hist, (flat.shape[0], S, d)),
-                              np.full((flat.shape[0], S, H), np.nan)], axis=2)
-        # columns = (member, sample); rows = local time
-        zt = z.reshape(-1, d + H).T
-        ct = ctx.reshape(-1, d + H).T
-        out = _broadcast(self.chain, zt.shape[1]).inverse(zt, context=ct)
-        return out.T.reshape(*lead, S, d + H)[..., d:]
+        return invert_forecasts(pred, w.origin, y_clean=self.y_clean, chain=self.chain,
+                                span=self.preprocessing.span,
+                                window_scaler=self.window_scaler)
+
+
+def invert_forecasts(pred: np.ndarray, origins: np.ndarray, *, y_clean: np.ndarray,
+                     chain: Chain, span: int, window_scaler=None) -> np.ndarray:
+    """Model-space forecasts (..., S, H) made at ``origins`` (S,) back to original units: the
+    inverse of the fitted ``chain`` (and of seed 000's ``window_scaler``), differencing undone
+    with the observations ``y_clean`` up to each origin."""
+    pred = np.asarray(pred, dtype=float)
+    lead, (S, H) = pred.shape[:-2], pred.shape[-2:]
+    flat = pred.reshape(-1, S, H)
+    if window_scaler is not None:
+        ys = window_scaler.select(list(range(-H, 0)))
+        flat = np.stack([ys.inverse(p) for p in flat])
+    d = max(span, 1)
+    rows = np.asarray(origins)[:, None] + np.arange(-d + 1, 1)[None, :]  # (S, d)
+    ctx_hist = np.where(rows >= 0, y_clean[np.maximum(rows, 0)], np.nan)
+    z = np.concatenate([np.full((flat.shape[0], S, d), np.nan), flat], axis=2)
+    ctx = np.concatenate([np.broadcast_to(ctx_hist, (flat.shape[0], S, d)),
+                          np.full((flat.shape[0], S, H), np.nan)], axis=2)
+    # columns = (member, sample); rows = local time
+    zt = z.reshape(-1, d + H).T
+    ct = ctx.reshape(-1, d + H).T
+    out = _broadcast(chain, zt.shape[1]).inverse(zt, context=ct)
+    return out.T.reshape(*lead, S, d + H)[..., d:]
 
 
 def _broadcast(chain: Chain, m: int) -> Chain:
@@ -178,8 +189,10 @@ def _clean(y: np.ndarray, ts: TimeSeries, prep: Preprocessing, train_end: int) -
     return out
 
 
-def _features(ts: TimeSeries, y_clean: np.ndarray, framing: Framing
+def _features(ts: TimeSeries, y_clean: np.ndarray, framing: Framing, offset: int = 0
               ) -> tuple[np.ndarray, list[str]]:
+    """Extra input columns; Fourier terms count positions from ``offset`` (the position of the
+    series' first point relative to the data the preprocessing was fitted on)."""
     blocks, names = [], []
     if ts.features.size:
         blocks.append(ts.features)
@@ -188,7 +201,7 @@ def _features(ts: TimeSeries, y_clean: np.ndarray, framing: Framing
     blocks.append(cal)
     names += cal_names
     for period, order in framing.fourier:
-        f, f_names = fourier_features(len(ts), period, order)
+        f, f_names = fourier_features(len(ts), period, order, start=offset)
         blocks.append(f)
         names += f_names
     ind, ind_names = indicator_features(y_clean, framing.indicators)
@@ -204,11 +217,13 @@ def _need(prep: Preprocessing, framing: Framing, val: int, test: int) -> int:
 def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0,
             preprocessing: Preprocessing | None = None, framing: Framing | None = None,
             min_train_samples: int = 1) -> Prepared:
-    """Split, clean, transform (fitted on the training part only), add features and frame."""
+    """Split, clean, transform (fitted on the training part only), add features and frame.
+
+    ``test_size=0`` leaves no test window (a final model fitted on all the data)."""
     prep = preprocessing or Preprocessing()
     framing = framing or Framing()
     n = len(ts)
-    split = chronological_split(n, test_size=test_size, val_size=val_size)
+    split = chronological_split(n, test_size=test_size, val_size=val_size, min_test=0)
     val_n, test_n = split.val.stop - split.val.start, split.test.stop - split.test.start
     need = _need(prep, framing, val_n, test_n) + min_train_samples - 1
     if n < need:
@@ -227,9 +242,11 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
     except DataError as exc:
         raise DataError(f"target '{ts.targets[0]}': {exc}") from None
     feats, names = _features(ts, y_clean, framing)
+    feature_scaler = None
     if feats.shape[1] and prep.scaler is not None and prep.scale_on == "series":
         try:
-            feats = prep.make_scaler().fit(feats[:train_end]).transform(feats)
+            feature_scaler = prep.make_scaler().fit(feats[:train_end])
+            feats = feature_scaler.transform(feats)
         except DataError as exc:
             raise DataError(f"features: {exc} (columns: {', '.join(names)})") from None
     lags, H = framing.lags, framing.horizon
@@ -248,7 +265,8 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
         train, val, test, window_scaler = _scale_windows(prep, train, val, test)
     return Prepared(series=ts, split=split, preprocessing=prep, framing=framing, y=y,
                     y_clean=y_clean, chain=chain, train=train, val=val, test=test,
-                    feature_names=tuple(names), window_scaler=window_scaler)
+                    feature_names=tuple(names), window_scaler=window_scaler,
+                    feature_scaler=feature_scaler)
 
 
 def _scale_windows(prep: Preprocessing, train: Windows, *others: Windows):

@@ -95,11 +95,13 @@ class Split:
 
 
 def chronological_split(
-    n: int, *, test_size: int | float, val_size: int | float = 0, min_train: int = 1
+    n: int, *, test_size: int | float, val_size: int | float = 0, min_train: int = 1,
+    min_test: int = 1,
 ) -> Split:
     """Split ``range(n)`` into train, validation and test blocks, in time order.
 
-    The last ``test_size`` points are test, the ``val_size`` points before them validation and
+    The last ``test_size`` points are test (``min_test=0`` allows none, e.g. to fit a final
+    model on everything), the ``val_size`` points before them validation and
     everything earlier training.  Sizes may be counts or fractions of ``n`` (see
     :func:`resolve_size`).
 
@@ -112,8 +114,9 @@ def chronological_split(
     min_train = _check_int(min_train, "min_train", minimum=1)
     n_test = resolve_size(test_size, n, "test_size")
     n_val = resolve_size(val_size, n, "val_size")
-    if n_test < 1:
-        raise ConfigError(f"test_size must be >= 1, got test_size={n_test}. Use test_size >= 1.")
+    if n_test < min_test:
+        raise ConfigError(f"test_size must be >= {min_test}, got test_size={n_test}. Use "
+                          f"test_size >= {min_test}.")
     need = n_val + n_test + min_train
     if n < need:
         raise SplitError(

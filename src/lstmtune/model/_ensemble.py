@@ -1,0 +1,151 @@
+"""A trained configuration as R repeat members, and its forecasts beyond the end of a series.
+
+The members differ only in their initial weights (and dropout draws): their spread shows how
+much the result depends on initialisation.  The point forecast is their mean (or median) and
+the interval is a quantile range of the members.  That interval reflects initialisation
+variance only, not the noise of the series nor the error of the model: it is not a
+prediction interval, and it is usually much too narrow to be read as one.
+
+Forecasts more than one step ahead are recursive: each member's own forecast of step h becomes
+its input for step h + 1, with the fitted preprocessing applied unchanged (differencing is
+undone with the member's earlier steps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.data import FittedPrep, TimeSeries
+from lstmtune.data._fitted import position_offset
+from lstmtune.engine import ModelSpec, predict
+from lstmtune.errors import ConfigError, DataError
+
+__all__ = ["Ensemble", "POINTS", "time_label"]
+
+POINTS = ("mean", "median")
+
+
+def _future_index(ts: TimeSeries, horizon: int) -> pd.Index:
+    """The ``horizon`` time labels after the end of ``ts``."""
+    idx = ts.index
+    if isinstance(idx, pd.DatetimeIndex):
+        if not ts.freq:
+            raise DataError(f"'{ts.name}' has dates without a regular frequency, so the future "
+                            "dates are unknown: pass --freq (e.g. MS for month starts).")
+        return pd.date_range(idx[-1], periods=horizon + 1, freq=ts.freq)[1:]
+    step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
+    return pd.RangeIndex(int(idx[-1]) + step, int(idx[-1]) + step * (horizon + 1), step)
+
+
+def _extended(ts: TimeSeries, horizon: int) -> TimeSeries:
+    """``ts`` with ``horizon`` unknown (NaN) points appended."""
+    index = ts.index.append(_future_index(ts, horizon))
+    values = np.concatenate([ts.values, np.full((horizon, ts.values.shape[1]), np.nan)])
+    feats = ts.features
+    if feats.size:
+        feats = np.concatenate([feats, np.full((horizon, feats.shape[1]), np.nan)])
+    return TimeSeries(name=ts.name, index=index, values=values, targets=ts.targets,
+                      features=feats, feature_names=ts.feature_names, freq=ts.freq)
+
+
+def time_label(t) -> str:
+    """A time label as text: a date alone when it has no time of day."""
+    if isinstance(t, pd.Timestamp):
+        return t.strftime("%Y-%m-%d") if t == t.normalize() else t.isoformat()
+    return str(t)
+
+
+@dataclass(frozen=True, eq=False)
+class Ensemble:
+    """R trained members of one configuration, with the preprocessing fitted for them."""
+
+    config: dict[str, Any]  # every hyperparameter (lstmtune.experiment.PARAMS names)
+    spec: ModelSpec
+    params: dict  # parameter pytree, numpy, leading axis R
+    seeds: np.ndarray  # (R,) the seed each member was initialised from
+    prep: FittedPrep
+    first_origin: int  # origin of the first training window (a stateful pass starts there)
+    info: dict[str, Any] = field(default_factory=dict)  # data, fit range, scores, version
+
+    @property
+    def repeats(self) -> int:
+        return int(len(self.seeds))
+
+    def _check(self, ts: TimeSeries, horizon: int) -> None:
+        if not isinstance(horizon, int | np.integer) or horizon < 1:
+            raise ConfigError(f"horizon must be a whole number >= 1, got {horizon!r}.")
+        if self.prep.freq and ts.freq and ts.freq != self.prep.freq:
+            raise DataError(f"the model was trained on data with frequency {self.prep.freq} but "
+                            f"'{ts.name}' has frequency {ts.freq}: pass data of the same "
+                            "frequency (or --freq).")
+        if tuple(ts.feature_names) != self.prep.exog_names:
+            raise DataError(f"the model was trained with feature columns "
+                            f"{list(self.prep.exog_names)} but '{ts.name}' has "
+                            f"{list(ts.feature_names)}: pass the same --features.")
+        if self.prep.exog_names and horizon > 1:
+            raise ConfigError(f"this model reads feature columns {list(self.prep.exog_names)} "
+                              "whose future values are unknown, so it forecasts one step "
+                              f"ahead only; use --horizon 1 (got {horizon}).")
+
+    def member_forecasts(self, ts: TimeSeries, horizon: int) -> np.ndarray:
+        """Each member's recursive forecast of the ``horizon`` points after ``ts``: (R, H)."""
+        self._check(ts, horizon)
+        n, R = len(ts), self.repeats
+        ext = _extended(ts, horizon)
+        y0 = self.prep.clean(ts)
+        paths = np.tile(np.concatenate([y0, np.full(horizon, np.nan)]), (R, 1))
+        last = n - 1 + horizon - 1  # the origin of the last step
+        if self.spec.stateful:  # one pass from the start of training, as in training
+            offset = position_offset(ts.index, self.prep.start, self.prep.freq)
+            first = max(self.first_origin - offset, self._min_origin())
+        else:
+            first = None
+        for h in range(horizon):
+            o = n - 1 + h
+            origins = np.arange(first, o + 1) if first is not None else np.array([o])
+            if len(origins) == 0 or origins[0] > o:
+                origins = np.array([o])
+            X = np.stack([self.prep.inputs(ext, paths[m], origins) for m in range(R)])
+            if first is not None:  # fixed length: one compiled program for every step
+                X = np.concatenate([X, np.zeros((R, last - o, *X.shape[2:]), X.dtype)], axis=1)
+            z = predict(self.params, X, self.spec, self.config["batch_size"])
+            z = z[:, len(origins) - 1: len(origins), :1]  # (R, 1, 1): the step at origin o
+            paths[:, o + 1] = [self.prep.to_original(z[m], np.array([o]), paths[m])[0, 0]
+                               for m in range(R)]
+        return paths[:, n:]
+
+    def _min_origin(self) -> int:
+        return self.prep.framing.lags - 1 + self.prep.preprocessing.span
+
+    def forecast(self, ts: TimeSeries, horizon: int, *, point: str = "mean",
+                 level: float = 0.9) -> pd.DataFrame:
+        """The next ``horizon`` values after ``ts`` in original units: one row per step with
+        time, step, ``forecast`` (members' mean or median), ``low``/``high`` (the members'
+        ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles: initialisation spread, not a
+        prediction interval), mean, median, std and every member's value."""
+        if point not in POINTS:
+            raise ConfigError(f"point must be mean or median, got {point!r}.")
+        if not 0 < level < 1:
+            raise ConfigError(f"level must lie strictly between 0 and 1, got {level}.")
+        fc = self.member_forecasts(ts, horizon)
+        ok = np.isfinite(fc).all(axis=1)
+        if not ok.any():
+            raise DataError(f"every member's forecast of '{ts.name}' is NaN/inf: the data is "
+                            "far outside what the model was trained on.")
+        good = fc[ok]
+        q = np.quantile(good, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        stats = {"mean": good.mean(axis=0), "median": np.median(good, axis=0)}
+        out = pd.DataFrame({"time": [time_label(t) for t in _future_index(ts, horizon)],
+                            "step": np.arange(1, horizon + 1),
+                            "forecast": stats[point], "low": q[0], "high": q[1], **stats,
+                            "std": good.std(axis=0, ddof=1) if len(good) > 1
+                            else np.zeros(horizon),
+                            **{f"member_{k}": fc[k] for k in range(len(fc))}})
+        out.attrs.update(point=point, level=level, members=int(ok.sum()),
+                         diverged=int((~ok).sum()))
+        return out
+

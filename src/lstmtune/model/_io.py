@@ -1,0 +1,196 @@
+"""The model directory: an :class:`Ensemble` on disk, without pickle.
+
+```
+model/
+  model.json      format, configuration, model spec, fitted preprocessing, seeds, info
+  params.npz      one array per weight, leading axis = members (numpy, allow_pickle=False)
+  checksums.json  SHA-256 of model.json and params.npz
+```
+
+Loading checks every file against ``checksums.json`` (a changed byte is refused), the format
+version, that the configuration builds the saved model spec, and that every weight array has
+the shape that spec needs; each problem is one ``ModelError`` naming the file and the fix.
+Saving writes a temporary folder beside the target and renames it, so an interrupted save
+leaves the previous model (or nothing), never half a model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lstmtune._json import dumps
+from lstmtune.data import FittedPrep
+from lstmtune.engine import ModelSpec
+from lstmtune.errors import DataError, LstmtuneError
+from lstmtune.experiment._params import PARAMS, build_model, complete
+from lstmtune.model._ensemble import Ensemble
+
+__all__ = ["save_model", "load_model", "ModelError", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "lstmtune-model"
+FORMAT_VERSION = 1
+FILES = ("model.json", "params.npz")
+
+
+class ModelError(DataError):
+    """A model directory that is missing, tampered with, or does not match its description."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
+    """Every weight's shape for one member of ``spec`` (Keras layout)."""
+    out, f_in = {}, spec.n_features
+    for i, u in enumerate(spec.units):
+        out |= {f"layers.{i}.W": (f_in, 4 * u), f"layers.{i}.U": (u, 4 * u),
+                f"layers.{i}.b": (4 * u,)}
+        f_in = u
+    return out | {"Wd": (f_in, spec.horizon), "bd": (spec.horizon,)}
+
+
+def _flatten(params: dict) -> dict[str, np.ndarray]:
+    out = {f"layers.{i}.{k}": np.asarray(v, np.float32)
+           for i, layer in enumerate(params["layers"]) for k, v in layer.items()}
+    return out | {"Wd": np.asarray(params["Wd"], np.float32),
+                  "bd": np.asarray(params["bd"], np.float32)}
+
+
+def _nest(arrays: dict[str, np.ndarray], spec: ModelSpec) -> dict:
+    layers = [{k: arrays[f"layers.{i}.{k}"] for k in ("W", "U", "b")}
+              for i in range(len(spec.units))]
+    return {"layers": layers, "Wd": arrays["Wd"], "bd": arrays["bd"]}
+
+
+def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
+    """Write ``ens`` as a model directory at ``path`` (replacing one saved there before)."""
+    path = Path(path)
+    arrays = _flatten(ens.params)
+    want = _shapes(ens.spec)
+    R = ens.repeats
+    for name, shape in want.items():
+        if arrays.get(name) is None or arrays[name].shape != (R, *shape):
+            got = None if arrays.get(name) is None else arrays[name].shape
+            raise ModelError(f"weights {name} have shape {got}, the model needs {(R, *shape)} "
+                             "(members narrower than their program must be trimmed first).")
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION,
+           "config": ens.config, "spec": dataclasses.asdict(ens.spec),
+           "seeds": [int(s) for s in ens.seeds], "first_origin": ens.first_origin,
+           "prep": ens.prep.to_dict(), "info": ens.info,
+           "params": {name: list(a.shape) for name, a in arrays.items()}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        (tmp / "model.json").write_text(dumps(doc, indent=1))
+        with open(tmp / "params.npz", "wb") as f:
+            np.savez(f, **arrays)
+        sums = {name: _sha256(tmp / name) for name in FILES}
+        (tmp / "checksums.json").write_text(json.dumps({"sha256": sums}, indent=1))
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+        tmp.rename(path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path} is not readable JSON ({exc}); re-export the model.") from None
+
+
+def _verify(path: Path) -> None:
+    if not path.is_dir():
+        what = "does not exist" if not path.exists() else "is a file, not a folder"
+        raise ModelError(f"model directory '{path}' {what}: pass the folder written by "
+                         "`lstmtune tune` (e.g. lstmtune-out/tune/model).")
+    missing = [f for f in (*FILES, "checksums.json") if not (path / f).is_file()]
+    if missing:
+        raise ModelError(f"model directory '{path}' lacks {', '.join(missing)}: it is not a "
+                         "complete lstmtune model; re-export it with `lstmtune tune`.")
+    sums = _read_json(path / "checksums.json")
+    sums = sums.get("sha256", {}) if isinstance(sums, dict) else {}
+    for name in FILES:
+        got = _sha256(path / name)
+        if sums.get(name) != got:
+            raise ModelError(
+                f"model directory '{path}' failed its integrity check: {name} has SHA-256 "
+                f"{got[:12]}…, checksums.json expects {str(sums.get(name))[:12]}… — the file "
+                "was changed after the model was saved. Restore the original files or "
+                "export the model again.")
+
+
+def load_model(path: str | os.PathLike) -> Ensemble:
+    """Read a model directory written by :func:`save_model`, refusing one that was changed
+    or does not match its own description."""
+    path = Path(path)
+    _verify(path)
+    doc = _read_json(path / "model.json")
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ModelError(f"{path / 'model.json'} is not an lstmtune model (format "
+                         f"{doc.get('format') if isinstance(doc, dict) else None!r}).")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{path} has model format version {doc.get('format_version')}; this "
+                         f"lstmtune reads version {FORMAT_VERSION}: use the lstmtune version "
+                         f"that saved it ({doc.get('info', {}).get('lstmtune_version')}).")
+    try:
+        config = doc["config"]
+        unknown = sorted(set(config) - set(PARAMS))
+        if unknown:
+            raise ModelError(f"{path / 'model.json'}: unknown hyperparameters {unknown}.")
+        config = complete(config)
+        for name, value in config.items():
+            PARAMS[name].check(value)
+        spec = ModelSpec(**{**doc["spec"], "units": tuple(doc["spec"]["units"])})
+        prep = FittedPrep.from_dict(doc["prep"])
+        seeds = np.asarray(doc["seeds"], int)
+        first_origin = int(doc["first_origin"])
+        info = dict(doc.get("info", {}))
+    except ModelError:
+        raise
+    except (KeyError, TypeError, ValueError, LstmtuneError) as exc:
+        raise ModelError(f"{path / 'model.json'} is incomplete or malformed ({exc}); "
+                         "re-export the model.") from None
+    if build_model(config, n_features=prep.n_features) != spec:
+        raise ModelError(f"{path / 'model.json'}: the saved model spec {spec} does not match "
+                         f"its configuration and preprocessing ({prep.n_features} input "
+                         "feature(s)); re-export the model.")
+    try:
+        with np.load(path / "params.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path / 'params.npz'} is not a readable weight file ({exc}).") \
+            from None
+    want = {k: (len(seeds), *v) for k, v in _shapes(spec).items()}
+    got = {k: a.shape for k, a in arrays.items()}
+    if got != want:
+        bad = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))[0]
+        raise ModelError(f"{path / 'params.npz'}: weight {bad} has shape {got.get(bad)}, the "
+                         f"model ({len(seeds)} members, {spec.units} units) needs "
+                         f"{want.get(bad)}; re-export the model.")
+    if not all(np.isfinite(a).all() for a in arrays.values()):
+        raise ModelError(f"{path / 'params.npz'} holds NaN/inf weights; re-export the model.")
+    return Ensemble(config=config, spec=spec, params=_nest(arrays, spec), seeds=seeds,
+                    prep=prep, first_origin=first_origin, info=info)
