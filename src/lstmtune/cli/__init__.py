@@ -14,6 +14,13 @@ from lstmtune._version import __version__
 from lstmtune.cli._commands import cmd_baseline, cmd_datasets, cmd_demo, cmd_prepare
 from lstmtune.cli._common import add_data_options, add_preprocessing_options
 from lstmtune.cli._experiment import add_experiment_options, cmd_experiment
+from lstmtune.cli._model import (
+    add_predict_options,
+    add_study_options,
+    cmd_dashboard,
+    cmd_predict,
+    cmd_report,
+)
 from lstmtune.cli._tune import add_tune_options, cmd_compare, cmd_tune
 from lstmtune.errors import LstmtuneError
 
@@ -71,6 +78,25 @@ def build_parser() -> argparse.ArgumentParser:
                        description=_doc(cmd_compare))
     add_tune_options(p, compare=True)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="write a study's (or experiment's) HTML report",
+                       description=_doc(cmd_report))
+    add_study_options(p)
+    p.add_argument("--out", metavar="FILE",
+                   help="HTML file (default: report.html in the study folder)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("predict", help="forecast the next values with a saved model",
+                       description=_doc(cmd_predict))
+    add_predict_options(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("dashboard", help="open optuna-dashboard on a study",
+                       description=_doc(cmd_dashboard))
+    add_study_options(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("demo", help="run the main job on the built-in Shampoo data",
                        description=_doc(cmd_demo))

@@ -15,9 +15,17 @@ from lstmtune.search._config import (
     study_from_dict,
 )
 from lstmtune.search._space import DEFAULT_SPACE, Choice, Fixed, Range, Space, parse_space
-from lstmtune.search._tune import TuneResult, aggregate, leaderboard, open_study, tune
+from lstmtune.search._tune import (
+    TuneResult,
+    aggregate,
+    leaderboard,
+    member_scores,
+    open_study,
+    storage_from_url,
+    tune,
+)
 
 __all__ = ["AGGREGATES", "PRUNERS", "STRATEGIES", "DataConfig", "SearchConfig", "StudyConfig",
            "load_study_file", "study_from_dict", "DEFAULT_SPACE", "Choice", "Fixed", "Range",
            "Space", "parse_space", "TuneResult", "aggregate", "leaderboard", "open_study",
-           "tune"]
+           "tune", "member_scores", "storage_from_url"]

@@ -23,13 +23,15 @@ from optuna.trial import TrialState
 
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError, DataError, SplitError
-from lstmtune.evaluation import evaluate_baselines
 from lstmtune.experiment._evaluate import evaluate_configs, fold_series, prepare_fold
 from lstmtune.experiment._params import complete, group_key
+from lstmtune.model import Ensemble
 from lstmtune.search._config import StudyConfig
+from lstmtune.search._final import final_evaluation
 from lstmtune.search._strategies import make_pruner, make_sampler, successive_halving
 
 __all__ = ["TuneResult", "tune", "aggregate", "open_study", "leaderboard", "search",
+           "storage_from_url",
            "member_scores"]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -49,6 +51,7 @@ class TuneResult:
     n_trials_pruned: int
     wall_seconds: float
     leaderboard: pd.DataFrame
+    model: Ensemble | None = None  # the retrained best, R members (save with save_model)
 
     def to_dict(self) -> dict[str, Any]:
         return {"best_params": self.best_params, "best_value": self.best_value,
@@ -74,7 +77,7 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
                sampler: optuna.samplers.BaseSampler | None = None,
                pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
     """Create or resume the study; refuse to resume one made from a different study file."""
-    study = optuna.create_study(storage=_storage(storage), study_name=study_name,
+    study = optuna.create_study(storage=storage_from_url(storage), study_name=study_name,
                                 direction="minimize", sampler=sampler, pruner=pruner,
                                 load_if_exists=True)
     stored = study.user_attrs.get("lstmtune:config")
@@ -103,7 +106,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
-def _storage(url: str) -> optuna.storages.BaseStorage:
+def storage_from_url(url: str) -> optuna.storages.BaseStorage:
     """An RDB storage (SQLite files get WAL journaling, see ``_sqlite_pragmas``), or Optuna's
     append-only journal file for ``journal:///path/file.log``."""
     if url.startswith("journal:///"):
@@ -292,21 +295,6 @@ def leaderboard(study: optuna.Study, top: int = 10) -> pd.DataFrame:
     return df.head(top)
 
 
-def _final(ts: TimeSeries, cfg: StudyConfig, best: dict[str, Any],
-           progress: Callable[[str], None] | None) -> tuple[dict, dict]:
-    """Retrain the best configuration on train + validation, R times; score once on test."""
-    test_size = cfg.data.test_size
-    config = complete({**dict(cfg.fixed), **best})
-    r = evaluate_configs([(ts, test_size)], [config], repeats=cfg.search.final_repeats,
-                         seed=cfg.search.seed + 10_000, progress=progress)[0]
-    finite = r.scores[np.isfinite(r.scores)]
-    test = {"rmse": float(finite.mean()) if finite.size else math.nan,
-            "rmse_std": float(finite.std(ddof=1)) if finite.size > 1 else math.nan,
-            "repeats": int(len(r.scores)), "failed": int((~np.isfinite(r.scores)).sum()),
-            "scores": [float(x) for x in r.scores]}
-    return test, evaluate_baselines(ts.y, test_size=test_size)
-
-
 def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
          progress: Callable[[str], None] | None = None,
          on_batch: Callable[[optuna.Study, int], None] | None = None) -> TuneResult:
@@ -335,10 +323,8 @@ def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
         raise ConfigError(f"study '{study_name}' has no completed trial (all failed or pruned):"
                           " widen the space or lower the learning-rate range.")
     best = study.best_trial
-    if progress:
-        progress(f"retraining the best (trial {best.number}) on train + validation, "
-                 f"{s.final_repeats} repeats, scored once on the test window")
-    test, baselines = _final(ts, cfg, best.params, progress)
+    test, baselines, model = final_evaluation(study, ts, cfg, folds, started=t0,
+                                              progress=progress)
     counts = {st: len(study.get_trials(deepcopy=False, states=(st,)))
               for st in (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)}
     return TuneResult(study=study, best_params=dict(best.params), best_value=float(best.value),
@@ -346,7 +332,8 @@ def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
                       n_trials_complete=counts[TrialState.COMPLETE],
                       n_trials_failed=counts[TrialState.FAIL],
                       n_trials_pruned=counts[TrialState.PRUNED],
-                      wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study))
+                      wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study),
+                      model=model)
 
 
 def search(study: optuna.Study, cfg: StudyConfig, folds, *,

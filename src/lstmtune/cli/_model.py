@@ -1,0 +1,133 @@
+"""`lstmtune predict`, `lstmtune report` and `lstmtune dashboard`: using what a study left."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from lstmtune.cli._common import print_json
+from lstmtune.data import load
+from lstmtune.errors import ConfigError
+
+console = Console()
+err = Console(stderr=True)
+
+INTERVAL_NOTE = ("low/high: quantiles of the {n} repeat members' forecasts. They show how "
+                 "much the forecast depends on the random initialisation, not the uncertainty "
+                 "of the future: read them as a lower bound of it, not a prediction interval.")
+
+
+def add_predict_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL", help="model directory (e.g. lstmtune-out/tune/model)")
+    p.add_argument("data", metavar="DATA",
+                   help="the series to continue: built-in name or CSV/Parquet file")
+    p.add_argument("--horizon", type=int, default=1, metavar="H",
+                   help="values to forecast after the end of DATA (default 1)")
+    p.add_argument("--point", choices=("mean", "median"), default="mean",
+                   help="ensemble point forecast (default mean)")
+    p.add_argument("--level", type=float, default=0.9, metavar="L",
+                   help="members' quantile range shown as low/high (default 0.9: 5%%-95%%)")
+    g = p.add_argument_group("data")
+    g.add_argument("--time-col", metavar="C")
+    g.add_argument("--target", metavar="C")
+    g.add_argument("--features", metavar="C1,C2")
+    g.add_argument("--freq", metavar="F")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--csv", action="store_true", help="print the forecast table as CSV")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Forecast the next H values after DATA with a saved model: its R repeat members form
+    an ensemble (point forecast = their mean or median, low/high = their spread)."""
+    from lstmtune.model import load_model
+
+    if args.horizon < 1:
+        raise ConfigError(f"--horizon must be >= 1, got {args.horizon}.")
+    ens = load_model(args.model)
+    ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
+              freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None)
+    fc = ens.forecast(ts, args.horizon, point=args.point, level=args.level)
+    note = INTERVAL_NOTE.format(n=fc.attrs["members"])
+    if args.csv:
+        fc.to_csv(sys.stdout, index=False)
+        return 0
+    if args.json:
+        cols = ["time", "step", "forecast", "low", "high", "mean", "median", "std"]
+        print_json({"model": str(args.model), "data": ts.name, "horizon": args.horizon,
+                    "point": args.point, "level": args.level, "members": fc.attrs["members"],
+                    "diverged": fc.attrs["diverged"], "interval_note": note,
+                    "forecast": fc[cols].to_dict(orient="records"),
+                    "member_forecasts": fc[[c for c in fc.columns
+                                            if c.startswith("member_")]].T.values.tolist()})
+        return 0
+    lo, hi = (1 - args.level) / 2 * 100, (1 + args.level) / 2 * 100
+    t = Table(title=f"{ts.name}: next {args.horizon} value(s), {fc.attrs['members']} members "
+                    f"({args.point})")
+    for col in ("time", "forecast", f"low ({lo:g}%)", f"high ({hi:g}%)"):
+        t.add_column(col, justify="left" if col == "time" else "right")
+    for _, row in fc.iterrows():
+        t.add_row(row["time"], f"{row['forecast']:.3f}", f"{row['low']:.3f}",
+                  f"{row['high']:.3f}")
+    console.print(t)
+    console.print(f"[dim]{note}[/]")
+    return 0
+
+
+def add_study_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("study", metavar="STUDY",
+                   help="the --out folder of `lstmtune tune` (or of `experiment`), or a "
+                        "storage URL (sqlite:///..., postgresql://..., journal:///...)")
+    p.add_argument("--study-name", metavar="NAME",
+                   help="which study (needed when the storage holds several)")
+
+
+def write_report(study: str, study_name: str | None, out: Path | None) -> Path:
+    """The report of a tune folder/storage or of an experiment folder; returns its path."""
+    from lstmtune import report
+
+    folder = Path(study)
+    if "://" not in study and folder.is_dir() and not (folder / "study.db").exists() and \
+            any(folder.glob("*summary.json")):
+        return report.experiment_report(folder, out)
+    url, name = report.resolve_study(study, study_name)
+    if out is None:
+        out = folder / "report.html" if "://" not in study else Path(f"{name}-report.html")
+    return report.write_study_report(report.load_study_tables(url, name), out)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML report (plots embedded, no network) from a study's
+    stored tables: summary, leaderboard, best configuration and its test score beside the
+    baselines, repeats, per-epoch curves, history, importance, parallel coordinates, the
+    test-window forecast and residuals.  Nothing is retrained."""
+    path = write_report(args.study, args.study_name, Path(args.out) if args.out else None)
+    console.print(f"Report written to [bold]{path}[/] ({path.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Open optuna-dashboard on the study's storage (an optional package: pip install
+    optuna-dashboard)."""
+    from lstmtune.report import resolve_study
+    from lstmtune.search import storage_from_url
+
+    url, name = resolve_study(args.study, args.study_name)
+    try:
+        import optuna_dashboard
+    except ImportError:
+        raise ConfigError("optuna-dashboard is not installed: run `pip install "
+                          "optuna-dashboard` (or `pip install 'lstmtune[dashboard]'`) in this "
+                          "environment, then run this command again.") from None
+    err.print(f"optuna-dashboard on {url} (study '{name}'): open "
+              f"http://{args.host}:{args.port}/dashboard/ — Ctrl-C stops it.")
+    optuna_dashboard.run_server(storage_from_url(url), host=args.host, port=args.port)
+    return 0
+
+
+__all__ = ["add_predict_options", "cmd_predict", "add_study_options", "cmd_report",
+           "cmd_dashboard", "write_report"]
