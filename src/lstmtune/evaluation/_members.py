@@ -104,9 +104,9 @@ def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.
     out = np.full(len(member_fold), np.nan)
     for k, f in enumerate(folds):
         sel = member_fold == k
-        if not sel.any():
-            continue
         w = f.windows(part)
+        if not sel.any() or len(w) == 0:  # e.g. no test window: a final model on all data
+            continue
         actual = f.prepared.actual(w)
         y_train = f.prepared.y_clean[: f.prepared.split.train.stop]
         fc = f.prepared.to_original(preds[sel][:, f.parts[part]], w)
