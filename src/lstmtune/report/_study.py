@@ -1,0 +1,287 @@
+"""The study report: one self-contained HTML page drawn from :class:`StudyTables` alone.
+
+Sections (``<section id>``): summary, leaderboard, best, repeats, curves, history, importance,
+parallel, forecast, residuals, members. Every plot is an embedded PNG; the page loads nothing
+from the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.report import _plots as plots
+from lstmtune.report._html import (
+    esc,
+    figure,
+    fmt,
+    kv,
+    mean_std,
+    note,
+    page,
+    section,
+    table,
+    write_atomic,
+)
+from lstmtune.report._tables import StudyTables
+
+__all__ = ["render_study", "write_study_report", "SECTIONS"]
+
+SECTIONS = ("summary", "leaderboard", "best", "repeats", "curves", "history", "importance",
+            "parallel", "forecast", "residuals", "members")
+TOP = 10
+NO_FINAL = ("This study has no final evaluation yet (the best configuration has not been "
+            "retrained and scored on the test window), so there is nothing to show here.")
+
+
+def param_text(value: Any) -> str:
+    """A hyperparameter value: floats to 4 significant digits, missing as an en dash."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, float | np.floating) and not isinstance(value, bool):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+def _seconds(s: Any) -> str:
+    if s is None or not np.isfinite(s):
+        return "–"
+    return f"{s:.1f} s" if s < 120 else f"{int(s // 60)} min {s % 60:.0f} s"
+
+
+def _complete(trials: pd.DataFrame) -> pd.DataFrame:
+    done = trials[trials["state"] == "COMPLETE"]
+    done = done[np.isfinite(pd.to_numeric(done["value"], errors="coerce"))]
+    return done.sort_values(["value", "number"])
+
+
+def _counts(trials: pd.DataFrame) -> dict[str, int]:
+    c = trials["state"].value_counts() if not trials.empty else pd.Series(dtype=int)
+    return {s: int(c.get(s, 0)) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
+
+
+def _summary(t: StudyTables) -> str:
+    m, d, s = t.meta, t.meta.get("data") or {}, t.meta.get("split") or {}
+    n = _counts(t.trials)
+    span = " – ".join(str(x) for x in (d.get("start"), d.get("end")) if x is not None)
+    states = f"{n['COMPLETE']} complete, {n['PRUNED']} pruned, {n['FAIL']} failed" + \
+        "".join(f", {n[k]} {k.lower()}" for k in ("RUNNING", "WAITING") if n[k])
+    window = (lambda w: " – ".join(map(str, w)) if w else "–")  # noqa: E731
+    pairs = [
+        ("data", f"{d.get('name', '–')}: {d.get('n', '–')} points, {span or '–'}, "
+                 f"frequency {d.get('freq') or '–'}"),
+        ("split", f"test {s.get('test_size', '–')} points ({window(s.get('test'))}), "
+                  f"validation {s.get('val_size', '–')} points ({window(s.get('val'))}), "
+                  f"{s.get('folds', '–')} walk-forward folds"),
+        ("protocol", f"{m.get('repeats', '–')} repeats × {m.get('folds', '–')} folds per trial, "
+                     f"aggregate {m.get('aggregate') or '–'}; final evaluation "
+                     f"{m.get('final_repeats') or '–'} repeats; seed {m.get('seed', '–')}"),
+        ("search", f"strategy {m.get('strategy') or '–'}, pruner {m.get('pruner') or 'none'}, "
+                   f"budget {m.get('trials') or '–'} trials"),
+        ("trials", f"{len(t.trials)}: {states}"),
+        ("wall time", _seconds(m.get("wall_seconds"))),
+        ("lstmtune", f"version {m.get('lstmtune_version') or '–'}, created "
+                     f"{m.get('created') or '–'}"),
+    ]
+    space = m.get("space") or {}
+    rows = [(k, v, "searched") for k, v in space.items()] + \
+        [(k, param_text(v), "fixed") for k, v in (m.get("fixed") or {}).items()]
+    body = kv(pairs)
+    if rows:
+        body += table(["hyperparameter", "values", ""], rows, left=(0, 1, 2))
+    return section("summary", "Summary", body)
+
+
+def _member_stats(members: pd.DataFrame, trial: int) -> tuple[float, float, str]:
+    if members.empty:
+        return np.nan, np.nan, "0"
+    s = members.loc[members["trial"] == trial, "score"].to_numpy(float)
+    f = s[np.isfinite(s)]
+    n = str(f.size) if f.size == s.size else f"{f.size}/{s.size}"
+    return (float(f.mean()) if f.size else np.nan,
+            float(f.std(ddof=1)) if f.size > 1 else np.nan, n)
+
+
+def _leaderboard(t: StudyTables) -> str:
+    top = _complete(t.trials).head(TOP)
+    if top.empty:
+        return section("leaderboard", "Leaderboard", note("No trial has completed."))
+    rows = []
+    for rank, (_, r) in enumerate(top.iterrows(), 1):
+        mean, std, n = _member_stats(t.members, int(r["number"]))
+        rows.append([rank, int(r["number"]), fmt(r["value"]), mean_std(mean, std), n,
+                     *(param_text(r[f"param_{p}"]) for p in t.params)])
+    agg = t.meta.get("aggregate") or "aggregate"
+    body = (f"<p>The {len(top)} best complete trials by value (the {esc(agg)} of their "
+            "validation RMSE over repeats × folds; lower is better), with the mean ± standard "
+            "deviation and number of their member scores.</p>"
+            + table(["rank", "trial", "value", "members mean ± std", "n", *t.params], rows,
+                    left=range(5, 5 + len(t.params)),
+                    row_class=["best"]))
+    return section("leaderboard", "Leaderboard", body)
+
+
+def _params_table(best: dict[str, Any], fixed: dict[str, Any]) -> str:
+    rows = [(k, param_text(v), "searched") for k, v in best.items()]
+    rows += [(k, param_text(v), "fixed") for k, v in fixed.items() if k not in best]
+    return table(["hyperparameter", "value", ""], rows, left=(0, 1, 2)) if rows else ""
+
+
+def _best(t: StudyTables) -> str:
+    fixed = t.meta.get("fixed") or {}
+    if t.final is None:
+        done = _complete(t.trials)
+        body = note(NO_FINAL)
+        if not done.empty:
+            r = done.iloc[0]
+            body += (f"<p>Best trial so far on validation: #{int(r['number'])}, value "
+                     f"{esc(fmt(r['value']))}.</p>"
+                     + _params_table({p: r[f"param_{p}"] for p in t.params}, fixed))
+        return section("best", "Best configuration", body)
+    f = t.final
+    test = f.get("test") or {}
+    split = t.meta.get("split") or {}
+    window = split.get("test")
+    where = f" ({esc(' – '.join(map(str, window)))})" if window else ""
+    rows = [[f"LSTM, trial #{f.get('best_trial')} ({test.get('repeats', '–')} repeats"
+             + (f", {test['failed']} failed" if test.get("failed") else "") + ")",
+             mean_std(test.get("rmse"), test.get("rmse_std"))]]
+    rows += [[name, fmt((b or {}).get("rmse"))] for name, b in (f.get("baselines") or {}).items()]
+    body = (f"<p>Selected on validation: trial #{esc(f.get('best_trial'))}, value "
+            f"{esc(fmt(f.get('best_value')))}. Retrained on train + validation "
+            f"{esc(test.get('repeats', '–'))} times with different initial weights.</p>"
+            + _params_table(f.get("best_params") or {}, fixed)
+            + f"<p>The test window{where} was scored <strong>once</strong>, after the search "
+              "had selected this configuration; it played no part in the selection. Test RMSE "
+              "of the LSTM is the mean ± standard deviation over its repeats; the baselines "
+              "forecast the same window walk-forward, one step ahead.</p>"
+            + table(["model", "test RMSE"], rows, left=(0,), row_class=["best"]))
+    return section("best", "Best configuration", body)
+
+
+def _plot_section(sid: str, title: str, png: bytes | None, alt: str, caption: str,
+                  empty: str) -> str:
+    return section(sid, title, figure(png, alt, caption) if png else note(empty))
+
+
+def _repeats(t: StudyTables) -> str:
+    png = plots.repeats_png(t.trials, t.members, TOP)
+    k = min(TOP, len(_complete(t.trials)))
+    cap = (f"Member scores (validation RMSE, {t.meta.get('repeats', '?')} repeats × "
+           f"{t.meta.get('folds', '?')} folds) of the {k} best complete trials, best first: "
+           "the box spans the quartiles, whiskers reach 1.5 IQR, dots are the members and the "
+           "red diamond is the trial's value. The spread within a box is what initial weights "
+           "and folds alone change.")
+    return _plot_section("repeats", "Repeats of the best trials", png, "repeat box plots", cap,
+                         "No member scores of complete trials are stored.")
+
+
+def _curves(t: StudyTables) -> str:
+    if t.final is None:
+        return section("curves", "Learning curves", note(NO_FINAL))
+    cap = ("Per-epoch RMSE of the best configuration on the validation folds, in original "
+           "units: every repeat × fold a thin line, train blue, validation orange. Curves "
+           "that part show over-fitting; a wide bundle shows sensitivity to initial weights.")
+    return _plot_section("curves", "Learning curves", plots.curves_png(t.history),
+                         "learning curves", cap, "No per-epoch curves were stored.")
+
+
+def _history(t: StudyTables) -> str:
+    n = _counts(t.trials)
+    cap = (f"Value of each complete trial ({n['COMPLETE']}) by trial number, with the best so "
+           f"far as a red step line; {n['PRUNED']} pruned and {n['FAIL']} failed trials have "
+           "no value and are marked along the bottom edge.")
+    return _plot_section("history", "Optimisation history", plots.history_png(t.trials),
+                         "optimisation history", cap, "The study has no trials.")
+
+
+def _importance(t: StudyTables) -> str:
+    why = t.meta.get("importance_note") or "No importance was computed."
+    cap = ("Share of the variance of the trial value explained by each hyperparameter "
+           "(fANOVA over the complete trials); it describes this search's trials, not a law.")
+    return _plot_section("importance", "Hyperparameter importance",
+                         plots.importance_png(t.importance), "importance", cap, why)
+
+
+def _parallel(t: StudyTables) -> str:
+    par = plots.parallel_png(t.trials, t.params)
+    if par is None:
+        return section("parallel", "Parameters and value", note("No trial has completed."))
+    body = figure(par, "parallel coordinates",
+                  "Parallel coordinates of the complete trials: one vertical axis per "
+                  "hyperparameter, scaled to its range (log scale when its values span more "
+                  "than two decades; categories evenly spaced), and the value; lines are "
+                  "coloured by value, the best in red.")
+    sl = plots.slices_png(t.trials, t.params)
+    if sl is not None:
+        body += figure(sl, "slice plots", "Value against each hyperparameter, one dot per "
+                       "complete trial, darker dots later in the search.")
+    return section("parallel", "Parameters and value", body)
+
+
+def _forecast(t: StudyTables) -> str:
+    if t.final is None:
+        return section("forecast", "Test-window forecast", note(NO_FINAL))
+    iv = t.final.get("interval") or {}
+    lo, hi = iv.get("low_q", 0.05), iv.get("high_q", 0.95)
+    r = (t.final.get("test") or {}).get("repeats", "R")
+    cap = (f"The test window (grey) after the series before it: actual values (black), the "
+           f"mean of the {r} ensemble members (blue) and, shaded, the {lo:.0%}–{hi:.0%} "
+           f"quantiles of the members. The band is the spread of the {r} repeat members, i.e. "
+           "the variance due to initial weights; it is not a prediction interval. Baselines "
+           "are thin lines.")
+    return _plot_section("forecast", "Test-window forecast",
+                         plots.forecast_png(t.forecast, t.context), "test forecast", cap,
+                         "No forecast table was stored.")
+
+
+def _residuals(t: StudyTables) -> str:
+    if t.final is None:
+        return section("residuals", "Residuals", note(NO_FINAL))
+    fc = t.forecast
+    png = plots.residuals_png(fc)
+    if png is None:
+        return section("residuals", "Residuals", note("No forecast table was stored."))
+    res = fc["actual"].to_numpy(float) - fc["mean"].to_numpy(float)
+    res = res[np.isfinite(res)]
+    stats = (f"Mean residual (bias) {fmt(res.mean() if res.size else np.nan)}, RMSE of the "
+             f"ensemble mean {fmt(np.sqrt(np.mean(res ** 2)) if res.size else np.nan)}.")
+    cap = ("Left: actual − ensemble mean at each test step (bars) and actual − each member "
+           "(dots); right: histogram of the members' residuals, the mean residual in red. "
+           + stats)
+    return section("residuals", "Residuals", figure(png, "residuals", cap))
+
+
+def _members(t: StudyTables) -> str:
+    tr = t.trials.sort_values("number") if not t.trials.empty else t.trials
+    rows = [[int(r["number"]), r["state"], fmt(r["value"]), fmt(r["duration_s"], 1),
+             *(param_text(r[f"param_{p}"]) for p in t.params), r.get("fail_reason") or ""]
+            for _, r in tr.iterrows()]
+    tab = table(["trial", "state", "value", "duration (s)", *t.params, "fail reason"], rows,
+                left=[1, *range(4, 5 + len(t.params))])
+    body = f"<details><summary>All {len(rows)} trials</summary>{tab}</details>"
+    return section("members", "Trials", body)
+
+
+BUILDERS: tuple[Callable[[StudyTables], str], ...] = (
+    _summary, _leaderboard, _best, _repeats, _curves, _history, _importance, _parallel,
+    _forecast, _residuals, _members)
+
+
+def render_study(tables: StudyTables) -> str:
+    """The study report as one self-contained HTML page (a pure function of ``tables``)."""
+    m = tables.meta
+    title = f"lstmtune study: {m.get('study_name') or 'unnamed'}"
+    sub = (f"{(m.get('data') or {}).get('name') or 'data'} · strategy "
+           f"{m.get('strategy') or '–'} · {len(tables.trials)} trials · "
+           f"{'created ' + str(m['created']) if m.get('created') else 'no final evaluation'}")
+    return page(title, sub, (build(tables) for build in BUILDERS))
+
+
+def write_study_report(tables: StudyTables, path: Path) -> Path:
+    """Render and write the report to ``path`` atomically (parents created); return it."""
+    return write_atomic(Path(path), render_study(tables))
