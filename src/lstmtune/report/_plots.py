@@ -11,7 +11,7 @@ import pandas as pd
 
 __all__ = ["plt_", "to_png", "log_scale", "is_categorical", "draw_curves", "repeats_png",
            "curves_png", "history_png", "importance_png", "parallel_png", "slices_png",
-           "forecast_png", "residuals_png"]
+           "forecast_png", "residuals_png", "experiment_box_png", "diagnostics_png"]
 
 DPI = 80
 TRAIN, EVAL = "tab:blue", "tab:orange"
@@ -26,10 +26,10 @@ def plt_():
     return plt
 
 
-def to_png(fig) -> bytes:
+def to_png(fig, dpi: int = DPI) -> bytes:
     """The figure as PNG bytes (closed afterwards; no timestamp, so output is reproducible)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     plt_().close(fig)
     return buf.getvalue()
 
@@ -365,3 +365,45 @@ def residuals_png(forecast: pd.DataFrame) -> bytes | None:
     b.set_xlabel("member residual")
     fig.tight_layout()
     return to_png(fig)
+
+
+def experiment_box_png(labels: list[str], values: list[np.ndarray], *, persistence: float,
+                       window: str, xlabel: str, dpi: int = DPI) -> bytes:
+    """An experiment's box plot: every configuration's repeat scores, the persistence
+    baseline on the same window as a dashed line."""
+    plt = plt_()
+    fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 3, 4))
+    ax.boxplot([np.asarray(v, float) for v in values], tick_labels=labels)
+    if persistence is not None and np.isfinite(persistence):
+        ax.axhline(persistence, color="grey", ls="--", lw=1, label="persistence")
+        ax.legend(loc="upper left", fontsize=8)
+    ax.set_ylabel(f"{window} RMSE")
+    ax.set_xlabel(xlabel or "configuration")
+    fig.tight_layout()
+    return to_png(fig, dpi)
+
+
+def diagnostics_png(panels: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
+                    window: str, *, per_row: int = 3, dpi: int = DPI) -> bytes:
+    """Per-epoch curves, one panel per configuration ``(title, epochs (E,), train (M, E),
+    scored (M, E))``: train blue, ``window`` orange, every repeat a line; panels share the
+    y axis so configurations compare at a glance."""
+    plt = plt_()
+    if len(panels) == 1:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        axs = np.array([[ax]])
+    else:
+        cols = min(per_row, len(panels))
+        rows = -(-len(panels) // cols)
+        fig, axs = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.7 * rows + 0.2),
+                                sharey=True, squeeze=False)
+    for ax, (title, epochs, train, scored) in zip(axs.ravel(), panels, strict=False):
+        draw_curves(ax, np.asarray(epochs, float), np.asarray(train, float),
+                    np.asarray(scored, float), window)
+        ax.set_title(f"{title}: train (blue) and {window} (orange) RMSE per epoch"
+                     if len(panels) == 1 else title, fontsize=10 if len(panels) == 1 else 9)
+    for ax in axs.ravel()[len(panels):]:
+        ax.set_visible(False)
+    axs[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return to_png(fig, dpi)
