@@ -57,6 +57,14 @@ def _complete(trials: pd.DataFrame) -> pd.DataFrame:
     return done[np.isfinite(pd.to_numeric(done["value"], errors="coerce"))]
 
 
+def _blues(low: float, high: float):
+    """Part of matplotlib's Blues, so that no line or dot fades into the white page."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(colormaps["Blues"](np.linspace(low, high, 256)))
+
+
 def _short(x: float) -> str:
     return f"{x:.3g}"
 
@@ -223,7 +231,7 @@ def parallel_png(trials: pd.DataFrame, params: list[str]) -> bytes | None:
     norm = LogNorm(value.min(), value.max()) if log_scale(value) else \
         Normalize(value.min(), value.max() if value.max() > value.min() else value.min() + 1)
     fig, ax = plt.subplots(figsize=(max(5.5, 1.7 * len(names) + 1.5), 4.0))
-    lines = LineCollection([np.column_stack([xs, y]) for y in ys], cmap="viridis_r",
+    lines = LineCollection([np.column_stack([xs, y]) for y in ys], cmap=_blues(1.0, 0.3),
                            norm=norm, lw=0.8, alpha=0.6)
     lines.set_array(value)
     ax.add_collection(lines)
@@ -269,7 +277,7 @@ def slices_png(trials: pd.DataFrame, params: list[str], per_row: int = 4) -> byt
             x = pd.to_numeric(col, errors="coerce").to_numpy(float)
             if log_scale(x):
                 ax.set_xscale("log")
-        dots = ax.scatter(x, value, c=done["number"].to_numpy(float), cmap="Blues", s=12,
+        dots = ax.scatter(x, value, c=done["number"].to_numpy(float), cmap=_blues(0.3, 1.0), s=12,
                           edgecolors="0.3", linewidths=0.3, vmin=0,
                           vmax=max(1.0, float(trials["number"].max())))
         ax.set_xlabel(p, fontsize=8)

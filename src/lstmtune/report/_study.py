@@ -215,7 +215,7 @@ def _parallel(t: StudyTables) -> str:
                   "Parallel coordinates of the complete trials: one vertical axis per "
                   "hyperparameter, scaled to its range (log scale when its values span more "
                   "than two decades; categories evenly spaced), and the value; lines are "
-                  "coloured by value, the best in red.")
+                  "coloured by value, darker is better, the best in red.")
     sl = plots.slices_png(t.trials, t.params)
     if sl is not None:
         body += figure(sl, "slice plots", "Value against each hyperparameter, one dot per "
