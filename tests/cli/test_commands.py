@@ -61,7 +61,7 @@ def test_two_column_file_needs_no_options(tmp_path, capsys):
 def test_demo_writes_a_report(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "136.761" in out and "index.html" in out
-    page = (tmp_path / "demo" / "index.html").read_text()
-    assert page.count("data:image/png;base64,") == 2 and "persistence" in page
-    assert (tmp_path / "demo" / "experiment" / "scores.csv").exists()
+    assert "136.761" in out and "report.html" in out and "Next 6 months" in out
+    page = (tmp_path / "demo" / "report.html").read_text()
+    assert 'id="forecast"' in page and "persistence" in page
+    assert (tmp_path / "demo" / "model" / "params.npz").exists()

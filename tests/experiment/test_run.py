@@ -70,8 +70,8 @@ def test_cli_json_files_and_protocol_note(tmp_path, capsys):
     assert all(len(r["scores"]) == 3 and r["count"] == 3 for r in study["results"])
     assert round(study["baseline"]["persistence"]["rmse"], 3) == 136.761
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["boxplot.png", "diagnostic_20.png", "diagnostic_40.png", "scores.csv",
-                     "summary.json"]
+    assert names == ["boxplot.png", "diagnostic_20.png", "diagnostic_40.png", "history.csv",
+                     "report.html", "scores.csv", "summary.json"]
     scores = pd.read_csv(out / "scores.csv")
     assert len(scores) == 6 and set(scores["param_epochs"]) == {20, 40}
 

@@ -16,7 +16,7 @@ from lstmtune.cli._common import (
     print_json,
 )
 from lstmtune.data import BUILTINS, load, prepare
-from lstmtune.evaluation import evaluate_baselines, walk_forward_forecasts
+from lstmtune.evaluation import evaluate_baselines
 
 console = Console()
 
@@ -100,43 +100,54 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_STUDY = {
+    "data": {"source": "shampoo", "test_size": 12, "val_size": 6, "folds": 2},
+    "search": {"strategy": "tpe", "trials": 40, "repeats": 3, "batch": 8, "seed": 0,
+               "final_repeats": 30},
+    "training": {"batch_size": 4},
+    "space": {"units": {"int": [1, 8], "log": True},
+              "timesteps": {"int": [1, 3]},
+              "learning_rate": {"float": [1e-3, 3e-2], "log": True},
+              "epochs": {"choice": [100, 200, 400]},
+              "optimizer": {"choice": ["adam", "rmsprop"]}},
+}
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the main job on the built-in Shampoo data and write a report folder: the
-    baselines, then seed 000's model with 1, 2 and 4 units, 30 repeats each, scored on a
-    validation window (the test window is never seen)."""
-    from lstmtune.experiment import (
-        TUTORIAL_FIXED,
-        ExperimentSpec,
-        describe_table,
-        run_experiment,
-        summarize,
-    )
-    from lstmtune.report import baseline_report, write_experiment
-    from lstmtune.report._baseline import png_tag
+    """The main job on the built-in Shampoo data: baselines, then a TPE search (40
+    candidates × 2 walk-forward validation folds × 3 repeats, the test window cut off first),
+    the best retrained 30 times and scored once on the test window, saved as a model, used to
+    forecast the next 6 months, and the study's HTML report."""
+    from lstmtune.cli._model import INTERVAL_NOTE
+    from lstmtune.cli._tune import _print_result, _write_outputs
+    from lstmtune.search import study_from_dict, tune
 
     out = Path(args.out)
     ts = load("shampoo")
     scores = evaluate_baselines(ts.y, test_size=12)
-    table = walk_forward_forecasts(ts.y, test_size=12)
     console.print(_metric_table("Baselines on Shampoo Sales (test = last 12 months)", scores))
     console.print(f"Persistence RMSE {scores['persistence']['rmse']:.3f} "
                   "(seed 000 publishes 136.761).")
-    fixed = tuple((k, v) for k, v in TUTORIAL_FIXED.items() if k != "units")
-    spec = ExperimentSpec(vary=(("units", (1, 2, 4)),), fixed=fixed, repeats=30,
-                          score_on="validation", test_size=12, val_size=6, trim_start=None)
-    console.print("Training 3 configurations × 30 repeats (one population per shape)...")
-    result = run_experiment(ts, spec)
-    summary = summarize(result)
-    files = write_experiment(result, summary, out / "experiment")
-    desc = describe_table(summary)
-    console.print(f"Validation RMSE (last 6 months before the test window), 30 repeats each, "
-                  f"{result.wall_seconds:.1f} s:")
-    console.print(desc.round(3).to_string())
-    boxplot = next(f for f in files if f.name == "boxplot.png").read_bytes()
-    extra = [("Experiment: units 1, 2, 4 (validation window, 30 repeats)",
-              desc.round(3).to_html(border=0) + png_tag(boxplot, "box plot"))]
-    path = baseline_report(ts, scores, table, out, extra=extra)
-    console.print(f"Report written to [bold]{path}[/] (files in {out / 'experiment'})")
+    cfg = study_from_dict(DEMO_STUDY)
+    console.print("Searching 40 configurations with TPE (2 folds × 3 repeats each, trained "
+                  "as populations); the test window is not seen until the end...")
+    out.mkdir(parents=True, exist_ok=True)
+    storage = f"sqlite:///{(out / 'study.db').resolve()}"
+    r = tune(ts, cfg, storage=storage, study_name="demo")
+    _print_result(r, cfg)
+    files = _write_outputs(r, out, storage, "demo")
+    fc = r.model.forecast(ts, 6)
+    t = Table(title="Next 6 months (ensemble of the retrained best)")
+    for col in ("month", "forecast", "low (5%)", "high (95%)"):
+        t.add_column(col, justify="left" if col == "month" else "right")
+    for _, row in fc.iterrows():
+        t.add_row(row["time"], f"{row['forecast']:.1f}", f"{row['low']:.1f}",
+                  f"{row['high']:.1f}")
+    console.print(t)
+    console.print(f"[dim]{INTERVAL_NOTE.format(n=fc.attrs['members'])}[/]")
+    console.print(f"Model saved to [bold]{files['model']}[/] (use it: lstmtune predict "
+                  f"{files['model']} shampoo --horizon 6)")
+    console.print(f"Report written to [bold]{files['report']}[/]")
     return 0
 
 

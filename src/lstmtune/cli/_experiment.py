@@ -21,7 +21,7 @@ from lstmtune.experiment import (
     run_experiment,
     summarize,
 )
-from lstmtune.report import write_experiment
+from lstmtune.report import experiment_report, write_experiment
 
 console = Console()
 err = Console(stderr=True)
@@ -136,11 +136,12 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             _print_study(result, summary, pub)
             if result.window == "test":
                 console.print(f"[bold yellow]Note:[/] {TEST_WARNING}")
+    report = experiment_report(out)
     if args.json:
-        print_json({"studies": studies} if args.recipe else
-                   {k: v for k, v in studies[0].items()})
+        print_json({"studies": studies, "report": str(report)} if args.recipe else
+                   {**studies[0], "report": str(report)})
     else:
-        console.print(f"Files written to [bold]{out}[/]")
+        console.print(f"Files written to [bold]{out}[/]; report: [bold]{report}[/]")
     return 0
 
 

@@ -140,13 +140,26 @@ def cmd_tune(args: argparse.Namespace) -> int:
     with prog:
         r = tune(ts, cfg, storage=storage, study_name=name, on_batch=on_batch,
                  progress=None if args.json else (lambda m: err.print(f"[dim]{m}[/]")))
+    files = _write_outputs(r, out, storage, name)
     if args.json:
-        print_json({**r.to_dict(), "storage": storage, "study_name": name})
+        print_json({**r.to_dict(), "storage": storage, "study_name": name, **files})
     else:
         _print_result(r, cfg)
         console.print(f"Study stored in {storage} (study '{name}'); run the same command "
                       "again to resume or extend it.")
+        console.print(f"Model (the retrained best, {r.model.repeats} members) saved to "
+                      f"[bold]{files['model']}[/]; report: [bold]{files['report']}[/]")
     return 0
+
+
+def _write_outputs(r, out: Path, storage: str, name: str) -> dict[str, str]:
+    """The model directory and the HTML report, both in ``out``."""
+    from lstmtune.model import save_model
+    from lstmtune.report import load_study_tables, write_study_report
+
+    model = save_model(r.model, out / "model")
+    report = write_study_report(load_study_tables(storage, name), out / "report.html")
+    return {"model": str(model), "report": str(report)}
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
