@@ -17,8 +17,9 @@ console = Console()
 err = Console(stderr=True)
 
 INTERVAL_NOTE = ("low/high: quantiles of the {n} repeat members' forecasts. They show how "
-                 "much the forecast depends on the random initialisation, not the uncertainty "
-                 "of the future: read them as a lower bound of it, not a prediction interval.")
+                 "much the forecast depends on the random initialisation only, and leave out "
+                 "the noise of the series and the model's own error: not a prediction "
+                 "interval.")
 
 
 def add_predict_options(p: argparse.ArgumentParser) -> None:
