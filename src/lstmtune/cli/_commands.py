@@ -118,7 +118,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     candidates × 2 walk-forward validation folds × 3 repeats, the test window cut off first),
     the best retrained 30 times and scored once on the test window, saved as a model, used to
     forecast the next 6 months, and the study's HTML report."""
-    from lstmtune.cli._model import INTERVAL_NOTE
+    from lstmtune.cli._model import print_forecast
     from lstmtune.cli._tune import _print_result, _write_outputs
     from lstmtune.search import study_from_dict, tune
 
@@ -136,15 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     r = tune(ts, cfg, storage=storage, study_name="demo")
     _print_result(r, cfg)
     files = _write_outputs(r, out, storage, "demo")
-    fc = r.model.forecast(ts, 6)
-    t = Table(title="Next 6 months (ensemble of the retrained best)")
-    for col in ("month", "forecast", "low (5%)", "high (95%)"):
-        t.add_column(col, justify="left" if col == "month" else "right")
-    for _, row in fc.iterrows():
-        t.add_row(row["time"], f"{row['forecast']:.1f}", f"{row['low']:.1f}",
-                  f"{row['high']:.1f}")
-    console.print(t)
-    console.print(f"[dim]{INTERVAL_NOTE.format(n=fc.attrs['members'])}[/]")
+    print_forecast(r.model.forecast(ts, 6), "Next 6 months (ensemble of the retrained best)")
     console.print(f"Model saved to [bold]{files['model']}[/] (use it: lstmtune predict "
                   f"{files['model']} shampoo --horizon 6)")
     console.print(f"Report written to [bold]{files['report']}[/]")

@@ -53,7 +53,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
               freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None)
     fc = ens.forecast(ts, args.horizon, point=args.point, level=args.level)
-    note = INTERVAL_NOTE.format(n=fc.attrs["members"])
     if args.csv:
         fc.to_csv(sys.stdout, index=False)
         return 0
@@ -61,22 +60,28 @@ def cmd_predict(args: argparse.Namespace) -> int:
         cols = ["time", "step", "forecast", "low", "high", "mean", "median", "std"]
         print_json({"model": str(args.model), "data": ts.name, "horizon": args.horizon,
                     "point": args.point, "level": args.level, "members": fc.attrs["members"],
-                    "diverged": fc.attrs["diverged"], "interval_note": note,
+                    "diverged": fc.attrs["diverged"],
+                    "interval_note": INTERVAL_NOTE.format(n=fc.attrs["members"]),
                     "forecast": fc[cols].to_dict(orient="records"),
                     "member_forecasts": fc[[c for c in fc.columns
                                             if c.startswith("member_")]].T.values.tolist()})
         return 0
-    lo, hi = (1 - args.level) / 2 * 100, (1 + args.level) / 2 * 100
-    t = Table(title=f"{ts.name}: next {args.horizon} value(s), {fc.attrs['members']} members "
-                    f"({args.point})")
+    print_forecast(fc, f"{ts.name}: next {args.horizon} value(s), {fc.attrs['members']} "
+                       f"members ({args.point})")
+    return 0
+
+
+def print_forecast(fc, title: str) -> None:
+    """An ``Ensemble.forecast`` table in the terminal, with what its range means."""
+    lo, hi = (1 - fc.attrs["level"]) / 2 * 100, (1 + fc.attrs["level"]) / 2 * 100
+    t = Table(title=title)
     for col in ("time", "forecast", f"low ({lo:g}%)", f"high ({hi:g}%)"):
         t.add_column(col, justify="left" if col == "time" else "right")
     for _, row in fc.iterrows():
         t.add_row(row["time"], f"{row['forecast']:.3f}", f"{row['low']:.3f}",
                   f"{row['high']:.3f}")
     console.print(t)
-    console.print(f"[dim]{note}[/]")
-    return 0
+    console.print(f"[dim]{INTERVAL_NOTE.format(n=fc.attrs['members'])}[/]")
 
 
 def add_study_options(p: argparse.ArgumentParser) -> None:
@@ -131,4 +136,4 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 __all__ = ["add_predict_options", "cmd_predict", "add_study_options", "cmd_report",
-           "cmd_dashboard", "write_report"]
+           "cmd_dashboard", "write_report", "print_forecast"]
