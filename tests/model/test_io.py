@@ -23,6 +23,16 @@ def test_round_trip_gives_the_same_forecasts(saved, shampoo):
                                   ens.member_forecasts(shampoo, 3))
 
 
+def test_the_model_folder_gets_the_usual_permissions(saved):
+    import os
+    import stat
+
+    _, path = saved
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o777 & ~umask
+
+
 def test_saved_files_hold_no_pickle(saved):
     _, path = saved
     with np.load(path / "params.npz", allow_pickle=False) as z:  # raises on object arrays

@@ -94,6 +94,9 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
            "params": {name: list(a.shape) for name, a in arrays.items()}}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # a folder like any other, not mkdtemp's private 0700
     try:
         (tmp / "model.json").write_text(dumps(doc, indent=1))
         with open(tmp / "params.npz", "wb") as f:
