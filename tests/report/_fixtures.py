@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -111,3 +113,16 @@ def study_tables(n_trials: int = 40, *, final: bool = True, complete: bool = Tru
            "interval": {"low_q": 0.05, "high_q": 0.95}}
     return StudyTables(meta=meta, trials=trials, members=members, importance=imp, final=fin,
                        forecast=forecast, context=context, history=_history())
+
+
+def section_html(page: str, sid: str) -> str:
+    """The inside of ``<section id=sid>`` (the test fails when there is none)."""
+    m = re.search(rf'<section id="{sid}">(.*?)</section>', page, re.S)
+    assert m, f"no section {sid}"
+    return m.group(1)
+
+
+def pngs(page: str) -> list[bytes]:
+    """Every embedded PNG of the page, decoded."""
+    return [base64.b64decode(s) for s in re.findall(r'<img[^>]*src="data:image/png;base64,'
+                                                    r'([A-Za-z0-9+/=]+)"', page)]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
@@ -17,6 +16,7 @@ from lstmtune.experiment import ExperimentResult, ExperimentSpec, summarize
 from lstmtune.report._experiment import write_experiment
 from lstmtune.report._experiment_page import experiment_report, render_experiment
 from tests._browser import artifacts_dir, browser_fixture  # noqa: F401 (fixture "browser")
+from tests.report._fixtures import pngs, section_html
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 BASELINE = {"persistence": {"rmse": 83.466, "mae": 72.783},
@@ -53,17 +53,6 @@ def write(folder: Path, result: ExperimentResult, prefix: str = "") -> list[dict
     summary = summarize(result)
     write_experiment(result, summary, folder, prefix=prefix)
     return summary
-
-
-def section_html(page: str, sid: str) -> str:
-    m = re.search(rf'<section id="{sid}">(.*?)</section>', page, re.S)
-    assert m, f"no section {sid}"
-    return m.group(1)
-
-
-def pngs(page: str) -> list[bytes]:
-    return [base64.b64decode(s) for s in re.findall(r'src="data:image/png;base64,'
-                                                    r'([A-Za-z0-9+/=]+)"', page)]
 
 
 def test_history_csv_holds_every_curve(tmp_path):

@@ -3,7 +3,6 @@ writes — all from synthetic tables (no training)."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import math
 import re
@@ -14,7 +13,7 @@ import pytest
 from lstmtune.report import _study
 from lstmtune.report._study import SECTIONS, param_text, render_study, write_study_report
 from tests._browser import artifacts_dir, browser_fixture  # noqa: F401 (fixture "browser")
-from tests.report._fixtures import BASELINES, study_tables
+from tests.report._fixtures import BASELINES, pngs, section_html, study_tables
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PLOTS_FULL = 8  # repeats, curves, history, importance, parallel + slices, forecast, residuals
@@ -27,17 +26,6 @@ def full() -> tuple:
     """The synthetic study with its final evaluation, and its rendered page (once)."""
     t = study_tables()
     return t, render_study(t)
-
-
-def section_html(page: str, sid: str) -> str:
-    m = re.search(rf'<section id="{sid}">(.*?)</section>', page, re.S)
-    assert m, f"no section {sid}"
-    return m.group(1)
-
-
-def images(page: str) -> list[bytes]:
-    return [base64.b64decode(s) for s in re.findall(r'<img[^>]*src="data:image/png;base64,'
-                                                    r'([A-Za-z0-9+/=]+)"', page)]
 
 
 def test_every_section_in_order_with_a_heading(full):
@@ -53,9 +41,9 @@ def test_every_section_in_order_with_a_heading(full):
 def test_every_promised_plot_is_an_embedded_png(full):
     page = full[1]
     assert page.count("<img") == PLOTS_FULL
-    pngs = images(page)
-    assert len(pngs) == PLOTS_FULL
-    assert all(p.startswith(PNG_MAGIC) and len(p) > 1000 for p in pngs)
+    decoded = pngs(page)
+    assert len(decoded) == PLOTS_FULL
+    assert all(p.startswith(PNG_MAGIC) and len(p) > 1000 for p in decoded)
     for sid in ("repeats", "curves", "history", "importance", "forecast", "residuals"):
         assert section_html(page, sid).count("<img") == 1, sid
     assert section_html(page, "parallel").count("<img") == 2
@@ -127,7 +115,7 @@ def test_without_final_evaluation_those_sections_say_so():
     for sid in NO_FINAL_SECTIONS:
         body = section_html(page, sid)
         assert "no final evaluation" in body and "<img" not in body
-    assert len(images(page)) == PLOTS_NO_FINAL
+    assert len(pngs(page)) == PLOTS_NO_FINAL
 
 
 def test_zero_complete_trials():
@@ -136,7 +124,7 @@ def test_zero_complete_trials():
     assert "No trial has completed." in section_html(page, "parallel")
     assert "at least 2 completed trials" in section_html(page, "importance")
     assert "<img" not in section_html(page, "repeats")
-    assert len(images(page)) == 1  # the history still marks the 12 pruned trials
+    assert len(pngs(page)) == 1  # the history still marks the 12 pruned trials
     assert "All 12 trials" in section_html(page, "members")
 
 
@@ -159,8 +147,8 @@ def test_one_param_nan_values_and_missing_history():
     page = render_study(dataclasses.replace(t, trials=trials, history=pd.DataFrame(),
                                             forecast=forecast))
     assert "No per-epoch curves were stored." in section_html(page, "curves")
-    assert len(images(page)) == PLOTS_FULL - 1
-    assert all(p.startswith(PNG_MAGIC) for p in images(page))
+    assert len(pngs(page)) == PLOTS_FULL - 1
+    assert all(p.startswith(PNG_MAGIC) for p in pngs(page))
 
 
 def test_all_categorical_params_and_constant_numbers():
@@ -170,7 +158,7 @@ def test_all_categorical_params_and_constant_numbers():
     trials["param_stateful"] = [bool(i % 2) for i in range(len(trials))]
     page = render_study(dataclasses.replace(t, trials=trials))
     assert "stateful" in section_html(page, "leaderboard")
-    assert len(images(page)) == PLOTS_FULL
+    assert len(pngs(page)) == PLOTS_FULL
 
 
 def test_write_is_atomic_and_creates_parents(full, tmp_path, monkeypatch):

@@ -106,9 +106,7 @@ class Ensemble:
             first = None
         for h in range(horizon):
             o = n - 1 + h
-            origins = np.arange(first, o + 1) if first is not None else np.array([o])
-            if len(origins) == 0 or origins[0] > o:
-                origins = np.array([o])
+            origins = np.arange(min(first, o), o + 1) if first is not None else np.array([o])
             X = np.stack([self.prep.inputs(ext, paths[m], origins) for m in range(R)])
             if first is not None:  # fixed length: one compiled program for every step
                 X = np.concatenate([X, np.zeros((R, last - o, *X.shape[2:]), X.dtype)], axis=1)

@@ -11,7 +11,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
@@ -67,15 +66,15 @@ def trials_table(study: optuna.Study) -> tuple[pd.DataFrame, pd.DataFrame]:
                      "datetime_start": t.datetime_start.isoformat() if t.datetime_start
                      else None, "fail_reason": t.user_attrs.get("fail_reason"),
                      **{f"param_{k}": v for k, v in t.params.items()}})
-        m = t.user_attrs.get("members") or {}
+        m = t.user_attrs.get("members") or {}  # older studies stored only "scores"
         scores = member_scores(t)
-        for i, s in enumerate(scores):
-            members.append({"trial": t.number,
-                            "fold": (m.get("fold") or [0] * len(scores))[i],
-                            "repeat": (m.get("repeat") or list(range(len(scores))))[i],
-                            "score": math.nan if s is None else float(s),
-                            "epochs_trained": (m.get("epochs_trained")
-                                               or [math.nan] * len(scores))[i]})
+        n = len(scores)
+        members += [{"trial": t.number, "fold": f, "repeat": r,
+                     "score": math.nan if s is None else float(s), "epochs_trained": e}
+                    for s, f, r, e in zip(scores, m.get("fold") or [0] * n,
+                                          m.get("repeat") or range(n),
+                                          m.get("epochs_trained") or [math.nan] * n,
+                                          strict=True)]
     trials = pd.DataFrame(rows, columns=None if rows else ["number", "state", "value",
                                                             "duration_s", "datetime_start",
                                                             "fail_reason"])
@@ -99,13 +98,6 @@ def _importance(study: optuna.Study) -> tuple[pd.DataFrame, str | None]:
         return empty, "no hyperparameter varied across the completed trials."
     return pd.DataFrame({"param": list(imp), "importance": list(imp.values()),
                          "evaluator": "fanova"}), None
-
-
-def _frame(columns: dict[str, list]) -> pd.DataFrame:
-    return pd.DataFrame({k: np.asarray([np.nan if v is None else v for v in vals])
-                         if vals and not isinstance(next((v for v in vals if v is not None),
-                                                         ""), str) else vals
-                         for k, vals in columns.items()})
 
 
 def load_study_tables(storage: str, study_name: str) -> StudyTables:
@@ -134,9 +126,9 @@ def load_study_tables(storage: str, study_name: str) -> StudyTables:
         meta["trials"] = final.get("budget", {}).get("trials")
         meta["space"] = final.get("space") or meta["space"]
         fc = attrs.get(FORECAST) or {}
-        forecast = _frame(fc.get("columns", {}))
-        context = _frame(fc.get("context", {}))
-        history = _frame(attrs.get(HISTORY) or {})
+        forecast = pd.DataFrame(fc.get("columns", {}))
+        context = pd.DataFrame(fc.get("context", {}))
+        history = pd.DataFrame(attrs.get(HISTORY) or {})
     else:
         meta |= {"data": {"name": data.get("source")}, "split": {
             "test_size": data.get("test_size"), "val_size": data.get("val_size"),
