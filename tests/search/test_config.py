@@ -71,7 +71,7 @@ def test_default_space_is_documented_and_valid():
      ["p_threshold = '0.1'", "number"]),
     ({"search": {"pruner": "median", "p_threshold": 0.05}},
      ["p_threshold only applies to pruner = 'wilcoxon'", "pruner = 'median'"]),
-    ({"search": {"trials": 0}}, ["trials = 0", ">= 1"]),
+    ({"search": {"trials": 0}}, ["trials = 0", "from 1 to 100000"]),
     ({"search": {"repeats": "3"}}, ["repeats = '3'", "whole number"]),
     ({"dataa": {}}, ["unknown key 'dataa'"]),
     ({"model": {"units": 4}, "space": {"units": {"int": [1, 4]}}},

@@ -13,7 +13,8 @@ from optuna.trial import TrialState
 
 from lstmtune.data import load
 from lstmtune.search import study_from_dict, tune
-from lstmtune.search._tune import _done, open_study
+from lstmtune.search._storage import counted as _done
+from lstmtune.search._tune import open_study
 
 TINY = {"data": {"source": "shampoo", "test_size": 6, "val_size": 6},
         "training": {"epochs": 8, "batch_size": 4},

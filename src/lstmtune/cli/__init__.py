@@ -12,7 +12,13 @@ from collections.abc import Sequence
 
 from lstmtune._version import __version__
 from lstmtune.cli._commands import cmd_baseline, cmd_datasets, cmd_demo, cmd_prepare
-from lstmtune.cli._common import add_data_options, add_preprocessing_options
+from lstmtune.cli._common import (
+    MAX_HORIZON,
+    Parser,
+    add_data_options,
+    add_preprocessing_options,
+    whole,
+)
 from lstmtune.cli._experiment import add_experiment_options, cmd_experiment
 from lstmtune.cli._model import (
     add_predict_options,
@@ -32,7 +38,7 @@ def _doc(fn) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="lstmtune",
         description="Find the best LSTM for your time series: leak-free walk-forward "
                     "validation, repeats, and populations of LSTMs trained at once.")
@@ -48,9 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("baseline", help="score naive baselines on the test window",
                        description=_doc(cmd_baseline))
     add_data_options(p)
-    p.add_argument("--horizon", type=int, default=1, metavar="H",
+    p.add_argument("--horizon", type=whole(1, MAX_HORIZON), default=1, metavar="H",
                    help="steps forecast from each origin (default 1)")
-    p.add_argument("--season", type=int, default=1, metavar="M",
+    p.add_argument("--season", type=whole(1, 100_000), default=1, metavar="M",
                    help="season length for seasonal naive and MASE (default 1)")
     p.add_argument("--json", action="store_true",
                    help="print {baseline: {metric: value}} as JSON")
@@ -58,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prepare", help="check data + preprocessing and show the framed splits",
                        description=_doc(cmd_prepare))
-    add_data_options(p)
+    add_data_options(p, min_test=0)
     add_preprocessing_options(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_prepare)
@@ -95,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description=_doc(cmd_dashboard))
     add_study_options(p)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=whole(1, 65535), default=8080)
     p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("demo", help="run the main job on the built-in Shampoo data",

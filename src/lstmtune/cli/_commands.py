@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from lstmtune._files import check_output_dir, check_output_file
 from lstmtune.cli._common import (
     framing_from,
     load_data,
@@ -119,10 +120,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     the best retrained 30 times and scored once on the test window, saved as a model, used to
     forecast the next 6 months, and the study's HTML report."""
     from lstmtune.cli._model import print_forecast
-    from lstmtune.cli._tune import _print_result, _write_outputs
+    from lstmtune.cli._tune import OUTPUTS, _print_result, _write_outputs
     from lstmtune.search import study_from_dict, tune
 
-    out = Path(args.out)
+    out = check_output_dir(Path(args.out))
+    for name, kind in OUTPUTS.items():
+        (check_output_dir if kind == "dir" else check_output_file)(out / name,
+                                                                  f"--out {out}: {name}")
     ts = load("shampoo")
     scores = evaluate_baselines(ts.y, test_size=12)
     console.print(_metric_table("Baselines on Shampoo Sales (test = last 12 months)", scores))
@@ -133,9 +137,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   "as populations); the test window is not seen until the end...")
     out.mkdir(parents=True, exist_ok=True)
     storage = f"sqlite:///{(out / 'study.db').resolve()}"
-    r = tune(ts, cfg, storage=storage, study_name="demo")
-    _print_result(r, cfg)
-    files = _write_outputs(r, out, storage, "demo")
+    files: dict[str, str] = {}
+    r = tune(ts, cfg, storage=storage, study_name="demo",
+             publish=lambda result: files.update(_write_outputs(result, out, storage, "demo")))
+    _print_result(r, cfg, f"{files['leaderboard']} and the report.")
     print_forecast(r.model.forecast(ts, 6), "Next 6 months (ensemble of the retrained best)")
     console.print(f"Model saved to [bold]{files['model']}[/] (use it: lstmtune predict "
                   f"{files['model']} shampoo --horizon 6)")

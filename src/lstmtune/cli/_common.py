@@ -1,8 +1,11 @@
-"""Options shared by every subcommand that takes DATA, and the one-line error contract."""
+"""Options shared by every subcommand that takes DATA, and the one-line error contract:
+every option is typed and bounded here, at the boundary, so that a bad value is one line and
+exit code 2 before anything runs."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -11,7 +14,68 @@ from lstmtune.data import Framing, Preprocessing, TimeSeries, load
 from lstmtune.errors import ConfigError
 
 
-def add_data_options(p: argparse.ArgumentParser) -> None:
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``lstmtune: error: tune: argument --seed: ...``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        cmd = self.prog.removeprefix("lstmtune").strip()
+        where = f"{cmd}: " if cmd else ""
+        self.exit(2, f"lstmtune: error: {where}{' '.join(message.split())}; see "
+                     f"`{self.prog} --help`.\n")
+
+
+# Upper bounds that protect the machine (and catch a typo of a few zeros) before anything runs
+MAX_HORIZON = 1_000  # recursive forecasts beyond this say nothing; they cost O(H²) stateful
+MAX_LAGS = 1_000
+MAX_LAG = 100_000
+
+
+def whole(lo: int, hi: int | None = None) -> Any:
+    """An argparse type: a whole number in [lo, hi]."""
+    rule = f"a whole number >= {lo}" if hi is None else f"a whole number from {lo} to {hi}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got '{text}'") from None
+        if value < lo or hi is not None and value > hi:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def number(lo: float, hi: float | None = None, *, open_low: bool = False,
+           open_high: bool = False) -> Any:
+    """An argparse type: a finite number in [lo, hi] (bounds excluded when ``open_*``)."""
+    rule = (f"a number {'>' if open_low else '>='} {lo:g}" if hi is None else
+            f"a number in {'(' if open_low else '['}{lo:g}, {hi:g}{')' if open_high else ']'}")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got '{text}'") from None
+        ok = math.isfinite(value) and (value > lo if open_low else value >= lo) and (
+            hi is None or (value < hi if open_high else value <= hi))
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def name_text(text: str) -> str:
+    """An argparse type: a non-empty name of printable characters (a study name)."""
+    if not text.strip() or len(text) > 200 or not text.isprintable():
+        raise argparse.ArgumentTypeError(f"must be 1-200 printable characters, got {text!r}")
+    return text
+
+
+def add_data_options(p: argparse.ArgumentParser, *, min_test: int = 1) -> None:
     p.add_argument("data", metavar="DATA",
                    help="built-in dataset name (see `lstmtune datasets`), or a CSV/Parquet file")
     g = p.add_argument_group("data")
@@ -20,33 +84,45 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--features", metavar="C1,C2", help="extra input columns, comma-separated")
     g.add_argument("--freq", metavar="F",
                    help="pandas frequency (D, W, MS, ...); missing times become gaps")
-    g.add_argument("--test-size", type=_size, default=12, metavar="N",
+    add_format_options(g)
+    g.add_argument("--test-size", type=size(min_test), default=12, metavar="N",
                    help="last N points (or a fraction like 0.2) form the test window "
                         "(default 12)")
+
+
+def add_format_options(g) -> None:
+    """How a CSV is read when its delimiter, decimal mark or dates are ambiguous."""
+    g.add_argument("--sep", metavar="S",
+                   help="CSV delimiter, e.g. ';' (default: detected)")
+    g.add_argument("--decimal", choices=(".", ","),
+                   help="decimal mark of the numbers (default: detected)")
+    g.add_argument("--date-format", metavar="FMT",
+                   help="strptime format of the time column, e.g. %%d/%%m/%%Y")
 
 
 def add_preprocessing_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("preprocessing (fitted on the training part only)")
     g.add_argument("--impute", choices=("linear", "time", "spline"),
                    help="fill gaps (NaN) with this interpolation")
-    g.add_argument("--outliers", type=float, metavar="K",
+    g.add_argument("--outliers", type=number(0, open_low=True), metavar="K",
                    help="Hampel filter: replace points more than K scaled MADs from the "
                         "trailing median")
-    g.add_argument("--outlier-window", type=int, default=7, metavar="W")
+    g.add_argument("--outlier-window", type=whole(3, MAX_LAG), default=7, metavar="W")
     g.add_argument("--log", action="store_true", help="log-transform the target")
-    g.add_argument("--log-offset", type=float, default=0.0, metavar="C")
-    g.add_argument("--difference", type=int, default=1, metavar="LAG",
+    g.add_argument("--log-offset", type=number(0), default=0.0, metavar="C")
+    g.add_argument("--difference", type=whole(0, MAX_LAG), default=1, metavar="LAG",
                    help="differencing lag, 0 = off (default 1)")
-    g.add_argument("--difference-order", type=int, default=1, metavar="D")
-    g.add_argument("--seasonal-lag", type=int, default=0, metavar="M",
+    g.add_argument("--difference-order", type=whole(1, 3), default=1, metavar="D")
+    g.add_argument("--seasonal-lag", type=whole(0, MAX_LAG), default=0, metavar="M",
                    help="seasonal differencing lag, 0 = off")
     g.add_argument("--scaler", choices=("minmax", "standard", "robust", "none"),
                    default="minmax", help="default minmax to [-1, 1]")
     g = p.add_argument_group("framing")
-    g.add_argument("--lags", type=int, default=1, metavar="T", help="timesteps per sample")
-    g.add_argument("--horizon", type=int, default=1, metavar="H",
+    g.add_argument("--lags", type=whole(1, MAX_LAGS), default=1, metavar="T",
+                   help="timesteps per sample")
+    g.add_argument("--horizon", type=whole(1, MAX_HORIZON), default=1, metavar="H",
                    help="steps forecast from each origin (default 1)")
-    g.add_argument("--val-size", type=_size, default=0, metavar="N",
+    g.add_argument("--val-size", type=size(0), default=0, metavar="N",
                    help="validation window before the test window (default 0)")
     g.add_argument("--calendar", metavar="P1,P2", default="",
                    help="calendar features, e.g. month,dayofweek")
@@ -56,21 +132,37 @@ def add_preprocessing_options(p: argparse.ArgumentParser) -> None:
                    help="technical indicators: sma:N, ema:N, rsi:N, macd")
 
 
-def _size(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not a count or a fraction: use e.g. 12 or 0.2") from None
+def size(lo: int) -> Any:
+    """An argparse type: a count >= ``lo`` or a fraction in (0, 1) of the series."""
+    rule = f"a count >= {lo} or a fraction in (0, 1), e.g. 12 or 0.2"
+
+    def parse(text: str) -> int | float:
+        try:
+            value: int | float = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"must be {rule}, got '{text}'") from None
+        if isinstance(value, int) and not lo <= value <= 10**9 or \
+                isinstance(value, float) and not 0 < value < 1:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return value
+
+    parse.__name__ = "size"
+    return parse
 
 
 def load_data(args: argparse.Namespace) -> TimeSeries:
     return load(args.data, time_col=args.time_col, target=args.target, features=args.features,
-                freq=args.freq, allow_missing=getattr(args, "impute", None) is not None)
+                freq=args.freq, allow_missing=getattr(args, "impute", None) is not None,
+                **format_options(args))
+
+
+def format_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``sep``, ``decimal`` and ``date_format`` for ``load`` (only those given)."""
+    return {k: getattr(args, k) for k in ("sep", "decimal", "date_format")
+            if getattr(args, k, None) is not None}
 
 
 def _split_list(text: str) -> tuple[str, ...]:

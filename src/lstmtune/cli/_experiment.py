@@ -9,7 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from lstmtune.cli._common import load_data, print_json
+from lstmtune._files import check_output_dir, remove_stale_temps
+from lstmtune.cli._common import load_data, print_json, whole
 from lstmtune.errors import ConfigError
 from lstmtune.experiment import (
     PARAMS,
@@ -37,16 +38,17 @@ def add_experiment_options(p: argparse.ArgumentParser) -> None:
                         + ", ".join(PARAMS))
     g.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="fix a hyperparameter (repeatable)")
-    g.add_argument("--repeats", type=int, metavar="R",
+    g.add_argument("--repeats", type=whole(1, 1_000), metavar="R",
                    help="trainings per configuration, each from its own seed (default 30)")
     g.add_argument("--score-on", choices=("validation", "test"), default=None,
                    help="validation (default): the test window is cut off and never seen; "
                         "test: seed 000's protocol, not for selection")
-    g.add_argument("--val-size", type=int, metavar="N",
+    g.add_argument("--val-size", type=whole(1, 10_000_000), metavar="N",
                    help="validation window (default: the test size)")
     g.add_argument("--recipe", choices=("tutorial",),
                    help="seed 000's three studies, printed beside the published tables")
-    g.add_argument("--seed", type=int, default=0, help="seed of repeat 0 (default 0)")
+    g.add_argument("--seed", type=whole(0, 2**31 - 1), default=0,
+                   help="seed of repeat 0 (default 0)")
     g.add_argument("--no-diagnostics", action="store_true",
                    help="skip the per-epoch curves (faster, no diagnostic plots)")
     g.add_argument("--out", default="lstmtune-out/experiment", metavar="DIR",
@@ -115,8 +117,9 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     """Vary hyperparameters, train every configuration R times (all at once), and compare the
     distributions of their scores: describe() tables, box plots, per-epoch diagnostics."""
     specs = _specs(args)
+    out = check_output_dir(Path(args.out))
     ts = load_data(args)
-    out = Path(args.out)
+    remove_stale_temps(out)  # left by a save that was killed (none when out is new)
     studies = []
     for spec, study in specs:
         if not args.json:

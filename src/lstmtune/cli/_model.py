@@ -9,7 +9,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from lstmtune.cli._common import print_json
+from lstmtune._files import check_output_file
+from lstmtune.cli._common import (
+    MAX_HORIZON,
+    add_format_options,
+    format_options,
+    name_text,
+    number,
+    print_json,
+    whole,
+)
 from lstmtune.data import load
 from lstmtune.errors import ConfigError
 
@@ -26,17 +35,19 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="model directory (e.g. lstmtune-out/tune/model)")
     p.add_argument("data", metavar="DATA",
                    help="the series to continue: built-in name or CSV/Parquet file")
-    p.add_argument("--horizon", type=int, default=1, metavar="H",
+    p.add_argument("--horizon", type=whole(1, MAX_HORIZON), default=1, metavar="H",
                    help="values to forecast after the end of DATA (default 1)")
     p.add_argument("--point", choices=("mean", "median"), default="mean",
                    help="ensemble point forecast (default mean)")
-    p.add_argument("--level", type=float, default=0.9, metavar="L",
+    p.add_argument("--level", type=number(0, 1, open_low=True, open_high=True), default=0.9,
+                   metavar="L",
                    help="members' quantile range shown as low/high (default 0.9: 5%%-95%%)")
     g = p.add_argument_group("data")
     g.add_argument("--time-col", metavar="C")
     g.add_argument("--target", metavar="C")
     g.add_argument("--features", metavar="C1,C2")
     g.add_argument("--freq", metavar="F")
+    add_format_options(g)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", action="store_true", help="print the forecast table as CSV")
@@ -47,11 +58,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     an ensemble (point forecast = their mean or median, low/high = their spread)."""
     from lstmtune.model import load_model
 
-    if args.horizon < 1:
-        raise ConfigError(f"--horizon must be >= 1, got {args.horizon}.")
     ens = load_model(args.model)
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
-              freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None)
+              freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None,
+              **format_options(args))
     fc = ens.forecast(ts, args.horizon, point=args.point, level=args.level)
     if args.csv:
         fc.to_csv(sys.stdout, index=False)
@@ -88,22 +98,29 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("study", metavar="STUDY",
                    help="the --out folder of `lstmtune tune` (or of `experiment`), or a "
                         "storage URL (sqlite:///..., postgresql://..., journal:///...)")
-    p.add_argument("--study-name", metavar="NAME",
+    p.add_argument("--study-name", type=name_text, metavar="NAME",
                    help="which study (needed when the storage holds several)")
 
 
 def write_report(study: str, study_name: str | None, out: Path | None) -> Path:
-    """The report of a tune folder/storage or of an experiment folder; returns its path."""
+    """The report of a tune folder/storage or of an experiment folder; returns its path.
+    The file is ``out``, or ``report.html`` in the folder: never a name read from a
+    storage."""
     from lstmtune import report
 
     folder = Path(study)
+    if "://" in study and out is None:
+        raise ConfigError(f"a storage URL ({study.split('://', 1)[0]}://…) has no folder to "
+                          "put the report in: give the file with --out, e.g. --out "
+                          "report.html.")
+    base = folder if folder.is_dir() else folder.parent  # a folder, or its study.db
+    target = check_output_file(out if out is not None else base / "report.html",
+                               "--out" if out is not None else f"'{base}': report.html")
     if "://" not in study and folder.is_dir() and not (folder / "study.db").exists() and \
             any(folder.glob("*summary.json")):
-        return report.experiment_report(folder, out)
+        return report.experiment_report(folder, target)
     url, name = report.resolve_study(study, study_name)
-    if out is None:
-        out = folder / "report.html" if "://" not in study else Path(f"{name}-report.html")
-    return report.write_study_report(report.load_study_tables(url, name), out)
+    return report.write_study_report(report.load_study_tables(url, name), target)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -11,13 +11,21 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lstmtune.cli._common import print_json
+from lstmtune._files import check_output_dir, check_output_file, remove_stale_temps, write_atomic
+from lstmtune.cli._common import add_format_options, name_text, number, print_json, whole
 from lstmtune.data import load
 from lstmtune.errors import ConfigError
 from lstmtune.search import STRATEGIES, StudyConfig, load_study_file, study_from_dict, tune
+from lstmtune.search._config import LIMITS
+from lstmtune.search._preflight import preflight
+from lstmtune.search._storage import describe_url, storage_from_url
 
 console = Console()
 err = Console(stderr=True)
+
+
+def _limit(key: str):
+    return whole(*LIMITS[key])
 
 
 def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> None:
@@ -28,30 +36,39 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--time-col", metavar="C")
     g.add_argument("--target", metavar="C")
     g.add_argument("--freq", metavar="F")
-    g.add_argument("--test-size", type=int, metavar="N", help="final test window (default 12)")
-    g.add_argument("--val-size", type=int, metavar="N", help="validation window")
-    g.add_argument("--folds", type=int, metavar="K", help="walk-forward folds over validation")
+    add_format_options(g)
+    g.add_argument("--test-size", type=_limit("test_size"), metavar="N",
+                   help="final test window (default 12)")
+    g.add_argument("--val-size", type=_limit("val_size"), metavar="N", help="validation window")
+    g.add_argument("--folds", type=_limit("folds"), metavar="K",
+                   help="walk-forward folds over validation")
     g = p.add_argument_group("search (override the study file)")
     if compare:
         g.add_argument("--strategies", default="random,tpe,gp,hyperband,ga,hybrid",
                        metavar="S1,S2", help="strategies to compare with the same budget")
-        g.add_argument("--budget", type=int, metavar="N", help="trials per strategy")
+        g.add_argument("--budget", type=_limit("trials"), metavar="N",
+                       help="trials per strategy")
     else:
         g.add_argument("--strategy", choices=STRATEGIES)
-        g.add_argument("--trials", type=int, metavar="N")
-    g.add_argument("--repeats", type=int, metavar="R", help="trainings per candidate and fold")
-    g.add_argument("--final-repeats", type=int, metavar="R",
+        g.add_argument("--trials", type=_limit("trials"), metavar="N")
+    g.add_argument("--repeats", type=_limit("repeats"), metavar="R",
+                   help="trainings per candidate and fold")
+    g.add_argument("--final-repeats", type=_limit("final_repeats"), metavar="R",
                    help="retrainings of the best, scored on test (default 30)")
-    g.add_argument("--timeout", type=float, metavar="S", help="stop asking after S seconds")
-    g.add_argument("--seed", type=int, metavar="N")
+    g.add_argument("--timeout", type=number(0, LIMITS["timeout"][1], open_low=True),
+                   metavar="S", help="stop asking after S seconds")
+    g.add_argument("--seed", type=_limit("seed"), metavar="N")
     g.add_argument("--storage", metavar="URL",
-                   help="SQLAlchemy URL (default: sqlite file in --out)")
-    g.add_argument("--study-name", metavar="NAME")
+                   help="SQLAlchemy URL, or journal:///abs/path.log (default: sqlite file in "
+                        "--out)")
+    g.add_argument("--study-name", type=name_text, metavar="NAME")
     g.add_argument("--out", default="lstmtune-out/tune", metavar="DIR")
     g.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
 def _config(args: argparse.Namespace) -> StudyConfig:
+    """The study file (or the default study on DATA) with the options given on top, all
+    validated by the study file's own rules."""
     src = args.source
     if src.endswith(".toml"):
         cfg = load_study_file(src)
@@ -60,29 +77,55 @@ def _config(args: argparse.Namespace) -> StudyConfig:
     data = cfg.data
     data = replace(data, **{k: v for k, v in (("time_col", args.time_col),
                                               ("target", args.target), ("freq", args.freq),
+                                              ("sep", args.sep), ("decimal", args.decimal),
+                                              ("date_format", args.date_format),
                                               ("test_size", args.test_size),
                                               ("val_size", args.val_size),
                                               ("folds", args.folds)) if v is not None})
+    val = data.val_size or data.test_size
+    if val % data.folds:
+        raise ConfigError(f"--folds {data.folds}: the validation window ({val} points) must "
+                          f"divide into {data.folds} equal folds; use e.g. --val-size "
+                          f"{max(data.folds, val - val % data.folds)}.")
     over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
                                                  "seed", "final_repeats")}
     search = replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
-    for k in ("trials", "repeats", "final_repeats"):
-        if getattr(search, k) < 1:
-            raise ConfigError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(search, k)}.")
     return replace(cfg, data=data, search=search)
 
 
 def _storage(args: argparse.Namespace, out: Path) -> str:
+    """The storage URL (the default SQLite file in ``out`` is not created here)."""
     if args.storage:
         return args.storage
-    out.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(out / 'study.db').resolve()}"
 
 
 def _load(cfg: StudyConfig):
     d = cfg.data
+    fmt = {k: v for k, v in (("sep", d.sep), ("decimal", d.decimal),
+                             ("date_format", d.date_format)) if v is not None}
     return load(d.source, time_col=d.time_col, target=d.target,
-                features=list(d.features) or None, freq=d.freq)
+                features=list(d.features) or None, freq=d.freq, **fmt)
+
+
+OUTPUTS = {"model": "dir", "report.html": "file", "leaderboard.csv": "file"}
+
+
+def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
+    """Everything checked before anything is written: the output folder and the paths in
+    it, the data, the study against the data, the storage URL.  Returns (series, URL)."""
+    check_output_dir(out)
+    for name, kind in OUTPUTS.items():
+        (check_output_dir if kind == "dir" else check_output_file)(out / name,
+                                                                  f"--out {out}: {name}")
+    ts = _load(cfg)
+    preflight(ts, cfg)
+    storage = _storage(args, out)
+    if args.storage:
+        storage_from_url(storage)  # malformed, unknown or unreachable: one line, now
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)  # left by a save that was killed
+    return ts, storage
 
 
 def _progress(study_budget_label: str):
@@ -101,65 +144,111 @@ def _progress(study_budget_label: str):
     return prog, on_batch
 
 
-def _print_result(r, cfg: StudyConfig) -> None:
-    lb = r.leaderboard
-    t = Table(title=f"Leaderboard: validation RMSE over {cfg.search.repeats} repeat(s) × "
-                    f"{cfg.data.folds} fold(s)")
-    for col in ("rank", "trial", "mean ± std", *[c[6:] for c in lb.columns
-                                                if c.startswith("param_")]):
-        t.add_column(col, justify="right")
-    for _, row in lb.iterrows():
+def _cell(v) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def leaderboard_table(lb, title: str, width: int) -> tuple[Table, list[str]]:
+    """Rank, trial, mean ± std, then the parameters that fit in ``width`` columns (in the
+    space's order); returns the table and the parameters left out."""
+    params = [c for c in lb.columns if c.startswith("param_")]
+    cells = {c: [_cell(v) for v in lb[c]] for c in params}
+    used = 7 + 6 + 19 + 4  # rank, trial, "mean ± std", borders
+    shown, hidden = [], []
+    for c in params:
+        w = max(len(c) - 6, *(len(x) for x in cells[c]), 1) + 3
+        if used + w <= width and not hidden:
+            shown.append(c)
+            used += w
+        else:
+            hidden.append(c[6:])
+    t = Table(title=title, title_justify="left")
+    for col in ("rank", "trial", "mean ± std", *[c[6:] for c in shown]):
+        t.add_column(col, justify="right", no_wrap=True)
+    for k, (_, row) in enumerate(lb.iterrows()):
         t.add_row(str(int(row["rank"])), str(int(row["trial"])),
-                  f"{row['mean']:.3f} ± {row['std']:.3f}",
-                  *[f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c])
-                    for c in lb.columns if c.startswith("param_")])
+                  f"{row['mean']:.3f} ± {row['std']:.3f}", *[cells[c][k] for c in shown])
+    return t, hidden
+
+
+def print_failures(r) -> None:
+    """The counts of the study's trials, and why the failed ones failed."""
+    console.print(f"{r.n_trials_complete} complete, {r.n_trials_failed} failed, "
+                  f"{r.n_trials_pruned} pruned; {r.wall_seconds:.1f} s.")
+    for kind, v in r.failures.items():
+        console.print(f"  {v['count']} {kind}, e.g.: {v['example']}", highlight=False)
+
+
+def _print_result(r, cfg: StudyConfig, where: str | None = None) -> None:
+    t, hidden = leaderboard_table(
+        r.leaderboard.head(10), f"Leaderboard: validation RMSE over {cfg.search.repeats} "
+        f"repeat(s) × {cfg.data.folds} fold(s)", console.width)
     console.print(t)
-    console.print(f"Best configuration (trial value {r.best_value:.3f}): {r.best_params}")
-    b = Table(title=f"Test window ({cfg.data.test_size} points), scored once")
+    if hidden or where:
+        more = f"not shown: {', '.join(hidden)}. " if hidden else ""
+        console.print(f"[dim]{more}Every trial with all its parameters: {where}[/]")
+    console.print(f"Best configuration (trial value {r.best_value:.3f}):", highlight=False)
+    for k, v in r.best_params.items():
+        console.print(f"  {k} = {_cell(v)}", highlight=False)
+    b = Table(title=f"Test window ({cfg.data.test_size} points), scored once",
+              title_justify="left")
     b.add_column("model")
-    b.add_column("RMSE", justify="right")
-    b.add_row(f"best, retrained on train+validation ({r.test['repeats']} repeats)",
+    b.add_column("RMSE", justify="right", no_wrap=True)
+    failed = r.test.get("failed", 0)
+    b.add_row(f"best, retrained on train+validation ({r.test['repeats']} repeats"
+              + (f", {failed} diverged" if failed else "") + ")",
               f"{r.test['rmse']:.3f} ± {r.test['rmse_std']:.3f}")
     for name, m in r.baselines.items():
         b.add_row(name, f"{m['rmse']:.3f}")
     console.print(b)
-    console.print(f"{r.n_trials_complete} complete, {r.n_trials_failed} failed, "
-                  f"{r.n_trials_pruned} pruned; {r.wall_seconds:.1f} s.")
+    print_failures(r)
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
     """Search hyperparameters: candidates × folds × repeats trained as populations, every
-    repeat's score stored, the study resumable; the best is retrained and scored on test."""
+    repeat's score stored, the study resumable; the best is retrained and scored on test.
+    Several processes with the same command share the study (and its budget) as workers."""
     cfg = _config(args)
-    ts = _load(cfg)
     out = Path(args.out)
     name = args.study_name or (Path(args.source).stem if args.source.endswith(".toml")
                                else "lstmtune")
-    storage = _storage(args, out)
+    ts, storage = prepare_run(args, cfg, out)
+    files: dict[str, str] = {}
     prog, on_batch = _progress(f"{cfg.search.strategy}")
     with prog:
         r = tune(ts, cfg, storage=storage, study_name=name, on_batch=on_batch,
-                 progress=None if args.json else (lambda m: err.print(f"[dim]{m}[/]")))
-    files = _write_outputs(r, out, storage, name)
+                 progress=None if args.json else (lambda m: err.print(f"[dim]{m}[/]")),
+                 publish=lambda result: files.update(_write_outputs(result, out, storage,
+                                                                    name)))
     if args.json:
-        print_json({**r.to_dict(), "storage": storage, "study_name": name, **files})
+        print_json({**r.to_dict(), "storage": describe_url(storage), "study_name": name,
+                    **files})
     else:
-        _print_result(r, cfg)
-        console.print(f"Study stored in {storage} (study '{name}'); run the same command "
-                      "again to resume or extend it.")
-        console.print(f"Model (the retrained best, {r.model.repeats} members) saved to "
-                      f"[bold]{files['model']}[/]; report: [bold]{files['report']}[/]")
+        _print_result(r, cfg, f"{files['leaderboard']} and the report.")
+        console.print(f"Study stored in {describe_url(storage)} (study '{name}'); run the same "
+                      "command again to resume or extend it, or in several terminals at once "
+                      "to share the work.")
+        console.print(f"Model (the retrained best, trial {r.model.info.get('trial')}, "
+                      f"{r.model.repeats} members) saved to [bold]{files['model']}[/]; "
+                      f"report: [bold]{files['report']}[/]")
     return 0
 
 
 def _write_outputs(r, out: Path, storage: str, name: str) -> dict[str, str]:
-    """The model directory and the HTML report, both in ``out``."""
+    """The model directory, the HTML report and the full leaderboard (CSV), all in ``out``
+    (called while this process holds the study's final lock)."""
     from lstmtune.model import save_model
     from lstmtune.report import load_study_tables, write_study_report
+    from lstmtune.search import leaderboard
 
+    remove_stale_temps(out)
     model = save_model(r.model, out / "model")
     report = write_study_report(load_study_tables(storage, name), out / "report.html")
-    return {"model": str(model), "report": str(report)}
+    board = write_atomic(out / "leaderboard.csv",
+                         leaderboard(r.study, top=None).to_csv(index=False))
+    return {"model": str(model), "report": str(report), "leaderboard": str(board)}
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -173,9 +262,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if bad:
         raise ConfigError(f"--strategies: unknown strategy '{bad[0]}'; choose from "
                           f"{', '.join(STRATEGIES)}.")
-    ts = _load(base)
     out = Path(args.out)
-    storage = _storage(args, out)
+    ts, storage = prepare_run(args, base, out)
     rows = []
     for s in names:
         cfg = replace(base, search=replace(base.search, strategy=s))
@@ -202,8 +290,3 @@ def cmd_compare(args: argparse.Namespace) -> int:
     console.print(t)
     return 0
 
-
-def _cell(v) -> str:
-    if v is None:
-        return "—"
-    return f"{v:.4g}" if isinstance(v, float) else str(v)

@@ -5,11 +5,12 @@ device per core (see ``_devices``) so populations can use every core.
 """
 
 from lstmtune.engine._devices import configure_cpu_devices  # first: before JAX starts
-from lstmtune.engine._lstm import ACTIVATIONS, ModelSpec, forward, init_params
+from lstmtune.engine._lstm import ACTIVATIONS, ModelSpec, forward, init_params, n_params
 from lstmtune.engine._population import (
     PopulationResult,
     chunk_length,
     enable_compilation_cache,
+    estimate_bytes,
     train_population,
 )
 from lstmtune.engine._train import (
@@ -24,4 +25,4 @@ from lstmtune.engine._train import (
 __all__ = ["ACTIVATIONS", "ModelSpec", "forward", "init_params", "PopulationResult",
            "chunk_length", "enable_compilation_cache", "train_population", "HPARAM_DEFAULTS",
            "LOSSES", "OPTIMIZERS", "PopulationData", "TrainSpec", "predict",
-           "configure_cpu_devices"]
+           "configure_cpu_devices", "n_params", "estimate_bytes"]

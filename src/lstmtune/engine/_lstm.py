@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from lstmtune.errors import ConfigError
 
-__all__ = ["ModelSpec", "init_params", "forward", "zero_state", "ACTIVATIONS"]
+__all__ = ["ModelSpec", "init_params", "forward", "zero_state", "ACTIVATIONS", "n_params"]
 
 
 def hard_sigmoid(x: jax.Array) -> jax.Array:
@@ -51,6 +51,15 @@ class ModelSpec:
             if getattr(self, name) not in ACTIVATIONS:
                 raise ConfigError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got "
                                   f"{getattr(self, name)!r}.")
+
+
+def n_params(spec: ModelSpec) -> int:
+    """Weights of one member of ``spec`` (the layout ``init_params`` builds)."""
+    total, f_in = 0, spec.n_features
+    for u in spec.units:
+        total += 4 * u * (f_in + u + 1)
+        f_in = u
+    return total + f_in * spec.horizon + spec.horizon
 
 
 def _glorot(key: jax.Array, shape: tuple[int, int]) -> jax.Array:

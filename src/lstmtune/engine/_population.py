@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lstmtune.engine._lstm import ModelSpec
+from lstmtune.engine._lstm import ModelSpec, n_params
 from lstmtune.engine._train import (
     HPARAM_DEFAULTS,
     PopulationData,
@@ -30,7 +30,7 @@ from lstmtune.engine._train import (
 from lstmtune.errors import ConfigError
 
 __all__ = ["PopulationResult", "train_population", "enable_compilation_cache", "chunk_length",
-           "population_bucket"]
+           "population_bucket", "estimate_bytes"]
 
 _CACHE_ON = False
 
@@ -134,6 +134,17 @@ def population_bucket(P: int) -> int:
     while size < P:
         size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
     return size
+
+
+def estimate_bytes(spec: ModelSpec, *, members: int, batch_size: int, samples: int) -> int:
+    """A generous estimate of the memory (bytes, float32) a population of ``members`` needs:
+    per member about ten copies of its weights (weights, gradients, two optimiser moments,
+    best weights, host copies), the activations backpropagation keeps for one batch (about
+    twelve values per unit, time step and layer) and its forecasts over ``samples`` windows.
+    Meant to refuse absurd requests before they start, not to plan memory."""
+    per = (10 * n_params(spec) + 12 * batch_size * spec.timesteps * sum(spec.units)
+           + 4 * samples * spec.horizon)
+    return 4 * population_bucket(members) * per
 
 
 def _per_member(data: PopulationData) -> tuple[bool, ...]:

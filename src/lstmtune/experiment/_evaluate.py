@@ -35,6 +35,8 @@ class ConfigScores:
     """One configuration's results: arrays over its members (fold-major: fold, then repeat)."""
 
     scores: np.ndarray  # scored-window metric in original units; NaN for failed members
+    # (a member that diverged by this configuration's epochs: its frozen weights are not
+    # scored, however finite their forecasts)
     status: np.ndarray  # complete | early_stopped | pruned | failed
     epochs_trained: np.ndarray
     fold: np.ndarray
@@ -72,20 +74,24 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                      progress: Callable[[str], None] | None = None,
                      checkpoints: tuple[int, ...] = (),
                      on_chunk: Callable[[list[int], np.ndarray, int, dict], np.ndarray | None]
-                     | None = None) -> list[ConfigScores]:
+                     | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> list[ConfigScores | None]:
     """Score every configuration on every fold ``(series, scored window size)``.
 
     ``on_chunk(config_indices, member_config, epochs_done, view)`` is called between chunks of
     each population (``member_config[i]`` is the position in ``config_indices`` of member i;
     ``view["scores"]()`` gives the members' current scored-window metric); it may return a
     mask of members to stop (pruning).  ``checkpoints`` are extra epochs at which a chunk
-    must end (successive-halving rungs).
+    must end (successive-halving rungs).  When ``cancelled()`` turns true (e.g. Ctrl-C), the
+    populations not yet started are skipped and their configurations come back as None.
     """
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(configs):
         groups.setdefault(group_key(c), []).append(i)
     out: list[ConfigScores | None] = [None] * len(configs)
     for gi, idx in enumerate(groups.values()):
+        if cancelled is not None and cancelled():
+            break
         first = configs[idx[0]]
         preps = [prepare_fold(s, w, first) for s, w in folds]
         epochs = sorted({configs[i]["epochs"] for i in idx})
@@ -118,20 +124,24 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         curves = (run.history("train"), run.history("test"), run.history_epochs()) \
             if diagnostics else None
         status = run.table["status"].to_numpy()
+        fail_epoch = np.asarray(run.result.fail_epoch)
         trained = run.table["epochs_trained"].to_numpy()
         by_epoch = {e: run.scores("test", metric, epoch=None if e == epochs[-1] else e)
                     for e in epochs}  # one scoring pass per snapshot, not per configuration
         for k, i in enumerate(idx):
             e = configs[i]["epochs"]
             sel = member_cfg == k
-            score = by_epoch[e][sel]
+            failed = (status[sel] == "failed") & (fail_epoch[sel] <= e)  # by epoch e
+            score = np.where(failed, np.nan, by_epoch[e][sel])
+            member_status = np.where((status[sel] == "failed") & ~failed, "complete",
+                                     status[sel])  # diverged only after this snapshot
             hist = None
             if curves is not None:
                 n = e // every
                 hist = {"train": curves[0][sel, :n], "eval": curves[1][sel, :n],
                         "epochs": curves[2][:n]}
-            out[i] = ConfigScores(scores=score, status=status[sel],
+            out[i] = ConfigScores(scores=score, status=member_status,
                                   epochs_trained=np.minimum(trained[sel], e),
                                   fold=member_fold[sel], repeat=member_rep[sel],
                                   seed=seed + member_rep[sel], history=hist)
-    return out  # type: ignore[return-value]
+    return out

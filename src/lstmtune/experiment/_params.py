@@ -10,6 +10,7 @@ from snapshots of one longer training.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,8 @@ from lstmtune.errors import ConfigError
 
 __all__ = ["Param", "PARAMS", "parse_assignment", "parse_value", "complete", "group_key",
            "units_bucket",
-           "build_prep", "build_model", "build_train", "member_hparams"]
+           "build_prep", "build_model", "build_train", "member_hparams", "check_memory",
+           "machine_memory"]
 
 
 def _bool(text: str) -> bool:
@@ -59,6 +61,9 @@ class Param:
     help: str = ""
 
     def check(self, value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{self.name}={value} is not a finite number: give e.g. "
+                              f"{self.name}={self.default}.")
         if self.low is not None and value < self.low or self.high is not None and \
                 value > self.high:
             hi = "" if self.high is None else f" and <= {self.high}"
@@ -67,12 +72,14 @@ class Param:
         return value
 
 
+MAX_EPOCHS = 100_000  # a bound that catches a typo of a few zeros before anything runs
+
 PARAMS: dict[str, Param] = {p.name: p for p in (
-    Param("epochs", "epochs", _int, 500, 1, None, "training epochs (snapshots of one run)"),
-    Param("batch_size", "train", _int, 4, 1, None, "samples per gradient step"),
+    Param("epochs", "epochs", _int, 500, 1, MAX_EPOCHS, "training epochs (snapshots of one run)"),
+    Param("batch_size", "train", _int, 4, 1, 100_000, "samples per gradient step"),
     Param("optimizer", "train", _choice(OPTIMIZERS), "adam", help="adam, rmsprop or sgd"),
     Param("loss", "train", _choice(LOSSES), "mse", help="mse, mae or huber"),
-    Param("patience", "train", _int, 0, 0, None, "early stopping patience, 0 = off"),
+    Param("patience", "train", _int, 0, 0, MAX_EPOCHS, "early stopping patience, 0 = off"),
     Param("shuffle", "train", _bool, True, help="reshuffle each epoch (stateless)"),
     Param("units", "model", _int, 4, 1, 4096, "LSTM units per layer"),
     Param("layers", "model", _int, 1, 1, 8, "stacked LSTM layers"),
@@ -80,8 +87,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("recurrent_activation", "model", _choice(("sigmoid", "hard_sigmoid")), "sigmoid"),
     Param("stateful", "model", _bool, False, help="Keras stateful mode"),
     Param("timesteps", "framing", _int, 1, 1, 1000, "lags per sample (alias: lags)"),
-    Param("difference", "prep", _int, 1, 0, None, "differencing lag, 0 = off"),
-    Param("seasonal_lag", "prep", _int, 0, 0, None, "seasonal differencing lag, 0 = off"),
+    Param("difference", "prep", _int, 1, 0, 100_000, "differencing lag, 0 = off"),
+    Param("seasonal_lag", "prep", _int, 0, 0, 100_000, "seasonal differencing lag, 0 = off"),
     Param("log", "prep", _bool, False, help="log-transform the target"),
     Param("scaler", "prep", _choice(("minmax", "standard", "robust", "none")), "minmax"),
     Param("scale_on", "prep", _choice(("series", "windows")), "series",
@@ -89,8 +96,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("learning_rate", "member", float, 1e-3, 1e-8, 10.0),
     Param("dropout", "member", float, 0.0, 0.0, 0.95),
     Param("recurrent_dropout", "member", float, 0.0, 0.0, 0.95),
-    Param("l1", "member", float, 0.0, 0.0, None),
-    Param("l2", "member", float, 0.0, 0.0, None),
+    Param("l1", "member", float, 0.0, 0.0, 100.0),
+    Param("l2", "member", float, 0.0, 0.0, 100.0),
     Param("momentum", "member", float, 0.0, 0.0, 0.999, "SGD momentum"),
 )}
 ALIASES = {"lags": "timesteps", "neurons": "units", "batch": "batch_size", "lr": "learning_rate"}
@@ -181,3 +188,39 @@ def build_train(c: Mapping[str, Any], *, epochs: int, snapshots: tuple[int, ...]
 
 def member_hparams(configs: list[Mapping[str, Any]]) -> dict[str, list[float]]:
     return {k: [float(c[k]) for c in configs] for k, p in PARAMS.items() if p.kind == "member"}
+
+
+MEMORY_FRACTION = 0.5  # a population may take at most this share of the machine's memory
+
+
+def machine_memory() -> int | None:
+    """Physical memory in bytes (None where the platform does not say)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(config: Mapping[str, Any], *, members: int, samples: int, n_features: int,
+                 where: str) -> None:
+    """Refuse, before anything runs, a population of ``members`` trainings of ``config``
+    (e.g. the largest the study allows) whose estimated memory
+    (``lstmtune.engine.estimate_bytes``) exceeds half of this machine's."""
+    from lstmtune.engine import estimate_bytes
+
+    total = machine_memory()
+    if total is None:
+        return
+    spec = build_model(config, n_features=n_features)
+    need = estimate_bytes(spec, members=members, batch_size=config["batch_size"],
+                          samples=samples)
+    if need > MEMORY_FRACTION * total:
+        gib = 2**30
+        raise ConfigError(
+            f"{where}: {members} trainings of units={config['units']} × layers="
+            f"{config['layers']}, timesteps={config['timesteps']}, batch_size="
+            f"{config['batch_size']} would need about {need / gib:,.1f} GiB, more than half "
+            f"of this machine's {total / gib:.0f} GiB: lower units, layers or timesteps, or "
+            "train fewer at once (batch, repeats, folds).")

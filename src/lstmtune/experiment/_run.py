@@ -21,7 +21,7 @@ from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import evaluate_baselines
 from lstmtune.experiment._evaluate import evaluate_configs
-from lstmtune.experiment._params import complete, group_key
+from lstmtune.experiment._params import check_memory, complete, group_key
 
 __all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment"]
 
@@ -104,6 +104,13 @@ def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
     t0 = time.perf_counter()
     series, scored = _windows(ts, spec)
     configs = spec.configs()
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for c in configs:
+        groups.setdefault(group_key(c), []).append(c)
+    for group in groups.values():  # refuse a population that cannot fit, before any runs
+        big = max(group, key=lambda c: c["units"])
+        check_memory(big, members=len(group) * spec.repeats, samples=len(series),
+                     n_features=1 + len(series.feature_names), where="experiment")
     results = evaluate_configs([(series, scored)], configs, repeats=spec.repeats,
                                seed=spec.seed, diagnostics=spec.diagnostics,
                                trim_start=spec.trim_start, progress=progress)

@@ -36,7 +36,12 @@ def _future_index(ts: TimeSeries, horizon: int) -> pd.Index:
         if not ts.freq:
             raise DataError(f"'{ts.name}' has dates without a regular frequency, so the future "
                             "dates are unknown: pass --freq (e.g. MS for month starts).")
-        return pd.date_range(idx[-1], periods=horizon + 1, freq=ts.freq)[1:]
+        try:
+            return pd.date_range(idx[-1], periods=horizon + 1, freq=ts.freq)[1:]
+        except (OverflowError, pd.errors.OutOfBoundsDatetime):
+            raise DataError(f"{horizon} steps of '{ts.freq}' after {idx[-1]} go past the last "
+                            f"date pandas can represent ({pd.Timestamp.max.date()}): forecast "
+                            "fewer steps.") from None
     step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
     return pd.RangeIndex(int(idx[-1]) + step, int(idx[-1]) + step * (horizon + 1), step)
 

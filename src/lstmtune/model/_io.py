@@ -11,7 +11,8 @@ Loading checks every file against ``checksums.json`` (a changed byte is refused)
 version, that the configuration builds the saved model spec, and that every weight array has
 the shape that spec needs; each problem is one ``ModelError`` naming the file and the fix.
 Saving writes a temporary folder beside the target and renames it, so an interrupted save
-leaves the previous model (or nothing), never half a model.
+leaves the previous model (or nothing), never half a model; the temporary names carry the
+process id, so the next run removes those of a killed save (``lstmtune._files``).
 """
 
 from __future__ import annotations
@@ -21,17 +22,24 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lstmtune._files import old_name, temp_dir
 from lstmtune._json import dumps
 from lstmtune.data import FittedPrep
 from lstmtune.engine import ModelSpec
 from lstmtune.errors import DataError, LstmtuneError
-from lstmtune.experiment._params import PARAMS, build_model, complete
+from lstmtune.experiment._params import (
+    MEMORY_FRACTION,
+    PARAMS,
+    build_model,
+    complete,
+    machine_memory,
+)
 from lstmtune.model._ensemble import Ensemble
 
 __all__ = ["save_model", "load_model", "ModelError", "FORMAT", "FORMAT_VERSION"]
@@ -39,6 +47,7 @@ __all__ = ["save_model", "load_model", "ModelError", "FORMAT", "FORMAT_VERSION"]
 FORMAT = "lstmtune-model"
 FORMAT_VERSION = 1
 FILES = ("model.json", "params.npz")
+MAX_MEMBERS = 1_000  # as many as a study's final_repeats may be
 
 
 class ModelError(DataError):
@@ -92,11 +101,7 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
            "seeds": [int(s) for s in ens.seeds], "first_origin": ens.first_origin,
            "prep": ens.prep.to_dict(), "info": ens.info,
            "params": {name: list(a.shape) for name, a in arrays.items()}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # a folder like any other, not mkdtemp's private 0700
+    tmp = temp_dir(path)
     try:
         (tmp / "model.json").write_text(dumps(doc, indent=1))
         with open(tmp / "params.npz", "wb") as f:
@@ -105,8 +110,7 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
         (tmp / "checksums.json").write_text(json.dumps({"sha256": sums}, indent=1))
         old = None
         if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
+            old = old_name(path)
             path.rename(old)
         tmp.rename(path)
         if old is not None:
@@ -145,6 +149,26 @@ def _verify(path: Path) -> None:
                 "export the model again.")
 
 
+def _npz_headers(path: Path) -> dict[str, tuple[int, ...]]:
+    """Each array's shape in a .npz, from the .npy headers only (nothing allocated)."""
+    out = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                            np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read(f)
+                if dtype.hasobject:
+                    raise ValueError(f"{info.filename} holds Python objects")
+                out[info.filename.removesuffix(".npy")] = tuple(int(n) for n in shape)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ModelError(f"{path} is not a readable weight file ({exc}); re-export the "
+                         "model.") from None
+    return out
+
+
 def load_model(path: str | os.PathLike) -> Ensemble:
     """Read a model directory written by :func:`save_model`, refusing one that was changed
     or does not match its own description."""
@@ -155,9 +179,10 @@ def load_model(path: str | os.PathLike) -> Ensemble:
         raise ModelError(f"{path / 'model.json'} is not an lstmtune model (format "
                          f"{doc.get('format') if isinstance(doc, dict) else None!r}).")
     if doc.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{path} has model format version {doc.get('format_version')}; this "
-                         f"lstmtune reads version {FORMAT_VERSION}: use the lstmtune version "
-                         f"that saved it ({doc.get('info', {}).get('lstmtune_version')}).")
+        info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+        raise ModelError(f"{path} has model format version {doc.get('format_version')!r}; "
+                         f"this lstmtune reads version {FORMAT_VERSION}: use the lstmtune "
+                         f"version that saved it ({info.get('lstmtune_version')}).")
     try:
         config = doc["config"]
         unknown = sorted(set(config) - set(PARAMS))
@@ -169,30 +194,45 @@ def load_model(path: str | os.PathLike) -> Ensemble:
         spec = ModelSpec(**{**doc["spec"], "units": tuple(doc["spec"]["units"])})
         prep = FittedPrep.from_dict(doc["prep"])
         seeds = np.asarray(doc["seeds"], int)
+        if seeds.ndim != 1:
+            raise ValueError(f"seeds must be a list of whole numbers, got shape {seeds.shape}")
         first_origin = int(doc["first_origin"])
         info = dict(doc.get("info", {}))
     except ModelError:
         raise
-    except (KeyError, TypeError, ValueError, LstmtuneError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError,
+            LstmtuneError) as exc:
         raise ModelError(f"{path / 'model.json'} is incomplete or malformed ({exc}); "
                          "re-export the model.") from None
     if build_model(config, n_features=prep.n_features) != spec:
         raise ModelError(f"{path / 'model.json'}: the saved model spec {spec} does not match "
                          f"its configuration and preprocessing ({prep.n_features} input "
                          "feature(s)); re-export the model.")
-    try:
-        with np.load(path / "params.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path / 'params.npz'} is not a readable weight file ({exc}).") \
-            from None
+    if not 1 <= len(seeds) <= MAX_MEMBERS:
+        raise ModelError(f"{path / 'model.json'} lists {len(seeds)} members; a model has 1 to "
+                         f"{MAX_MEMBERS}: re-export the model.")
     want = {k: (len(seeds), *v) for k, v in _shapes(spec).items()}
-    got = {k: a.shape for k, a in arrays.items()}
+    need = 4 * sum(int(np.prod(v)) for v in want.values())
+    total = machine_memory()
+    if total is not None and need > MEMORY_FRACTION * total:
+        raise ModelError(f"{path / 'model.json'} describes {need / 2**30:,.1f} GiB of weights, "
+                         f"more than half of this machine's {total / 2**30:.0f} GiB: it was "
+                         "not saved by lstmtune on a machine like this one; re-export it.")
+    got = _npz_headers(path / "params.npz")  # shapes read before any array is allocated
     if got != want:
         bad = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))[0]
         raise ModelError(f"{path / 'params.npz'}: weight {bad} has shape {got.get(bad)}, the "
                          f"model ({len(seeds)} members, {spec.units} units) needs "
                          f"{want.get(bad)}; re-export the model.")
+    try:
+        with np.load(path / "params.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path / 'params.npz'} is not a readable weight file ({exc}); "
+                         "re-export the model.") from None
+    if any(a.dtype != np.float32 for a in arrays.values()):
+        raise ModelError(f"{path / 'params.npz'}: weights must be float32; re-export the "
+                         "model.")
     if not all(np.isfinite(a).all() for a in arrays.values()):
         raise ModelError(f"{path / 'params.npz'} holds NaN/inf weights; re-export the model.")
     return Ensemble(config=config, spec=spec, params=_nest(arrays, spec), seeds=seeds,

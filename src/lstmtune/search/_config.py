@@ -37,6 +37,7 @@ momentum = { float = [0.0, 0.9], when = { optimizer = "sgd" } }
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -47,12 +48,19 @@ from lstmtune.errors import ConfigError
 from lstmtune.search._space import DEFAULT_SPACE, Fixed, Space, _name, _value, parse_space
 
 __all__ = ["DataConfig", "SearchConfig", "StudyConfig", "load_study_file", "study_from_dict",
-           "STRATEGIES", "PRUNERS", "AGGREGATES"]
+           "STRATEGIES", "PRUNERS", "AGGREGATES", "LIMITS"]
 
 STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "hyperband", "ga", "hybrid")
 PRUNERS = ("none", "median", "successive_halving", "hyperband", "wilcoxon")
 AGGREGATES = ("mean", "median", "mean+std")
 SECTIONS = ("data", "preprocessing", "model", "training", "search", "space")
+# Inclusive bounds of the whole-number keys (timeout: seconds, low bound excluded).  The upper
+# bounds protect the machine and catch a typo of a few zeros before anything runs.
+LIMITS: dict[str, tuple[int, int]] = {
+    "test_size": (1, 10_000_000), "val_size": (1, 10_000_000), "folds": (1, 1_000),
+    "trials": (1, 100_000), "repeats": (1, 1_000), "final_repeats": (1, 1_000),
+    "batch": (1, 10_000), "top_k": (1, 1_000), "seed": (0, 2**31 - 1),
+    "timeout": (0, 30 * 24 * 3600)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +70,9 @@ class DataConfig:
     target: str | None = None
     features: tuple[str, ...] = ()
     freq: str | None = None
+    sep: str | None = None  # CSV delimiter (None: detected)
+    decimal: str | None = None  # decimal mark, "." or "," (None: detected)
+    date_format: str | None = None  # strptime format of the time column (None: detected)
     test_size: int = 12  # the final test window, never seen during the search
     val_size: int | None = None  # the validation window (default: test_size)
     folds: int = 1  # walk-forward folds over the validation window
@@ -111,22 +122,58 @@ def _typed(section: str, key: str, value: Any, kind: type | tuple, rule: str) ->
     return value
 
 
+def _whole(section: str, key: str, value: Any) -> int:
+    lo, hi = LIMITS[key]
+    rule = f"must be a whole number from {lo} to {hi}"
+    _typed(section, key, value, int, rule + " (no quotes)")
+    if not lo <= value <= hi:
+        raise ConfigError(f"[{section}] {key} = {value}: {rule}.")
+    return value
+
+
+def _real(section: str, key: str, value: Any, lo: float, hi: float, *,
+          open_low: bool = False) -> float:
+    rule = f"must be a number {'>' if open_low else '>='} {lo:g} and <= {hi:g}"
+    _typed(section, key, value, (int, float), rule + " (no quotes)")
+    if not (math.isfinite(value) and (value > lo if open_low else value >= lo)
+            and value <= hi):
+        raise ConfigError(f"[{section}] {key} = {value}: {rule}.")
+    return float(value)
+
+
+def _text(section: str, key: str, value: Any, example: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"[{section}] {key} = {value!r}: must be non-empty text in quotes, "
+                          f"e.g. {key} = {example}.")
+    return value
+
+
+TEXT_EXAMPLES = {"source": '"sales.csv"', "time_col": '"date"', "target": '"Sales"',
+                 "freq": '"MS"', "sep": '";"', "decimal": '","',
+                 "date_format": '"%d/%m/%Y"'}
+
+
 def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
     _unknown("data", set(t), [f for f in DataConfig.__dataclass_fields__])
+    for k, example in TEXT_EXAMPLES.items():
+        if k in t:
+            _text("data", k, t[k], example)
+    if t.get("decimal") not in (None, ".", ","):
+        raise ConfigError(f"[data] decimal = {t['decimal']!r}: must be \".\" or \",\".")
+    features = t.get("features", [])
+    if not isinstance(features, list) or not all(isinstance(f, str) and f.strip()
+                                                 for f in features):
+        raise ConfigError(f"[data] features = {features!r}: must be a list of column names, "
+                          'e.g. features = ["Temperature", "Promo"] (a list even for one).')
     src = str(t.get("source", "shampoo"))
     if base is not None and not Path(src).is_absolute() and (base / src).exists():
         src = str(base / src)
-    for k in ("test_size", "folds"):
-        if k in t:
-            _typed("data", k, t[k], int, "must be a whole number >= 1")
-            if t[k] < 1:
-                raise ConfigError(f"[data] {k} = {t[k]}: must be >= 1.")
-    if "val_size" in t:
-        _typed("data", "val_size", t["val_size"], int, "must be a whole number >= 1")
+    sizes = {k: _whole("data", k, t[k]) for k in ("test_size", "val_size", "folds") if k in t}
     cfg = DataConfig(source=src, time_col=t.get("time_col"), target=t.get("target"),
-                     features=tuple(t.get("features", ())), freq=t.get("freq"),
-                     test_size=t.get("test_size", 12), val_size=t.get("val_size"),
-                     folds=t.get("folds", 1))
+                     features=tuple(features), freq=t.get("freq"), sep=t.get("sep"),
+                     decimal=t.get("decimal"), date_format=t.get("date_format"),
+                     test_size=sizes.get("test_size", 12), val_size=sizes.get("val_size"),
+                     folds=sizes.get("folds", 1))
     val = cfg.val_size or cfg.test_size
     if val % cfg.folds:
         raise ConfigError(f"[data] val_size = {val} must divide into folds = {cfg.folds} "
@@ -134,33 +181,37 @@ def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
     return cfg
 
 
+def _choice(key: str, value: Any, options: tuple[str, ...]) -> str:
+    if value not in options:
+        hint = difflib.get_close_matches(str(value), options, n=1)
+        raise ConfigError(f"[search] {key} = {value!r} is not one of {', '.join(options)}"
+                          + (f"; did you mean '{hint[0]}'?" if hint else "."))
+    return value
+
+
 def _search(t: Mapping[str, Any]) -> SearchConfig:
     _unknown("search", set(t), [f for f in SearchConfig.__dataclass_fields__])
-    cfg = SearchConfig(**t)
     for key, options in (("strategy", STRATEGIES), ("pruner", PRUNERS),
                          ("aggregate", AGGREGATES)):
-        v = getattr(cfg, key)
-        if v not in options:
-            hint = difflib.get_close_matches(str(v), options, n=1)
-            raise ConfigError(f"[search] {key} = {v!r} is not one of {', '.join(options)}"
-                              + (f"; did you mean '{hint[0]}'?" if hint else "."))
-    for key in ("trials", "repeats", "batch", "final_repeats", "top_k"):
-        v = _typed("search", key, getattr(cfg, key), int, "must be a whole number >= 1")
-        if v < 1:
-            raise ConfigError(f"[search] {key} = {v}: must be >= 1.")
-    _typed("search", "seed", cfg.seed, int, "must be a whole number")
-    _typed("search", "risk", cfg.risk, (int, float), "must be a number")
-    _typed("search", "p_threshold", cfg.p_threshold, (int, float), "must be a number in (0, 1)")
-    if not 0 < cfg.p_threshold < 1:
-        raise ConfigError(f"[search] p_threshold = {cfg.p_threshold}: must be in (0, 1), e.g. "
-                          "0.1 (larger prunes more).")
+        if key in t:
+            _choice(key, t[key], options)
+    for key in ("trials", "repeats", "batch", "final_repeats", "top_k", "seed"):
+        if key in t:
+            _whole("search", key, t[key])
+    if "risk" in t:
+        _real("search", "risk", t["risk"], 0, 100)
+    if "p_threshold" in t:
+        _typed("search", "p_threshold", t["p_threshold"], (int, float),
+               "must be a number in (0, 1)")
+        if not 0 < t["p_threshold"] < 1:
+            raise ConfigError(f"[search] p_threshold = {t['p_threshold']}: must be in (0, 1), "
+                              "e.g. 0.1 (larger prunes more).")
+    if "timeout" in t:
+        _real("search", "timeout", t["timeout"], 0, LIMITS["timeout"][1], open_low=True)
+    cfg = SearchConfig(**t)
     if "p_threshold" in t and cfg.pruner != "wilcoxon":
         raise ConfigError(f"[search] p_threshold only applies to pruner = 'wilcoxon', not "
                           f"pruner = {cfg.pruner!r}; remove it or set pruner = 'wilcoxon'.")
-    if cfg.timeout is not None:
-        _typed("search", "timeout", cfg.timeout, (int, float), "must be seconds > 0")
-        if cfg.timeout <= 0:
-            raise ConfigError(f"[search] timeout = {cfg.timeout}: must be seconds > 0.")
     return cfg
 
 

@@ -10,6 +10,7 @@ import optuna
 from optuna.trial import TrialState
 
 from lstmtune.search._config import StudyConfig
+from lstmtune.search._storage import study_lock
 from lstmtune.search._strategies import make_pruner, make_sampler
 
 __all__ = ["run_hybrid", "HYBRID_STRATEGIES"]
@@ -23,7 +24,7 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
     """Each strategy gets an equal share of the trial budget in its own study
     (``NAME:strategy``); the union of their top-k is then evaluated in study ``NAME`` with
     three times the repeats, so the final pick rests on more evidence."""
-    from lstmtune.search._tune import open_study, search
+    from lstmtune.search._tune import GRID_ENQUEUED, open_study, search
 
     share = max(1, cfg.search.trials // len(HYBRID_STRATEGIES))
     union: list[dict] = []
@@ -33,7 +34,8 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
                            make_pruner(cfg.search.pruner, cfg.search.p_threshold))
         if progress:
             progress(f"hybrid: {name} with {share} trials")
-        search(study, sub, folds, progress=progress, on_batch=on_batch, trials=share)
+        search(study, sub, folds, storage=storage, progress=progress, on_batch=on_batch,
+               trials=share)
         done = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
                       key=lambda t: t.value)
         for t in done[: cfg.search.top_k]:
@@ -43,13 +45,15 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
                                             repeats=3 * cfg.search.repeats))
     final = open_study(final_cfg, storage, study_name, make_sampler("random", final_cfg),
                        make_pruner(cfg.search.pruner, cfg.search.p_threshold))
-    if not final.user_attrs.get("lstmtune:grid_enqueued"):
-        for p in union:
-            final.enqueue_trial(p, skip_if_exists=True)
-        final.set_user_attr("lstmtune:grid_enqueued", True)
+    with study_lock(storage, "claim"):  # the first worker here decides the union
+        if not final.user_attrs.get(GRID_ENQUEUED):
+            for p in union:
+                final.enqueue_trial(p, skip_if_exists=True)
+            final.set_user_attr(GRID_ENQUEUED, True)
     if progress:
         progress(f"hybrid: grid over the union of {len(union)} top configurations, "
                  f"{final_cfg.search.repeats} repeats")
     final_only = replace(final_cfg, search=replace(final_cfg.search, strategy="random"))
-    search(final, final_only, folds, progress=progress, on_batch=on_batch, trials=len(union))
+    search(final, final_only, folds, storage=storage, progress=progress, on_batch=on_batch,
+           trials=len(union))
     return final

@@ -142,8 +142,26 @@ def _active(e: Entry, params: Mapping[str, Any]) -> bool:
     return all(params.get(name) in values for name, values in e.when)
 
 
+_KIND_WORDS = {bool: "true or false (no quotes)", int: "a whole number (no quotes)",
+               float: "a number (no quotes)", str: "text in quotes"}
+
+
+def _toml(v: Any) -> str:
+    return str(v).lower() if isinstance(v, bool) else f'"{v}"' if isinstance(v, str) else str(v)
+
+
 def _value(name: str, v: Any, where: str) -> Any:
-    """Validate a value with the registry (accepts TOML-typed values)."""
+    """Validate a TOML value with the registry: its TOML type must be the parameter's (a
+    string is never read as a boolean or a number), then its range."""
+    default = PARAMS[name].default
+    want = type(default)
+    ok = (isinstance(v, bool) if want is bool else
+          isinstance(v, int) and not isinstance(v, bool) if want is int else
+          isinstance(v, int | float) and not isinstance(v, bool) if want is float else
+          isinstance(v, str))
+    if not ok:
+        raise ConfigError(f"{where} = {_toml(v) if not isinstance(v, list | dict) else v!r}: "
+                          f"{name} takes {_KIND_WORDS[want]}, e.g. {name} = {_toml(default)}.")
     text = str(v).lower() if isinstance(v, bool) else str(v)
     try:
         return parse_value(name, text)
@@ -156,7 +174,10 @@ def _entry(name: str, spec: Any, where: str, earlier: list[str]) -> Entry:
         return Fixed(value=_value(name, spec, where))
     keys = set(spec)
     when = []
-    for cname, cval in dict(spec.get("when", {})).items():
+    if not isinstance(spec.get("when", {}), dict):
+        raise ConfigError(f"{where}.when = {spec['when']!r}: must be a table of earlier "
+                          "entries and their values, e.g. when = { optimizer = \"sgd\" }.")
+    for cname, cval in spec.get("when", {}).items():
         cname_n = _name(cname, f"{where}.when")
         if cname_n not in earlier:
             raise ConfigError(f"{where}.when: '{cname}' must be an entry listed before "
@@ -188,11 +209,15 @@ def _entry(name: str, spec: Any, where: str, earlier: list[str]) -> Entry:
     low, high = (_value(name, b, where) for b in bounds)
     if not low < high:
         raise ConfigError(f"{where}: `low < high` must hold, but got low={low}, high={high}.")
-    log = bool(spec.get("log", False))
+    log = spec.get("log", False)
+    if not isinstance(log, bool):
+        raise ConfigError(f"{where}.log = {log!r}: must be true or false (no quotes).")
     if log and low <= 0:
         raise ConfigError(f"{where}: a log range needs low > 0, got low={low}.")
     step = spec.get("step")
-    if step is not None and (not isinstance(step, int | float) or step <= 0 or log):
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int | float)
+                             or not 0 < step < float("inf") or log
+                             or kind == "int" and not isinstance(step, int)):
         raise ConfigError(f"{where}.step must be a positive number and cannot be combined "
                           f"with log, got step={step!r}, log={log}.")
     integer = kind == "int"

@@ -2,8 +2,11 @@
 population, tell Optuna every result, and finally retrain the best on train + validation and
 score it once on the test window.
 
-Strategies only propose (Optuna samplers, ours included); this loop holds the training, the
-storage and the resume logic.  The test window is cut off before the search starts.
+Strategies only propose (Optuna samplers, ours included); this loop holds the training and
+the resume logic, and ``_storage`` what several processes on one study need (claims under a
+lock, the worker of each running trial).  The test window is cut off before the search
+starts, and everything that can be refused is refused before the storage is touched
+(``_preflight``).
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ from __future__ import annotations
 import json
 import math
 import signal
+import sys
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import nullcontext, suppress
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,21 +28,31 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from lstmtune.data import TimeSeries
-from lstmtune.errors import ConfigError, DataError, SplitError
-from lstmtune.experiment._evaluate import evaluate_configs, fold_series, prepare_fold
+from lstmtune.errors import ConfigError, LstmtuneError
+from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import complete, group_key
 from lstmtune.model import Ensemble
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._final import final_evaluation
+from lstmtune.search._preflight import infeasible, preflight
+from lstmtune.search._storage import (
+    INTERRUPTED,
+    claim_trials,
+    counted,
+    recover_stale,
+    release_trials,
+    storage_from_url,
+    study_lock,
+    worker_session,
+)
 from lstmtune.search._strategies import make_pruner, make_sampler, successive_halving
 
 __all__ = ["TuneResult", "tune", "aggregate", "open_study", "leaderboard", "search",
-           "storage_from_url",
-           "member_scores"]
+           "storage_from_url", "member_scores", "failures"]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-INTERRUPTED = "lstmtune:interrupted"
+GRID_ENQUEUED = "lstmtune:grid_enqueued"
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +68,8 @@ class TuneResult:
     wall_seconds: float
     leaderboard: pd.DataFrame
     model: Ensemble | None = None  # the retrained best, R members (save with save_model)
+    # why trials failed: kind (diverged, infeasible, error) -> {"count", "example"}
+    failures: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"best_params": self.best_params, "best_value": self.best_value,
@@ -59,7 +77,7 @@ class TuneResult:
                 "n_trials_complete": self.n_trials_complete,
                 "n_trials_failed": self.n_trials_failed,
                 "n_trials_pruned": self.n_trials_pruned,
-                "wall_seconds": self.wall_seconds,
+                "wall_seconds": self.wall_seconds, "failures": self.failures,
                 "leaderboard": self.leaderboard.to_dict(orient="records")}
 
 
@@ -73,78 +91,12 @@ def aggregate(scores: np.ndarray, how: str, risk: float = 1.0) -> float:
     return float(s.mean())
 
 
-def open_study(cfg: StudyConfig, storage: str, study_name: str,
-               sampler: optuna.samplers.BaseSampler | None = None,
-               pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
-    """Create or resume the study; refuse to resume one made from a different study file."""
-    study = optuna.create_study(storage=storage_from_url(storage), study_name=study_name,
-                                direction="minimize", sampler=sampler, pruner=pruner,
-                                load_if_exists=True)
-    stored = study.user_attrs.get("lstmtune:config")
-    desc = cfg.to_dict()
-    for budget_key in ("trials", "timeout", "final_repeats"):  # may change between runs
-        desc["search"].pop(budget_key)
-    if desc["search"]["pruner"] != "wilcoxon":  # unused, and absent from older studies
-        desc["search"].pop("p_threshold")
-    mine = json.dumps(desc, sort_keys=True, default=str)
-    if stored is None:
-        study.set_user_attr("lstmtune:config", mine)
-    elif stored != mine:
-        raise ConfigError(f"study '{study_name}' in {storage} was made from a different study "
-                          "configuration; use another --study-name (or --out) to start a new "
-                          "study, or restore the original settings to resume it.")
-    return study
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL + synchronous=NORMAL: every commit still survives a killed process (SIGKILL), only
-    # a power loss may lose the last few; about 10x fewer milliseconds per trial than the
-    # default rollback journal with a full sync on every commit
-    cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
-
-
-def storage_from_url(url: str) -> optuna.storages.BaseStorage:
-    """An RDB storage (SQLite files get WAL journaling, see ``_sqlite_pragmas``), or Optuna's
-    append-only journal file for ``journal:///path/file.log``."""
-    if url.startswith("journal:///"):
-        from optuna.storages.journal import JournalFileBackend
-
-        return optuna.storages.JournalStorage(JournalFileBackend(url[len("journal:///") - 1:]))
-    if not url.startswith("sqlite"):
-        return optuna.storages.RDBStorage(url)
-    from sqlalchemy import event
-
-    storage = optuna.storages.RDBStorage(url)
-    event.listen(storage.engine, "connect", _sqlite_pragmas)
-    storage.engine.dispose()  # pooled connections made before the listener are dropped
-    return storage
-
-
-def _recover(study: optuna.Study) -> int:
-    """Trials left RUNNING by a killed process: mark them failed and queue their parameters
-    again.  Returns how many were recovered."""
-    n = 0
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study._storage.set_trial_system_attr(t._trial_id, INTERRUPTED, True)
-        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-        if t.params:
-            study.enqueue_trial(t.params, skip_if_exists=False)
-        n += 1
-    return n
-
-
-def _done(study: optuna.Study) -> int:
-    """Trials that count against the budget (interrupted ones are re-run, not counted)."""
-    return sum(1 for t in study.get_trials(deepcopy=False)
-               if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
-               or (t.state == TrialState.FAIL and not t.system_attrs.get(INTERRUPTED)))
-
-
 class _Stop:
-    """Ctrl-C: finish the current chunk, save what finished, then stop."""
+    """Ctrl-C: acknowledged at once; the current chunk finishes, the trials that finished
+    are kept and the others queued again.  A second Ctrl-C stops now."""
+
+    MESSAGE = ("lstmtune: Ctrl-C: finishing the current chunk (finished trials are kept, the "
+               "others run again when you resume); Ctrl-C again to stop now")
 
     def __init__(self) -> None:
         self.requested = False
@@ -155,6 +107,11 @@ class _Stop:
             if self.requested:  # a second Ctrl-C: stop now
                 raise KeyboardInterrupt
             self.requested = True
+            try:
+                sys.stderr.write("\n" + self.MESSAGE + "\n")
+                sys.stderr.flush()
+            except (OSError, ValueError):  # stderr closed: the stop still happens
+                pass
 
         try:
             self._old = signal.signal(signal.SIGINT, handler)
@@ -165,6 +122,21 @@ class _Stop:
     def __exit__(self, *exc) -> None:
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
+
+
+def _fail(study: optuna.Study, trial: optuna.Trial, kind: str, reason: str) -> None:
+    """Fail ``trial`` with its reason (``fail_reason``) and kind (``fail_kind``: diverged,
+    infeasible or error), both shown by the CLI and the report."""
+    trial.set_user_attr("fail_reason", reason)
+    trial.set_user_attr("fail_kind", kind)
+    _tell(study, trial, state=TrialState.FAIL)
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, value: float | None = None,
+          state: TrialState | None = None) -> None:
+    # finished elsewhere meanwhile (never by another lstmtune worker): keep theirs
+    with suppress(optuna.exceptions.UpdateFinishedTrialError):
+        study.tell(trial, value, state=state)
 
 
 def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: list[dict],
@@ -179,24 +151,23 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
     for trial, c in zip(trials, configs, strict=True):
         key = group_key(c)
         if key not in reasons:
-            reasons[key] = _infeasible(c, folds)
+            reasons[key] = infeasible(c, folds)
         reason = reasons[key]
-        if reason is None:
-            ok.append(True)
-            continue
-        ok.append(False)  # e.g. more lags than the training part allows: fail this trial only
-        trial.set_user_attr("fail_reason", reason)
-        study.tell(trial, state=TrialState.FAIL)
+        ok.append(reason is None)
+        if reason is not None:  # e.g. more lags than the training part allows: this trial only
+            _fail(study, trial, "infeasible", reason)
     trials = [t for t, k in zip(trials, ok, strict=True) if k]
     configs = [c for c, k in zip(configs, ok, strict=True) if k]
     if not trials:
         return
     pruned = np.zeros(len(trials), bool)
+    interrupted = np.zeros(len(trials), bool)
     use_pruner = s.pruner != "none" or extra_hook is not None
     per_member = s.pruner == "wilcoxon" and extra_hook is None  # a paired test over members
 
     def on_chunk(idx, member_cfg, done, view):
-        if stop.requested:
+        if stop.requested and done < view["epochs_total"]:  # unfinished: run again later
+            interrupted[[i for i in idx if not pruned[i]]] = True
             return np.ones(len(member_cfg), bool)
         if not use_pruner or done >= view["epochs_total"]:  # nothing left to save at the end
             return None
@@ -230,26 +201,24 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
         return stop_mask
 
     results = evaluate_configs(folds, configs, repeats=s.repeats, seed=s.seed,
-                               on_chunk=on_chunk, checkpoints=checkpoints, progress=progress)
+                               on_chunk=on_chunk, checkpoints=checkpoints, progress=progress,
+                               cancelled=lambda: stop.requested)
     for i, (trial, r) in enumerate(zip(trials, results, strict=True)):
-        if stop.requested:
-            study._storage.set_trial_system_attr(trial._trial_id, INTERRUPTED, True)
-            study.tell(trial, state=TrialState.FAIL)
-            study.enqueue_trial(trial.params, skip_if_exists=False)
+        if r is None or interrupted[i]:  # Ctrl-C came before it finished
+            release_trials(study, [trial])
             continue
         trial.set_user_attr("members", {  # one write per trial; fold-major, then repeats
-            "score": [float(x) for x in r.scores], "fold": [int(x) for x in r.fold],
-            "repeat": [int(x) for x in r.repeat],
+            "score": [float(x) if np.isfinite(x) else None for x in r.scores],
+            "fold": [int(x) for x in r.fold], "repeat": [int(x) for x in r.repeat],
             "epochs_trained": [int(x) for x in r.epochs_trained]})
         if pruned[i]:
-            study.tell(trial, state=TrialState.PRUNED)
-        elif (r.status == "failed").any() or not np.isfinite(r.scores).all():
+            _tell(study, trial, state=TrialState.PRUNED)
+        elif not np.isfinite(r.scores).all():
             n_bad = int((~np.isfinite(r.scores)).sum())
-            trial.set_user_attr("fail_reason", f"{n_bad} of {len(r.scores)} members diverged "
-                                               "(loss or forecasts NaN/inf)")
-            study.tell(trial, state=TrialState.FAIL)
+            _fail(study, trial, "diverged", f"{n_bad} of {len(r.scores)} members diverged "
+                                            "(loss, weights or forecasts NaN/inf)")
         else:
-            study.tell(trial, aggregate(r.scores, s.aggregate, s.risk))
+            _tell(study, trial, aggregate(r.scores, s.aggregate, s.risk))
 
 
 def report_members(trial: optuna.Trial, scores: np.ndarray, done: int) -> None:
@@ -269,18 +238,9 @@ def member_scores(trial: optuna.trial.FrozenTrial) -> list[float]:
     return trial.user_attrs.get("scores", [])  # studies stored before "members" held them
 
 
-def _infeasible(config: dict[str, Any], folds) -> str | None:
-    """Why this configuration cannot be framed on some fold (None when it can)."""
-    for series, w in folds:
-        try:
-            prepare_fold(series, w, config)
-        except (SplitError, DataError) as exc:
-            return f"infeasible on this data: {exc}"
-    return None
-
-
-def leaderboard(study: optuna.Study, top: int = 10) -> pd.DataFrame:
-    """Completed trials ranked by value, with mean ± std over their repeat × fold scores."""
+def leaderboard(study: optuna.Study, top: int | None = 10) -> pd.DataFrame:
+    """Completed trials ranked by value, with mean ± std over their repeat × fold scores
+    (the best ``top``; every one with ``top=None``)."""
     rows = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         sc = np.asarray(member_scores(t), float)
@@ -292,83 +252,181 @@ def leaderboard(study: optuna.Study, top: int = 10) -> pd.DataFrame:
         return pd.DataFrame(columns=["rank", "trial", "value", "mean", "std"])
     df = pd.DataFrame(rows).sort_values("value", kind="stable", ignore_index=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
-    return df.head(top)
+    return df if top is None else df.head(top)
+
+
+def failures(study: optuna.Study) -> dict[str, dict[str, Any]]:
+    """Why the study's trials failed (interrupted ones are not failures: they run again):
+    kind -> {"count", "example"} with the most common stored reason of that kind."""
+    by_kind: dict[str, Counter] = {}
+    for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        if t.system_attrs.get(INTERRUPTED):
+            continue
+        reason = t.user_attrs.get("fail_reason") or "no reason was stored"
+        kind = t.user_attrs.get("fail_kind") or ("infeasible" if reason.startswith(
+            "infeasible") else "diverged" if "diverged" in reason else "error")
+        by_kind.setdefault(kind, Counter())[reason] += 1
+    out = {k: {"count": sum(c.values()), "example": c.most_common(1)[0][0]}
+           for k, c in by_kind.items()}
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["count"]))
+
+
+FIXES = {"diverged": "lower the learning-rate range (e.g. learning_rate = { float = [1e-4, "
+                     "1e-2], log = true }), or add a scaler",
+         "infeasible": "search fewer timesteps (lags), a smaller batch_size with stateful, or "
+                       "use a shorter validation window",
+         "error": "run again with --debug and report the traceback"}
+
+
+def _no_trial_completed(study: optuna.Study, study_name: str) -> ConfigError:
+    """The real reason no trial completed, from the reasons stored with the trials."""
+    fails = failures(study)
+    n_pruned = len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
+    parts = [f"{v['count']} {k} (e.g. {v['example']})" for k, v in fails.items()]
+    if n_pruned:
+        parts.append(f"{n_pruned} pruned")
+    fix = FIXES[next(iter(fails))] if fails else "use a milder pruner, or pruner = 'none'"
+    return ConfigError(f"study '{study_name}' has no completed trial: "
+                       f"{'; '.join(parts) or 'no trial finished'}. To fix: {fix}.")
+
+
+def open_study(cfg: StudyConfig, storage: str, study_name: str,
+               sampler: optuna.samplers.BaseSampler | None = None,
+               pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
+    """Create or resume the study; refuse to resume one made from a different study file."""
+    with study_lock(storage, "claim"):  # two workers creating one study/schema take turns
+        study = optuna.create_study(storage=storage_from_url(storage), study_name=study_name,
+                                    direction="minimize", sampler=sampler, pruner=pruner,
+                                    load_if_exists=True)
+        stored = study.user_attrs.get("lstmtune:config")
+        desc = cfg.to_dict()
+        for budget_key in ("trials", "timeout", "final_repeats"):  # may change between runs
+            desc["search"].pop(budget_key)
+        if desc["search"]["pruner"] != "wilcoxon":  # unused, and absent from older studies
+            desc["search"].pop("p_threshold")
+        mine = json.dumps(desc, sort_keys=True, default=str)
+        if stored is None:
+            study.set_user_attr("lstmtune:config", mine)
+    if stored is not None and stored != mine:
+        raise ConfigError(f"study '{study_name}' in {storage} was made from a different study "
+                          "configuration; use another --study-name (or --out) to start a new "
+                          "study, or restore the original settings to resume it.")
+    return study
 
 
 def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
          progress: Callable[[str], None] | None = None,
-         on_batch: Callable[[optuna.Study, int], None] | None = None) -> TuneResult:
-    """Run (or resume) the study until its trial budget or timeout, then evaluate the best."""
+         on_batch: Callable[[optuna.Study, int], None] | None = None,
+         publish: Callable[[TuneResult], Any] | None = None) -> TuneResult:
+    """Run (or resume, or join) the study until its trial budget or timeout, then evaluate
+    the best.
+
+    Several processes may run this on one storage at once: they share the budget exactly
+    (SQLite and journal files) and never fail each other's running trials.  ``publish`` is
+    called with the result while this process holds the study's final lock, so whatever it
+    writes (the CLI: model and report) describes the best trial when the last worker ends.
+    """
     t0 = time.perf_counter()
-    s = cfg.search
-    n = len(ts)
-    val = cfg.data.val_size or cfg.data.test_size
-    if n - cfg.data.test_size - val < 2:
-        raise ConfigError(f"series '{ts.name}' has {n} points: too short for test_size="
-                          f"{cfg.data.test_size} + val_size={val} with training data left; "
-                          "use smaller windows.")
-    dev = ts.head(n - cfg.data.test_size)  # the test window is gone from here on
-    folds = fold_series(dev, scored=val, folds=cfg.data.folds)
-    if s.strategy == "hybrid":
+    folds = preflight(ts, cfg)  # every refusal before the storage exists
+    storage_from_url(storage)  # a URL that cannot be opened: one line, nothing written
+    if cfg.search.strategy == "hybrid":
         from lstmtune.search._hybrid import run_hybrid
 
         study = run_hybrid(cfg, folds, storage=storage, study_name=study_name,
                            progress=progress, on_batch=on_batch)
     else:
-        study = open_study(cfg, storage, study_name, make_sampler(s.strategy, cfg),
-                           make_pruner(s.pruner, s.p_threshold))
-        search(study, cfg, folds, progress=progress, on_batch=on_batch)
-    complete_trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete_trials:
-        raise ConfigError(f"study '{study_name}' has no completed trial (all failed or pruned):"
-                          " widen the space or lower the learning-rate range.")
-    best = study.best_trial
-    test, baselines, model = final_evaluation(study, ts, cfg, folds, started=t0,
-                                              progress=progress)
-    counts = {st: len(study.get_trials(deepcopy=False, states=(st,)))
-              for st in (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)}
-    return TuneResult(study=study, best_params=dict(best.params), best_value=float(best.value),
-                      test=test, baselines=baselines,
-                      n_trials_complete=counts[TrialState.COMPLETE],
-                      n_trials_failed=counts[TrialState.FAIL],
-                      n_trials_pruned=counts[TrialState.PRUNED],
-                      wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study),
-                      model=model)
+        study = open_study(cfg, storage, study_name, make_sampler(cfg.search.strategy, cfg),
+                           make_pruner(cfg.search.pruner, cfg.search.p_threshold))
+        search(study, cfg, folds, storage=storage, progress=progress, on_batch=on_batch)
+    with study_lock(storage, "final"):  # one worker at a time reads the best and publishes
+        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            raise _no_trial_completed(study, study_name)
+        best = study.best_trial
+        test, baselines, model = final_evaluation(study, ts, cfg, folds, started=t0,
+                                                  progress=progress)
+        counts = Counter(t.state for t in study.get_trials(deepcopy=False))
+        result = TuneResult(
+            study=study, best_params=dict(best.params), best_value=float(best.value),
+            test=test, baselines=baselines, n_trials_complete=counts[TrialState.COMPLETE],
+            n_trials_failed=counts[TrialState.FAIL] - _interrupted(study),
+            n_trials_pruned=counts[TrialState.PRUNED],
+            wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study),
+            model=model, failures=failures(study))
+        if publish is not None:
+            publish(result)
+    return result
 
 
-def search(study: optuna.Study, cfg: StudyConfig, folds, *,
+def _interrupted(study: optuna.Study) -> int:
+    return sum(1 for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+               if t.system_attrs.get(INTERRUPTED))
+
+
+def _ask(study: optuna.Study, cfg: StudyConfig, remaining: int
+         ) -> tuple[list[optuna.Trial], Callable | None, tuple[int, ...]]:
+    s = cfg.search
+    if s.strategy == "hyperband":
+        return successive_halving(study, cfg, remaining)
+    size = min(s.batch, remaining)
+    if s.strategy == "ga":  # one generation's open slots = one population
+        size = min(remaining, max(1, study.sampler.slots_left(study)))
+    return [study.ask() for _ in range(size)], None, ()
+
+
+def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None = None,
            progress: Callable[[str], None] | None = None,
            on_batch: Callable[[optuna.Study, int], None] | None = None,
            trials: int | None = None) -> None:
-    """The search itself: batches until the budget (counting earlier runs) or the timeout."""
+    """The search itself: batches until the budget (counting earlier runs and other
+    workers' running trials) or the timeout.  ``storage``: the study's URL, whose claim lock
+    makes counting and asking one step among several workers."""
     s = cfg.search
     budget = trials or s.trials
-    _recover(study)
-    if s.strategy == "grid" and not study.user_attrs.get("lstmtune:grid_enqueued"):
-        for p in cfg.space.grid():
-            study.enqueue_trial(p, skip_if_exists=True)
-        study.set_user_attr("lstmtune:grid_enqueued", True)
+    lock = study_lock(storage, "claim") if storage is not None else nullcontext()
+    with lock:
+        recover_stale(study)
+        if s.strategy == "grid" and not study.user_attrs.get(GRID_ENQUEUED):
+            for p in cfg.space.grid():
+                study.enqueue_trial(p, skip_if_exists=True)
+            study.set_user_attr(GRID_ENQUEUED, True)
     t_start = time.perf_counter()
-    with _Stop() as stop:
-        while not stop.requested:  # counted once per batch: other workers' trials count too
-            remaining = budget - _done(study)
-            if remaining <= 0 or s.timeout and time.perf_counter() - t_start > s.timeout:
+    with _Stop() as stop, worker_session() as session:
+        while not stop.requested:
+            if s.timeout and time.perf_counter() - t_start > s.timeout:
                 break
-            if s.strategy == "hyperband":
-                asked, hook, checkpoints = successive_halving(study, cfg, remaining)
-            else:
-                size = min(s.batch, remaining)
-                if s.strategy == "ga":  # one generation's open slots = one population
-                    size = min(remaining, max(1, study.sampler.slots_left(study)))
-                asked = [study.ask() for _ in range(size)]
-                hook, checkpoints = None, ()
-            # all asked first, then suggested in order: the liars (TPE, GP) read the study
-            # afresh and still see the earlier candidates' parameters, and the reads Optuna
-            # caches until the next ask (TPE's startup count, CMA-ES) happen once per batch
-            params = [cfg.space.suggest(t) for t in asked]
-            _evaluate_batch(study, asked, params, cfg, folds, stop, hook, checkpoints,
-                            progress)
+            with lock:  # count and ask as one step: the budget is exact across workers
+                recover_stale(study)
+                remaining = budget - counted(study)
+                if remaining <= 0:
+                    break
+                asked, hook, checkpoints = _ask(study, cfg, remaining)
+                claim_trials(study, asked, session)
+                # all asked first, then suggested in order: the liars (TPE, GP) read the
+                # study afresh and still see the earlier candidates' parameters
+                try:
+                    params = [cfg.space.suggest(t) for t in asked]
+                except BaseException as exc:
+                    _abandon(study, asked, exc)
+                    raise
+            try:
+                _evaluate_batch(study, asked, params, cfg, folds, stop, hook, checkpoints,
+                                progress)
+            except BaseException as exc:
+                _abandon(study, asked, exc)
+                raise
             if on_batch is not None:
                 on_batch(study, budget)
         if stop.requested:  # the batch's unfinished trials are queued again; nothing is lost
             raise KeyboardInterrupt
+
+
+def _abandon(study: optuna.Study, trials: list[optuna.Trial], exc: BaseException) -> None:
+    """Trials of a batch that could not finish: interrupted (run again) on Ctrl-C; failed
+    with the error otherwise, so that no trial of this process stays RUNNING."""
+    if isinstance(exc, KeyboardInterrupt):
+        release_trials(study, trials)
+        return
+    what = str(exc) if isinstance(exc, LstmtuneError) else f"{type(exc).__name__}: {exc}"
+    for t in trials:
+        if study._storage.get_trial(t._trial_id).state == TrialState.RUNNING:
+            _fail(study, t, "error", what[:500])

@@ -1,0 +1,126 @@
+"""What a study can be refused for, checked before its storage is created or touched.
+
+- the split fits the series (test, validation, folds, and training data left);
+- at least one configuration of the space can be prepared and framed on the data; when none
+  can, the real reason is given (a constant series, log of non-positive values, more lags
+  than the data...) instead of a study whose every trial failed;
+- the largest configuration the study allows, in its largest population, fits in memory.
+
+A configuration that only *some* draws make infeasible is not refused: its trial fails with
+the reason (``infeasible``), and the search goes on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import optuna
+
+from lstmtune.data import TimeSeries
+from lstmtune.errors import ConfigError, DataError, SplitError
+from lstmtune.experiment._evaluate import fold_series, prepare_fold
+from lstmtune.experiment._params import PARAMS, check_memory, complete
+from lstmtune.search._config import StudyConfig
+from lstmtune.search._space import Choice, Fixed, Range
+
+__all__ = ["preflight", "infeasible", "SAMPLES"]
+
+SAMPLES = 64  # configurations drawn from the space to find one that can be framed
+
+
+def infeasible(config: dict[str, Any], folds) -> str | None:
+    """Why this configuration cannot be prepared on some fold (None when it can)."""
+    for series, w in folds:
+        try:
+            prepare_fold(series, w, config)
+        except (SplitError, DataError) as exc:
+            return f"infeasible on this data: {exc}"
+    return None
+
+
+def _framing_key(c: dict[str, Any]) -> tuple:
+    """The values that decide whether ``prepare_fold`` succeeds."""
+    keys = [k for k, p in PARAMS.items() if p.kind in ("prep", "framing")]
+    keys += ["patience", "stateful"] + (["batch_size"] if c["stateful"] else [])
+    return tuple((k, c[k]) for k in keys)
+
+
+def _candidates(cfg: StudyConfig) -> list[dict[str, Any]]:
+    """Up to ``SAMPLES`` configurations of the space, drawn as the study would (no storage)."""
+    fixed = dict(cfg.fixed)
+    if cfg.search.strategy == "grid":
+        return [complete({**fixed, **p}) for p in cfg.space.grid()[:SAMPLES]]
+    probe = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=cfg.search.seed))
+    return [complete({**fixed, **cfg.space.suggest(probe.ask())}) for _ in range(SAMPLES)]
+
+
+def _check_feasible(cfg: StudyConfig, folds) -> None:
+    reasons: Counter[str] = Counter()
+    seen = set()
+    for c in _candidates(cfg):
+        key = _framing_key(c)
+        if key in seen:
+            continue
+        seen.add(key)
+        reason = infeasible(c, folds)
+        if reason is None:
+            return
+        reasons[reason.removeprefix("infeasible on this data: ")] += 1
+    shown = reasons.most_common(1)[0][0]
+    raise ConfigError(f"no configuration of the space can be prepared on '{cfg.data.source}' "
+                      f"({len(seen)} distinct preprocessing/framing settings tried): {shown}")
+
+
+def _largest(cfg: StudyConfig, name: str) -> Any:
+    entry = dict(cfg.space.entries).get(name)
+    if isinstance(entry, Range):
+        return int(entry.high) if entry.integer else entry.high
+    if isinstance(entry, Choice):
+        return max(entry.values)
+    if isinstance(entry, Fixed):
+        return entry.value
+    return complete(dict(cfg.fixed))[name]
+
+
+def _population(cfg: StudyConfig) -> int:
+    """The most candidates one batch trains together."""
+    s = cfg.search
+    if s.strategy == "hyperband":
+        from lstmtune.search._strategies import brackets
+
+        return max(n for n, _ in brackets(_largest(cfg, "epochs")))
+    if s.strategy == "hybrid":
+        return max(s.batch, 4 * s.top_k) * 3  # the final grid runs three times the repeats
+    return s.batch
+
+
+def _check_memory(ts: TimeSeries, cfg: StudyConfig, n_dev: int) -> None:
+    big = complete({**dict(cfg.fixed), **{n: _largest(cfg, n) for n in
+                                           ("units", "layers", "timesteps", "batch_size")}})
+    n_features = 1 + len(ts.feature_names)
+    check_memory(big, members=_population(cfg) * cfg.data.folds * cfg.search.repeats,
+                 samples=n_dev, n_features=n_features, where="[space]/[search]")
+    check_memory(big, members=cfg.search.final_repeats, samples=len(ts),
+                 n_features=n_features, where="[search] final_repeats")
+
+
+def preflight(ts: TimeSeries, cfg: StudyConfig) -> list[tuple[TimeSeries, int]]:
+    """Refuse the study now if it cannot run; returns its walk-forward folds (the series
+    without its test window, scored on the validation window)."""
+    d = cfg.data
+    n = len(ts)
+    val = d.val_size or d.test_size
+    if n - d.test_size - val < 2:
+        raise ConfigError(f"series '{ts.name}' has {n} points: too short for test_size="
+                          f"{d.test_size} + val_size={val} with training data left; "
+                          "use smaller windows.")
+    if val < d.folds:
+        raise ConfigError(f"folds = {d.folds} walk-forward folds need a validation window of "
+                          f"at least {d.folds} points, got val_size = {val}: use fewer folds "
+                          "or a longer validation window.")
+    dev = ts.head(n - d.test_size)  # the test window is gone from here on
+    folds = fold_series(dev, scored=val, folds=d.folds)
+    _check_memory(ts, cfg, len(dev))
+    _check_feasible(cfg, folds)
+    return folds
