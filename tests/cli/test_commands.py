@@ -9,9 +9,7 @@ from lstmtune.cli import main
 
 
 def test_version(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["--version"])
-    assert exc.value.code == 0
+    assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"lstmtune {__version__}"
 
 

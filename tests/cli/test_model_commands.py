@@ -63,8 +63,9 @@ def test_a_tampered_model_is_one_line_and_exit_2(model, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--horizon", "0"], "--horizon must be >= 1, got 0"),
-    (["--level", "1.5"], "level must lie strictly between 0 and 1"),
+    (["--horizon", "0"], "argument --horizon: must be a whole number from 1 to 1000, got 0"),
+    (["--horizon", "10000000"], "from 1 to 1000, got 10000000"),
+    (["--level", "1.5"], "argument --level: must be a number > 0 and < 1, got 1.5"),
 ])
 def test_predict_argument_errors(model, capsys, argv, message):
     _, path = model

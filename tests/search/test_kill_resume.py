@@ -1,5 +1,6 @@
-"""SIGKILL a study at 10 random moments and re-run it each time: the count of completed trials
-never decreases and the study finishes its budget."""
+"""SIGKILL a study at 20 random moments and re-run it each time: the count of completed trials
+never decreases, the study finishes its budget, nothing stays RUNNING and no temporary file of
+a killed save is left behind."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+KILLS = 20
 STUDY = """
 [data]
 source = "shampoo"
@@ -64,7 +66,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     rng = random.Random(0)
     counts = [0]
-    for k in range(10):
+    for k in range(KILLS):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env=env)
         if k == 0:  # on a cold compile cache (a fresh CI machine) the first kill comes
@@ -72,7 +74,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
             while _complete(storage) == 0 and time.time() < deadline:  # programs are cached
                 time.sleep(0.1)  # and the random kills below fall inside the study
         else:
-            time.sleep(rng.uniform(2.0, 6.0))
+            time.sleep(rng.uniform(1.0, 5.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         counts.append(_complete(storage))
@@ -82,7 +84,10 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     study = optuna.load_study(study_name="study", storage=storage)
     finished = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert len(finished) == 14
+    assert not study.get_trials(states=(TrialState.RUNNING,))
     assert counts[-1] > 0, f"no trial finished between kills: {counts}"
+    out = tmp_path / "out"
+    assert [p.name for p in out.iterdir() if p.name.endswith((".tmp", ".old"))] == []
 
 
 @pytest.mark.slow

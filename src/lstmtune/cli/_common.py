@@ -50,8 +50,8 @@ def whole(lo: int, hi: int | None = None) -> Any:
 def number(lo: float, hi: float | None = None, *, open_low: bool = False,
            open_high: bool = False) -> Any:
     """An argparse type: a finite number in [lo, hi] (bounds excluded when ``open_*``)."""
-    rule = (f"a number {'>' if open_low else '>='} {lo:g}" if hi is None else
-            f"a number in {'(' if open_low else '['}{lo:g}, {hi:g}{')' if open_high else ']'}")
+    rule = f"a number {'>' if open_low else '>='} {lo:g}" + (
+        "" if hi is None else f" and {'<' if open_high else '<='} {hi:g}")
 
     def parse(text: str) -> float:
         try:

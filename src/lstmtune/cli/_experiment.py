@@ -15,6 +15,7 @@ from lstmtune.errors import ConfigError
 from lstmtune.experiment import (
     PARAMS,
     ExperimentSpec,
+    check_experiment,
     describe_table,
     parse_assignment,
     published,
@@ -120,6 +121,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     out = check_output_dir(Path(args.out))
     ts = load_data(args)
     remove_stale_temps(out)  # left by a save that was killed (none when out is new)
+    for spec, _ in specs:  # every refusal before the first training
+        check_experiment(ts, spec)
     studies = []
     for spec, study in specs:
         if not args.json:

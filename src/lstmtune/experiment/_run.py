@@ -23,7 +23,7 @@ from lstmtune.evaluation import evaluate_baselines
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import check_memory, complete, group_key
 
-__all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment"]
+__all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment", "check_experiment"]
 
 SCORE_ON = ("validation", "test")
 
@@ -98,19 +98,26 @@ def _windows(ts: TimeSeries, spec: ExperimentSpec) -> tuple[TimeSeries, int]:
     return ts.head(len(ts) - spec.test_size), spec.val_size or spec.test_size
 
 
+def check_experiment(ts: TimeSeries, spec: ExperimentSpec) -> None:
+    """Refuse, before anything runs, an experiment whose windows do not fit the series or
+    whose populations would not fit in memory."""
+    series, _ = _windows(ts, spec)
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for c in spec.configs():
+        groups.setdefault(group_key(c), []).append(c)
+    for group in groups.values():
+        big = max(group, key=lambda c: c["units"])
+        check_memory(big, members=len(group) * spec.repeats, samples=len(series),
+                     n_features=1 + len(series.feature_names), where="experiment")
+
+
 def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
                    progress: Callable[[str], None] | None = None) -> ExperimentResult:
     """Train every configuration ``spec.repeats`` times and score it on the chosen window."""
     t0 = time.perf_counter()
     series, scored = _windows(ts, spec)
     configs = spec.configs()
-    groups: dict[tuple, list[dict[str, Any]]] = {}
-    for c in configs:
-        groups.setdefault(group_key(c), []).append(c)
-    for group in groups.values():  # refuse a population that cannot fit, before any runs
-        big = max(group, key=lambda c: c["units"])
-        check_memory(big, members=len(group) * spec.repeats, samples=len(series),
-                     n_features=1 + len(series.feature_names), where="experiment")
+    check_experiment(ts, spec)
     results = evaluate_configs([(series, scored)], configs, repeats=spec.repeats,
                                seed=spec.seed, diagnostics=spec.diagnostics,
                                trim_start=spec.trim_start, progress=progress)

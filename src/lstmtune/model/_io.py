@@ -185,6 +185,8 @@ def load_model(path: str | os.PathLike) -> Ensemble:
                          f"version that saved it ({info.get('lstmtune_version')}).")
     try:
         config = doc["config"]
+        if not isinstance(config, dict):
+            raise TypeError(f"config must be a table of hyperparameters, got {config!r:.40}")
         unknown = sorted(set(config) - set(PARAMS))
         if unknown:
             raise ModelError(f"{path / 'model.json'}: unknown hyperparameters {unknown}.")
@@ -220,7 +222,8 @@ def load_model(path: str | os.PathLike) -> Ensemble:
                          "not saved by lstmtune on a machine like this one; re-export it.")
     got = _npz_headers(path / "params.npz")  # shapes read before any array is allocated
     if got != want:
-        bad = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))[0]
+        bad = next((k for k in want if k in got and got[k] != want[k]), None) or \
+            sorted(set(want) ^ set(got))[0]
         raise ModelError(f"{path / 'params.npz'}: weight {bad} has shape {got.get(bad)}, the "
                          f"model ({len(seeds)} members, {spec.units} units) needs "
                          f"{want.get(bad)}; re-export the model.")

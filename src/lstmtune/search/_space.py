@@ -160,8 +160,9 @@ def _value(name: str, v: Any, where: str) -> Any:
           isinstance(v, int | float) and not isinstance(v, bool) if want is float else
           isinstance(v, str))
     if not ok:
-        raise ConfigError(f"{where} = {_toml(v) if not isinstance(v, list | dict) else v!r}: "
-                          f"{name} takes {_KIND_WORDS[want]}, e.g. {name} = {_toml(default)}.")
+        shown = repr(v) if isinstance(v, list | dict) else _toml(v)
+        raise ConfigError(f"{where} = {shown}: {name} takes {_KIND_WORDS[want]}, e.g. "
+                          f"{name} = {_toml(default)}.")
     text = str(v).lower() if isinstance(v, bool) else str(v)
     try:
         return parse_value(name, text)

@@ -1,0 +1,409 @@
+"""Bad study files, CLI arguments, output paths, storages and model directories: each is
+refused before anything runs, in one line naming the thing, the rule, the value and a fix,
+with exit code 2, no traceback, and nothing written or changed on disk.
+
+(Bad data files are in ``test_errors.py`` and ``tests/data``.)"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstmtune.cli import main
+from lstmtune.data import load
+from lstmtune.model import fit_ensemble, save_model
+
+TINY = """
+[data]
+source = "shampoo"
+test_size = 6
+val_size = 6
+[training]
+epochs = 4
+[search]
+trials = 2
+repeats = 1
+final_repeats = 2
+[space]
+units = { int = [1, 2] }
+"""
+
+
+def study(text: str) -> str:
+    """TINY with ``text`` merged in: a line ``[section] key = value`` replaces or adds."""
+    lines = TINY.strip().splitlines()
+    for change in text.strip().splitlines():
+        section, _, assignment = change.partition("] ")
+        section += "]"
+        key = assignment.split("=")[0].strip()
+        if section not in lines:
+            lines += [section]
+        start = lines.index(section) + 1
+        end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")),
+                   len(lines))
+        hit = [i for i in range(start, end) if lines[i].split("=")[0].strip() == key]
+        if hit:
+            lines[hit[0]] = assignment
+        else:
+            lines.insert(end, assignment)
+    return "\n".join(lines) + "\n"
+
+
+def tune_file(text: str, *extra: str):
+    def setup(tmp: Path, model: Path) -> list[str]:
+        (tmp / "s.toml").write_text(study(text) if text else TINY)
+        return ["tune", "s.toml", "--out", "out", *extra]
+    return setup
+
+
+def argv(*args: str, files: dict[str, str] | None = None):
+    def setup(tmp: Path, model: Path) -> list[str]:
+        for name, body in (files or {}).items():
+            (tmp / name).write_text(body)
+        return [a.replace("{model}", str(model)) for a in args]
+    return setup
+
+
+def _out_with(name: str, kind: str):
+    def setup(tmp: Path, model: Path) -> list[str]:
+        (tmp / "s.toml").write_text(TINY)
+        out = tmp / "out"
+        out.mkdir()
+        if kind == "file":
+            (out / name).write_text("not a folder")
+        elif kind == "dir":
+            (out / name).mkdir()
+        else:
+            (tmp / "elsewhere.html").write_text("precious")
+            (out / name).symlink_to(tmp / "elsewhere.html")
+        return ["tune", "s.toml", "--out", "out"]
+    return setup
+
+
+def _symlink_out(tmp: Path, model: Path) -> list[str]:
+    (tmp / "real").mkdir()
+    (tmp / "link").symlink_to(tmp / "real")
+    (tmp / "s.toml").write_text(TINY)
+    return ["tune", "s.toml", "--out", "link"]
+
+
+def _report_to_symlink(tmp: Path, model: Path) -> list[str]:
+    (tmp / "precious.txt").write_text("keep me")
+    (tmp / "r.html").symlink_to(tmp / "precious.txt")
+    (tmp / "study").mkdir()
+    return ["report", "study", "--out", "r.html"]
+
+
+def _resign(folder: Path) -> None:
+    """Recompute checksums.json, as someone crafting a model file would."""
+    sums = {n: hashlib.sha256((folder / n).read_bytes()).hexdigest()
+            for n in ("model.json", "params.npz")}
+    (folder / "checksums.json").write_text(json.dumps({"sha256": sums}))
+
+
+def _tampered(change):
+    def setup(tmp: Path, model: Path) -> list[str]:
+        copy = tmp / "m"
+        shutil.copytree(model, copy)
+        change(copy)
+        return ["predict", "m", "shampoo", "--horizon", "2"]
+    return setup
+
+
+def _flip(m: Path) -> None:
+    raw = bytearray((m / "params.npz").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (m / "params.npz").write_bytes(bytes(raw))
+
+
+def _truncate(m: Path) -> None:
+    raw = (m / "params.npz").read_bytes()
+    (m / "params.npz").write_bytes(raw[: len(raw) // 2])
+    _resign(m)
+
+
+def _huge_header(m: Path) -> None:
+    """An .npz whose first array declares 4 TB of float32 (and holds nothing)."""
+    with zipfile.ZipFile(m / "params.npz", "w") as zf, zf.open("layers.0.W.npy", "w") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f4", "fortran_order": False, "shape": (10**12, 4)})
+    _resign(m)
+
+
+def _json_edit(edit):
+    def change(m: Path) -> None:
+        doc = json.loads((m / "model.json").read_text())
+        edit(doc)
+        (m / "model.json").write_text(json.dumps(doc))
+        _resign(m)
+    return change
+
+
+def _giant(doc: dict) -> None:
+    doc["config"].update(units=4096, layers=8)
+    doc["spec"]["units"] = [4096] * 8
+    doc["seeds"] = list(range(1000))
+
+
+def _nan_weights(m: Path) -> None:
+    with np.load(m / "params.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["bd"][:] = np.nan
+    np.savez(m / "params.npz", **arrays)
+    _resign(m)
+
+
+def _readonly_out(tmp: Path, model: Path) -> list[str]:
+    (tmp / "ro").mkdir()
+    (tmp / "ro").chmod(0o555)
+    (tmp / "s.toml").write_text(TINY)
+    return ["tune", "s.toml", "--out", "ro/out"]
+
+
+SHORT = "date,value\n" + "".join(f"2020-{m:02d}-01,{m * 3 % 7 + 1}\n" for m in range(1, 13))
+
+CASES = {
+    # ---- study files: types, ranges, structure -------------------------------------------
+    "bool as string": (tune_file('[preprocessing] log = "no"'),
+                       ["[preprocessing] log = \"no\"", "true or false", "log = false"]),
+    "list as string": (tune_file('[data] features = "Sales"'),
+                       ["features = 'Sales'", "list of column names", '["Temperature"']),
+    "absurd trials": (tune_file("[search] trials = 1000000000"),
+                      ["trials = 1000000000", "from 1 to 100000"]),
+    "absurd epochs": (tune_file("[training] epochs = 1000000000000"),
+                      ["epochs=1000000000000", "out of range", "<= 100000"]),
+    "units x layers beyond memory": (
+        tune_file("[model] layers = 8\n[space] units = { int = [1, 4096] }"),
+        ["units=4096 × layers=8", "GiB", "more than half", "lower units"]),
+    "negative seed": (tune_file("[search] seed = -1"), ["seed = -1", "from 0 to"]),
+    "zero repeats": (tune_file("[search] repeats = 0"), ["repeats = 0", "from 1 to"]),
+    "nan risk": (tune_file("[search] risk = nan"), ["risk = nan", "number >= 0"]),
+    "infinite timeout": (tune_file("[search] timeout = inf"), ["timeout = inf", "> 0"]),
+    "quoted number": (tune_file('[data] test_size = "12"'),
+                      ["test_size = '12'", "whole number", "no quotes"]),
+    "zero val_size": (tune_file("[data] val_size = 0"), ["val_size = 0", "from 1 to"]),
+    "zero folds": (tune_file("[data] folds = 0"), ["folds = 0", "from 1 to"]),
+    "folds do not divide": (tune_file("[data] folds = 4"), ["val_size = 6", "folds = 4",
+                                                             "val_size = 4"]),
+    "log flag as string in space": (tune_file('[space] units = { int = [1, 8], log = "yes" }'),
+                                    ["units.log = 'yes'", "true or false"]),
+    "float bounds for int": (tune_file("[space] units = { int = [1.5, 8] }"),
+                             ["units = 1.5", "whole number"]),
+    "string bound": (tune_file('[space] learning_rate = { float = ["1e-4", 1e-2] }'),
+                     ["learning_rate = \"1e-4\"", "a number (no quotes)"]),
+    "choice not a list": (tune_file('[space] optimizer = { choice = "adam" }'),
+                          ["optimizer.choice must be a non-empty list", "'adam'"]),
+    "when not a table": (tune_file('[space] momentum = { float = [0.0, 0.9], when = "sgd" }'),
+                         ["momentum.when = 'sgd'", "must be a table"]),
+    "dropout out of range": (tune_file("[space] dropout = { float = [0.0, 1.5] }"),
+                             ["dropout=1.5", "out of range", "<= 0.95"]),
+    "zero step": (tune_file("[space] units = { int = [1, 8], step = 0 }"),
+                  ["units.step must be a positive number", "step=0"]),
+    "fractional step for int": (tune_file("[space] units = { int = [1, 8], step = 1.5 }"),
+                                ["units.step", "step=1.5"]),
+    "strategy not text": (tune_file("[search] strategy = 3"),
+                          ["strategy = 3 is not one of", "tpe"]),
+    "bool as count": (tune_file("[search] batch = true"), ["batch = True", "whole number"]),
+    "source not text": (tune_file("[data] source = 5"), ["source = 5", "text in quotes"]),
+    "bad decimal mark": (tune_file('[data] decimal = ";"'), ["decimal = ';'", '"." or ","']),
+    "zero test_size": (tune_file("[data] test_size = 0"), ["test_size = 0", "from 1 to"]),
+    "section not a table": (argv("tune", "s.toml", "--out", "out",
+                                 files={"s.toml": "data = 3\n"}),
+                            ["[data] must be a table", "int"]),
+    "unknown section": (argv("tune", "s.toml", "--out", "out",
+                             files={"s.toml": "[serach]\ntrials = 3\n"}),
+                        ["unknown key 'serach'", "search"]),
+    "invalid toml": (argv("tune", "s.toml", "--out", "out", files={"s.toml": "[search\n"}),
+                     ["s.toml' is not valid TOML", "fix the syntax"]),
+    "missing study file": (argv("tune", "nope.toml", "--out", "out"),
+                           ["study file 'nope.toml' does not exist"]),
+    "more lags than data": (tune_file("[space] timesteps = { int = [25, 30] }"),
+                            ["no configuration of the space can be prepared", "lags",
+                             "fewer lags"]),
+    "windows longer than the series": (tune_file("[data] test_size = 30"),
+                                       ["36 points", "too short", "test_size=30"]),
+    "negative patience": (tune_file("[training] patience = -1"),
+                          ["patience=-1", "out of range", ">= 0"]),
+    "stateful as string": (tune_file('[model] stateful = "true"'),
+                           ["stateful = \"true\"", "true or false (no quotes)"]),
+    "unknown aggregate": (tune_file('[search] aggregate = "max"'),
+                          ["aggregate = 'max' is not one of", "mean+std"]),
+    "zero p_threshold": (tune_file('[search] pruner = "wilcoxon"\n[search] p_threshold = 0'),
+                         ["p_threshold = 0", "(0, 1)"]),
+    "constant series": (tune_file('[data] source = "flat.csv"', ),
+                        ["no configuration of the space can be prepared", "constant"]),
+    # ---- CLI arguments -----------------------------------------------------------------------
+    "seed -1": (tune_file("", "--seed", "-1"), ["argument --seed", "from 0 to", "-1"]),
+    "folds 0": (tune_file("", "--folds", "0"), ["argument --folds", "from 1 to", "got 0"]),
+    "val-size -5": (tune_file("", "--val-size", "-5"), ["argument --val-size", "got -5"]),
+    "test-size 0": (tune_file("", "--test-size", "0"), ["argument --test-size", "got 0"]),
+    "trials 1e9": (tune_file("", "--trials", "1000000000"), ["argument --trials",
+                                                             "100000"]),
+    "negative timeout": (tune_file("", "--timeout", "-3"), ["argument --timeout", "> 0"]),
+    "nan timeout": (tune_file("", "--timeout", "nan"), ["argument --timeout", "got nan"]),
+    "repeats not a number": (tune_file("", "--repeats", "abc"),
+                             ["argument --repeats", "got 'abc'"]),
+    "folds and val-size disagree": (tune_file("", "--folds", "4"),
+                                    ["--folds 4", "6 points", "--val-size"]),
+    "empty study name": (tune_file("", "--study-name", ""), ["argument --study-name",
+                                                            "printable"]),
+    "unknown option": (tune_file("", "--trails", "3"), ["unrecognized arguments: --trails"]),
+    "no source": (argv("tune"), ["tune:", "required: STUDY.toml|DATA"]),
+    "unknown command": (argv("tuen"), ["invalid choice: 'tuen'"]),
+    "storage not a URL": (tune_file("", "--storage", "notaurl"),
+                          ["storage 'notaurl' is not a storage URL", "sqlite:///"]),
+    "unknown storage dialect": (tune_file("", "--storage", "nosuchdb://x/y"),
+                                ["storage 'nosuchdb://x/y' cannot be opened",
+                                 "check the URL"]),
+    "unreachable server": (tune_file("", "--storage", "postgresql://nobody:secret@127.0.0.1:1/x"),
+                           ["storage 'postgresql://nobody:***@127.0.0.1:1/x'"]),
+    "storage in a missing folder": (tune_file("", "--storage", "sqlite:////nonexistent/x.db"),
+                                    ["folder '/nonexistent' does not exist"]),
+    "journal in a missing folder": (tune_file("", "--storage",
+                                              "journal:///nonexistent/x.log"),
+                                    ["folder '/nonexistent' does not exist"]),
+    "out is a file": (tune_file("", "--out", "s.toml"),
+                      ["--out 's.toml' is a file", "a folder is needed"]),
+    "out is a symlink": (_symlink_out, ["--out 'link' is a symbolic link", "target folder"]),
+    "out is a device": (tune_file("", "--out", "/dev/null"),
+                        ["--out '/dev/null' is a character device, not a folder"]),
+    "out/model is a file": (_out_with("model", "file"),
+                            ["model' is a file, but a folder is needed"]),
+    "out/report.html is a symlink": (_out_with("report.html", "link"),
+                                     ["report.html' is a symbolic link"]),
+    "out/report.html is a folder": (_out_with("report.html", "dir"),
+                                    ["report.html' is a folder, but a file is needed"]),
+    "out/leaderboard.csv is a folder": (_out_with("leaderboard.csv", "dir"),
+                                        ["leaderboard.csv' is a folder"]),
+    "compare unknown strategy": (argv("compare", "shampoo", "--strategies", "tpe,foo",
+                                      "--out", "out"), ["unknown strategy 'foo'"]),
+    "compare budget 0": (argv("compare", "shampoo", "--budget", "0"),
+                         ["argument --budget", "got 0"]),
+    "experiment repeats 0": (argv("experiment", "shampoo", "--vary", "units=1,2",
+                                  "--repeats", "0"), ["argument --repeats", "got 0"]),
+    "experiment units 0": (argv("experiment", "shampoo", "--vary", "units=0,1"),
+                           ["units=0 is out of range", ">= 1"]),
+    "experiment nan learning rate": (argv("experiment", "shampoo", "--vary", "lr=nan,0.1"),
+                                     ["learning_rate=nan is not a finite number"]),
+    "experiment value twice": (argv("experiment", "shampoo", "--vary", "units=1,1"),
+                               ["lists a value twice"]),
+    "experiment out is a file": (argv("experiment", "shampoo", "--vary", "units=1,2",
+                                      "--out", "f.txt", files={"f.txt": "x"}),
+                                 ["--out 'f.txt' is a file"]),
+    "experiment beyond memory": (argv("experiment", "shampoo", "--vary", "units=2048,4096",
+                                      "--set", "layers=8", "--repeats", "1000"),
+                                 ["experiment: 1000 trainings", "GiB", "more than half"]),
+    "experiment without vary": (argv("experiment", "shampoo"), ["nothing to compare"]),
+    "baseline horizon 0": (argv("baseline", "shampoo", "--horizon", "0"),
+                           ["argument --horizon", "got 0"]),
+    "baseline season 0": (argv("baseline", "shampoo", "--season", "0"),
+                          ["argument --season", "got 0"]),
+    "baseline test-size 0": (argv("baseline", "shampoo", "--test-size", "0"),
+                             ["argument --test-size", "count >= 1 or a fraction"]),
+    "baseline test-size 1.5": (argv("baseline", "shampoo", "--test-size", "1.5"),
+                               ["argument --test-size", "got 1.5"]),
+    "prepare lags 0": (argv("prepare", "shampoo", "--lags", "0"), ["argument --lags"]),
+    "prepare lags 5000": (argv("prepare", "shampoo", "--lags", "5000"),
+                          ["argument --lags", "from 1 to 1000"]),
+    "prepare negative outliers": (argv("prepare", "shampoo", "--outliers", "-1"),
+                                  ["argument --outliers", "> 0"]),
+    "prepare negative difference": (argv("prepare", "shampoo", "--difference", "-1"),
+                                    ["argument --difference"]),
+    "prepare nan log offset": (argv("prepare", "shampoo", "--log-offset", "nan"),
+                               ["argument --log-offset", "got nan"]),
+    "prepare bad decimal option": (argv("prepare", "shampoo", "--decimal", ";"),
+                                   ["argument --decimal", "invalid choice"]),
+    "dashboard port": (argv("dashboard", "x", "--port", "70000"),
+                       ["argument --port", "from 1 to 65535"]),
+    # ---- reports: where they are written -------------------------------------------------
+    "report of a URL without --out": (argv("report", "sqlite:///s.db"),
+                                      ["storage URL", "--out report.html"]),
+    "report to a symlink": (_report_to_symlink, ["--out 'r.html' is a symbolic link"]),
+    "report to a folder": (argv("report", "x", "--out", "."), ["--out '.' is a folder"]),
+    "report to a device": (argv("report", "x", "--out", "/dev/null"),
+                           ["'/dev/null' is a character device, not a regular file"]),
+    "report of a missing sqlite file": (argv("report", "sqlite:///missing.db", "--out",
+                                             "r.html"), ["'missing.db' does not exist"]),
+    "report of a folder without a study": (argv("report", "."), ["has no study.db"]),
+    # ---- model directories ---------------------------------------------------------------
+    "model folder missing": (argv("predict", "nowhere", "shampoo"),
+                             ["model directory 'nowhere' does not exist"]),
+    "model is a file": (argv("predict", "f.txt", "shampoo", files={"f.txt": "x"}),
+                        ["is a file, not a folder"]),
+    "model lacks params": (_tampered(lambda m: (m / "params.npz").unlink()),
+                           ["lacks params.npz"]),
+    "model bit flipped": (_tampered(_flip), ["failed its integrity check"]),
+    "truncated params": (_tampered(_truncate), ["params.npz is not a readable weight file"]),
+    "params header declares 4 TB": (_tampered(_huge_header),
+                                    ["weight layers.0.W has shape (1000000000000, 4)"]),
+    "model.json declares 4 TB": (_tampered(_json_edit(_giant)),
+                                 ["GiB of weights", "more than half"]),
+    "model.json not JSON": (_tampered(lambda m: ((m / "model.json").write_text("{"),
+                                                 _resign(m))), ["not readable JSON"]),
+    "seeds of the wrong type": (_tampered(_json_edit(lambda d: d.update(seeds="abc"))),
+                                ["incomplete or malformed"]),
+    "config of the wrong type": (_tampered(_json_edit(lambda d: d.update(config=[1, 2]))),
+                                 ["incomplete or malformed"]),
+    "format version 2": (_tampered(_json_edit(lambda d: d.update(format_version=2))),
+                         ["model format version 2", "reads version 1"]),
+    "checksums without an entry": (_tampered(lambda m: (m / "checksums.json").write_text(
+        json.dumps({"sha256": {}}))), ["failed its integrity check"]),
+    "NaN weights": (_tampered(_nan_weights), ["NaN/inf weights"]),
+    "units beyond the registry": (_tampered(_json_edit(lambda d: d["config"].update(
+        units=100000))), ["units=100000 is out of range"]),
+}
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    ens, _ = fit_ensemble(load("shampoo"), {"units": 1, "epochs": 2}, repeats=2, seed=0,
+                          holdout=6)
+    return save_model(ens, tmp_path_factory.mktemp("m") / "model")
+
+
+def _snapshot(root: Path) -> dict[str, tuple]:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            st = p.lstat()
+            out[str(p.relative_to(root))] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_refused_in_one_line_and_nothing_written(case, tmp_path, monkeypatch, capsys, model):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flat.csv").write_text("date,value\n" + "".join(
+        f"{2000 + i // 12}-{i % 12 + 1:02d}-01,5\n" for i in range(36)))
+    setup, fragments = CASES[case]
+    args = setup(tmp_path, model)
+    before = _snapshot(tmp_path)
+    code = main(args)
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert code == 2, (code, out.err)
+    assert len(lines) == 1 and lines[0].startswith("lstmtune: error: "), out.err
+    assert "Traceback" not in out.err and out.out == ""
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+    assert _snapshot(tmp_path) == before, "a refused input must not write anything"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_a_read_only_folder_is_refused(tmp_path, monkeypatch, capsys, model):
+    monkeypatch.chdir(tmp_path)
+    assert main(_readonly_out(tmp_path, model)) == 2
+    assert "cannot write in" in capsys.readouterr().err
+    assert not (tmp_path / "ro" / "out").exists()
+
+
+def test_there_are_at_least_eighty_cases():
+    assert len(CASES) >= 80
