@@ -6,7 +6,7 @@ from pathlib import Path
 import lstmtune
 
 ROOT = Path(lstmtune.__file__).parent
-SHARED = {"errors", "_json", "_version"}
+SHARED = {"errors", "_files", "_json", "_version"}
 ALLOWED = {
     "data": set(),
     "engine": set(),

@@ -101,6 +101,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
     assert "interrupted" in err and "Traceback" not in err
+    assert "finishing the current chunk" in err and "Ctrl-C again to stop now" in err
     study = optuna.load_study(study_name="study", storage=storage)
     assert not study.get_trials(states=(TrialState.RUNNING,))  # nothing left half-done
     saved = _complete(storage)

@@ -156,3 +156,43 @@ def test_a_candidate_that_cannot_be_framed_fails_only_its_trial(tmp_path):
     assert {t.params["timesteps"] for t in failed} == {30} and len(failed) == 2
     assert "infeasible on this data" in failed[0].user_attrs["fail_reason"]
     assert r.n_trials_complete == 2 and r.best_params["timesteps"] == 1
+
+
+def test_ctrl_c_keeps_the_finished_trials_of_the_batch(tmp_path, monkeypatch, capsys):
+    """Ctrl-C after the first population of a batch: it is told as usual, the rest of the
+    batch is queued again (not counted, not lost), and a rerun finishes the budget."""
+    import os
+    import signal
+
+    import lstmtune.search._tune as loop
+    from lstmtune.experiment._evaluate import ConfigScores
+    from lstmtune.search._storage import INTERRUPTED
+
+    def one_population_then_ctrl_c(folds, configs, *, cancelled, **kw):
+        out = []
+        for i, c in enumerate(configs):
+            if i == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+            if cancelled():
+                out.append(None)
+                continue
+            out.append(ConfigScores(scores=np.array([10.0 + c["units"]] * 2),
+                                    status=np.array(["complete"] * 2),
+                                    epochs_trained=np.array([8, 8]), fold=np.array([0, 0]),
+                                    repeat=np.array([0, 1]), seed=np.array([0, 1])))
+        return out
+
+    ts, st, cfg = load("shampoo"), _storage(tmp_path), _cfg(trials=3, batch=3)
+    monkeypatch.setattr(loop, "evaluate_configs", one_population_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        tune(ts, cfg, storage=st, study_name="s")
+    assert "Ctrl-C again to stop now" in capsys.readouterr().err
+    study = optuna.load_study(study_name="s", storage=st)
+    states = [t.state for t in study.trials]
+    assert states[:3] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.FAIL]
+    assert all(t.system_attrs.get(INTERRUPTED) for t in study.trials[1:3])
+    assert _done(study) == 1
+    monkeypatch.undo()
+    r = tune(ts, cfg, storage=st, study_name="s")
+    assert r.n_trials_complete == 3 and r.n_trials_failed == 0
+    assert [t.params for t in r.study.trials[3:]] == [t.params for t in study.trials[1:3]]

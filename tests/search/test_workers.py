@@ -148,6 +148,7 @@ learning_rate = { float = [1e-3, 1e-1], log = true }
 def run_workers(tmp_path, n: int, stagger: float, journal: bool) -> dict:
     """``n`` `lstmtune tune` processes on one study, started ``stagger`` s apart; what they
     printed and what the study holds afterwards."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "study.toml").write_text(STUDY)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"), "--out",
@@ -155,17 +156,20 @@ def run_workers(tmp_path, n: int, stagger: float, journal: bool) -> dict:
     if journal:
         cmd += ["--storage", f"journal:///{tmp_path / 'study.log'}"]
     procs = []
+    t0 = time.perf_counter()
     for k in range(n):
         if k:
             time.sleep(stagger)
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True))
     outputs = [p.communicate(timeout=900) for p in procs]
+    seconds = time.perf_counter() - t0
     url = (f"journal:///{tmp_path / 'study.log'}" if journal
            else f"sqlite:///{out / 'study.db'}")
     study = optuna.load_study(study_name="study", storage=storage_from_url(url))
     model = json.loads((out / "model" / "model.json").read_text())
     return {"codes": [p.returncode for p in procs], "stderr": [e for _, e in outputs],
+            "seconds": seconds,
             "study": study, "model_trial": model["info"]["trial"],
             "final_trial": study.user_attrs["lstmtune:final"]["best_trial"],
             "leaderboard_first": (out / "leaderboard.csv").read_text().splitlines()[1],

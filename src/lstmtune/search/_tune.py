@@ -98,8 +98,10 @@ class _Stop:
     MESSAGE = ("lstmtune: Ctrl-C: finishing the current chunk (finished trials are kept, the "
                "others run again when you resume); Ctrl-C again to stop now")
 
-    def __init__(self) -> None:
+    def __init__(self, message: str = MESSAGE, *, at_once: bool = False) -> None:
         self.requested = False
+        self.message = message
+        self.at_once = at_once  # the first Ctrl-C stops now (nothing to finish)
         self._old = None
 
     def __enter__(self) -> _Stop:
@@ -107,11 +109,11 @@ class _Stop:
             if self.requested:  # a second Ctrl-C: stop now
                 raise KeyboardInterrupt
             self.requested = True
-            try:
-                sys.stderr.write("\n" + self.MESSAGE + "\n")
+            with suppress(OSError, ValueError):  # stderr closed: the stop still happens
+                sys.stderr.write("\n" + self.message + "\n")
                 sys.stderr.flush()
-            except (OSError, ValueError):  # stderr closed: the stop still happens
-                pass
+            if self.at_once:
+                raise KeyboardInterrupt
 
         try:
             self._old = signal.signal(signal.SIGINT, handler)
@@ -122,6 +124,10 @@ class _Stop:
     def __exit__(self, *exc) -> None:
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
+
+
+FINAL_MESSAGE = ("lstmtune: Ctrl-C: stopping the final evaluation (every trial is saved; run "
+                 "the same command again to finish it)")
 
 
 def _fail(study: optuna.Study, trial: optuna.Trial, kind: str, reason: str) -> None:
@@ -338,7 +344,8 @@ def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
         study = open_study(cfg, storage, study_name, make_sampler(cfg.search.strategy, cfg),
                            make_pruner(cfg.search.pruner, cfg.search.p_threshold))
         search(study, cfg, folds, storage=storage, progress=progress, on_batch=on_batch)
-    with study_lock(storage, "final"):  # one worker at a time reads the best and publishes
+    with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
+        # one worker at a time reads the best trial, retrains it and publishes
         if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             raise _no_trial_completed(study, study_name)
         best = study.best_trial
