@@ -131,11 +131,11 @@ source = "shampoo"
 test_size = 6
 val_size = 6
 [training]
-epochs = 4
+epochs = {epochs}
 batch_size = 4
 [search]
 strategy = "tpe"
-trials = 10
+trials = {trials}
 repeats = 1
 batch = 2
 final_repeats = 2
@@ -145,11 +145,12 @@ learning_rate = { float = [1e-3, 1e-1], log = true }
 """
 
 
-def run_workers(tmp_path, n: int, stagger: float, journal: bool) -> dict:
+def run_workers(tmp_path, n: int, stagger: float, journal: bool, *, trials: int = 10,
+                epochs: int = 4) -> dict:
     """``n`` `lstmtune tune` processes on one study, started ``stagger`` s apart; what they
     printed and what the study holds afterwards."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "study.toml").write_text(STUDY)
+    (tmp_path / "study.toml").write_text(STUDY.format(trials=trials, epochs=epochs))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"), "--out",
            str(out), "--json"]
@@ -170,6 +171,8 @@ def run_workers(tmp_path, n: int, stagger: float, journal: bool) -> dict:
     model = json.loads((out / "model" / "model.json").read_text())
     return {"codes": [p.returncode for p in procs], "stderr": [e for _, e in outputs],
             "seconds": seconds,
+            "workers": len({t.system_attrs[WORKER]["pid"] for t in study.trials
+                            if WORKER in t.system_attrs}),
             "study": study, "model_trial": model["info"]["trial"],
             "final_trial": study.user_attrs["lstmtune:final"]["best_trial"],
             "leaderboard_first": (out / "leaderboard.csv").read_text().splitlines()[1],
