@@ -131,11 +131,11 @@ source = "shampoo"
 test_size = 6
 val_size = 6
 [training]
-epochs = {epochs}
+epochs = EPOCHS
 batch_size = 4
 [search]
 strategy = "tpe"
-trials = {trials}
+trials = TRIALS
 repeats = 1
 batch = 2
 final_repeats = 2
@@ -150,7 +150,7 @@ def run_workers(tmp_path, n: int, stagger: float, journal: bool, *, trials: int 
     """``n`` `lstmtune tune` processes on one study, started ``stagger`` s apart; what they
     printed and what the study holds afterwards."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "study.toml").write_text(STUDY.format(trials=trials, epochs=epochs))
+    (tmp_path / "study.toml").write_text(STUDY.replace("TRIALS", str(trials)).replace("EPOCHS", str(epochs)))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"), "--out",
            str(out), "--json"]
