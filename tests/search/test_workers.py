@@ -150,7 +150,8 @@ def run_workers(tmp_path, n: int, stagger: float, journal: bool, *, trials: int 
     """``n`` `lstmtune tune` processes on one study, started ``stagger`` s apart; what they
     printed and what the study holds afterwards."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "study.toml").write_text(STUDY.replace("TRIALS", str(trials)).replace("EPOCHS", str(epochs)))
+    text = STUDY.replace("TRIALS", str(trials)).replace("EPOCHS", str(epochs))
+    (tmp_path / "study.toml").write_text(text)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"), "--out",
            str(out), "--json"]
