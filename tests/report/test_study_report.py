@@ -184,7 +184,7 @@ def test_failed_replace_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("lstmtune.report._html.os.replace", fail)
+    monkeypatch.setattr("lstmtune._files.os.replace", fail)
     with pytest.raises(OSError):
         write_study_report(study_tables(final=False), path)
     assert path.read_text() == "old"

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from lstmtune import _files
 from lstmtune.report._baseline import png_tag
 
 __all__ = ["esc", "fmt", "table", "section", "figure", "page", "write_atomic", "png_tag"]
@@ -116,18 +115,6 @@ def page(title: str, subtitle: str, sections: Iterable[str]) -> str:
 
 def write_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder and
-    ``os.replace``, so readers never see half a file and a failure leaves none behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    ``os.replace``, so readers never see half a file and a failure leaves none behind
+    (``lstmtune._files.write_atomic``)."""
+    return _files.write_atomic(path, text)

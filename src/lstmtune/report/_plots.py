@@ -1,5 +1,12 @@
 """Plots of a study's tables, each a pure function returning PNG bytes (or ``None`` when the
-table holds nothing to draw). matplotlib is imported lazily, with the Agg backend."""
+table holds nothing to draw). matplotlib is imported lazily, with the Agg backend.
+
+Sizes stay bounded whatever the trial count: plots of every complete trial (history,
+parallel coordinates, slices) draw at most ``SAMPLE_BEST + SAMPLE_OTHERS`` of them
+(:func:`sample_complete`: the best by value and a seeded random choice of the others;
+:func:`sample_phrase` says so in words for the captions), marks of pruned and failed trials
+at most ``MARKS`` each, and every PNG is stored with an 8-bit palette (:func:`to_png`).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plt_", "to_png", "log_scale", "is_categorical", "draw_curves", "repeats_png",
+__all__ = ["plt_", "to_png", "log_scale", "sample_complete", "sample_phrase", "is_categorical",
+           "draw_curves", "repeats_png",
            "curves_png", "history_png", "importance_png", "parallel_png", "slices_png",
            "forecast_png", "residuals_png", "experiment_box_png", "diagnostics_png"]
 
 DPI = 80
 TRAIN, EVAL = "tab:blue", "tab:orange"
+SAMPLE_BEST, SAMPLE_OTHERS, SAMPLE_SEED = 500, 1000, 0  # complete trials drawn, at most
+MARKS = 1000  # pruned (and failed) trials marked along the history's bottom edge, at most
+MAX_WIDTH = 13.0  # inches: ~1,000 pixels at DPI, about the page's width
 
 
 def plt_():
@@ -31,7 +42,21 @@ def to_png(fig, dpi: int = DPI) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     plt_().close(fig)
-    return buf.getvalue()
+    return _palette(buf.getvalue())
+
+
+def _palette(png: bytes) -> bytes:
+    """The PNG with an 8-bit palette of at most 256 colours (median cut, no dithering): a
+    plot's few colours and their antialiasing shades survive, and the file is 2-3x smaller
+    than matplotlib's RGBA (Pillow, a dependency of matplotlib; deterministic)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        pal = im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT,
+                                         dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    pal.save(out, format="png", optimize=True)
+    return out.getvalue()
 
 
 def _finite(values: Any) -> np.ndarray:
@@ -57,6 +82,35 @@ def _complete(trials: pd.DataFrame) -> pd.DataFrame:
     return done[np.isfinite(pd.to_numeric(done["value"], errors="coerce"))]
 
 
+def sample_complete(trials: pd.DataFrame) -> pd.DataFrame:
+    """The complete trials a plot of every trial draws, in their order: all of them up to
+    ``SAMPLE_BEST + SAMPLE_OTHERS``; above that the ``SAMPLE_BEST`` best by value (ties by
+    number) and a random ``SAMPLE_OTHERS`` of the others (seed ``SAMPLE_SEED``: the same
+    trials in every plot and every rendering)."""
+    done = _complete(trials)
+    if len(done) <= SAMPLE_BEST + SAMPLE_OTHERS:
+        return done
+    order = np.lexsort((done["number"].to_numpy(), done["value"].to_numpy(float)))
+    rest = np.random.default_rng(SAMPLE_SEED).choice(order[SAMPLE_BEST:], SAMPLE_OTHERS,
+                                                     replace=False)
+    return done.iloc[np.sort(np.concatenate([order[:SAMPLE_BEST], rest]))]
+
+
+def sample_phrase(n_complete: int) -> str | None:
+    """What :func:`sample_complete` keeps of ``n_complete`` trials, in words (None: all)."""
+    if n_complete <= SAMPLE_BEST + SAMPLE_OTHERS:
+        return None
+    return (f"the best {SAMPLE_BEST:,} and a random {SAMPLE_OTHERS:,} of the other "
+            f"{n_complete - SAMPLE_BEST:,} complete trials")
+
+
+def _at_most(values: np.ndarray, k: int) -> np.ndarray:
+    """``values`` or a seeded random ``k`` of them, in order."""
+    if values.size <= k:
+        return values
+    return np.sort(np.random.default_rng(SAMPLE_SEED).choice(values, k, replace=False))
+
+
 def _blues(low: float, high: float):
     """Part of matplotlib's Blues, so that no line or dot fades into the white page."""
     from matplotlib import colormaps
@@ -74,7 +128,11 @@ def repeats_png(trials: pd.DataFrame, members: pd.DataFrame, top: int = 10) -> b
     best = _complete(trials).sort_values(["value", "number"]).head(top)
     if members.empty or best.empty:
         return None
-    data = [_finite(members.loc[members["trial"] == n, "score"]) for n in best["number"]]
+    mine = members[members["trial"].isin(best["number"])]
+    by = {n: g["score"].to_numpy(float) for n, g in mine.groupby("trial")}
+    raw = [by.get(n, np.empty(0)) for n in best["number"]]
+    data = [r[np.isfinite(r)] for r in raw]  # failed (diverged) members: counted, not drawn
+    failed = [r.size - d.size for r, d in zip(raw, data, strict=True)]
     keep = [i for i, d in enumerate(data) if d.size]
     if not keep:
         return None
@@ -82,7 +140,8 @@ def repeats_png(trials: pd.DataFrame, members: pd.DataFrame, top: int = 10) -> b
     fig, ax = plt.subplots(figsize=(max(5.0, 0.7 * len(keep) + 2.5), 3.6))
     pos = np.arange(1, len(keep) + 1)
     ax.boxplot([data[i] for i in keep], positions=pos, widths=0.55, showfliers=False,
-               tick_labels=[f"#{int(best['number'].iloc[i])}" for i in keep])
+               tick_labels=[f"#{int(best['number'].iloc[i])}"
+                            + (f"\n{failed[i]} failed" if failed[i] else "") for i in keep])
     rng = np.random.default_rng(0)
     for p, i in zip(pos, keep, strict=True):
         ax.scatter(p + rng.uniform(-0.12, 0.12, data[i].size), data[i], s=9, color="0.35",
@@ -134,14 +193,19 @@ def history_png(trials: pd.DataFrame) -> bytes | None:
     if trials.empty:
         return None
     done = _complete(trials).sort_values("number")
+    shown = sample_complete(trials).sort_values("number")
     plt = plt_()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     if not done.empty:
         x, y = done["number"].to_numpy(float), done["value"].to_numpy(float)
-        ax.scatter(x, y, s=14, color="tab:blue", alpha=0.75, lw=0,
-                   label=f"complete ({len(done)})")
+        ax.scatter(shown["number"].to_numpy(float), shown["value"].to_numpy(float), s=14,
+                   color="tab:blue", alpha=0.75, lw=0,
+                   label=f"complete ({len(done):,}" + (f"; {len(shown):,} drawn)"
+                                                       if len(shown) < len(done) else ")"))
+        best = np.fmin.accumulate(y)  # every trial counts; only the improvements are drawn
+        steps = np.flatnonzero(np.r_[True, best[1:] < best[:-1]])
         right = float(trials["number"].max())
-        ax.step(np.append(x, right), np.append(np.fmin.accumulate(y), y.min()), where="post",
+        ax.step(np.append(x[steps], right), np.append(best[steps], y.min()), where="post",
                 color="tab:red", lw=1.4, label="best so far")
         if log_scale(y):
             ax.set_yscale("log")
@@ -152,8 +216,10 @@ def history_png(trials: pd.DataFrame) -> bytes | None:
     for state, mark, color in (("PRUNED", "|", "0.45"), ("FAIL", "x", "tab:red")):
         n = trials.loc[trials["state"] == state, "number"].to_numpy(float)
         if n.size:
-            ax.scatter(n, np.full(n.size, 0.03), transform=edge, marker=mark, s=30,
-                       color=color, lw=1, label=f"{state.lower()} ({n.size}, no value)")
+            drawn = _at_most(n, MARKS)
+            ax.scatter(drawn, np.full(drawn.size, 0.03), transform=edge, marker=mark, s=30,
+                       color=color, lw=1,
+                       label=f"{'failed' if state == 'FAIL' else 'pruned'} ({n.size:,})")
     ax.set_xlabel("trial number")
     ax.set_ylabel("trial value (validation RMSE)")
     ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.01), ncol=4, frameon=False)
@@ -215,7 +281,7 @@ def axis_positions(col: pd.Series) -> tuple[np.ndarray, list[tuple[float, str]]]
 def parallel_png(trials: pd.DataFrame, params: list[str]) -> bytes | None:
     """Parallel coordinates of the complete trials: one axis per parameter and one for the
     value, every trial a line coloured by its value (best drawn last, on top)."""
-    done = _complete(trials).sort_values("value", ascending=False)
+    done = sample_complete(trials).sort_values("value", ascending=False)
     if done.empty:
         return None
     from matplotlib.collections import LineCollection
@@ -230,7 +296,8 @@ def parallel_png(trials: pd.DataFrame, params: list[str]) -> bytes | None:
     value = done["value"].to_numpy(float)
     norm = LogNorm(value.min(), value.max()) if log_scale(value) else \
         Normalize(value.min(), value.max() if value.max() > value.min() else value.min() + 1)
-    fig, ax = plt.subplots(figsize=(max(5.5, 1.7 * len(names) + 1.5), 4.0))
+    width = min(MAX_WIDTH, max(5.5, 1.7 * len(names) + 1.5))
+    fig, ax = plt.subplots(figsize=(width, 4.0))
     lines = LineCollection([np.column_stack([xs, y]) for y in ys], cmap=_blues(1.0, 0.3),
                            norm=norm, lw=0.8, alpha=0.6)
     lines.set_array(value)
@@ -243,7 +310,9 @@ def parallel_png(trials: pd.DataFrame, params: list[str]) -> bytes | None:
                     bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 0.5})
     ax.set_xlim(-0.2, len(names) - 1 + 0.6)
     ax.set_ylim(MISSING - 0.06, 1.06)
-    ax.set_xticks(xs, names, fontsize=8)
+    crowded = width / len(names) < 1.2
+    ax.set_xticks(xs, names, fontsize=7 if crowded else 8, rotation=25 if crowded else 0,
+                  ha="right" if crowded else "center")
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
@@ -255,7 +324,7 @@ def parallel_png(trials: pd.DataFrame, params: list[str]) -> bytes | None:
 
 def slices_png(trials: pd.DataFrame, params: list[str], per_row: int = 4) -> bytes | None:
     """Value against each parameter, one small panel each, dots coloured by trial number."""
-    done = _complete(trials)
+    done = sample_complete(trials)
     if done.empty or not params:
         return None
     plt = plt_()

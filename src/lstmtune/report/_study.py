@@ -3,6 +3,11 @@
 Sections (``<section id>``): summary, leaderboard, best, repeats, curves, history, importance,
 parallel, forecast, residuals, members. Every plot is an embedded PNG; the page loads nothing
 from the network.
+
+The page stays under about 1 MB whatever the trial count: plots of every trial draw a bounded
+sample (see ``_plots``; their captions say what was drawn), the table of trials lists at most
+``TRIAL_ROWS`` of them (the best and the most recent beyond that), failure reasons are
+grouped. Failed (diverged) members, with a NaN score, are counted apart and never averaged.
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ __all__ = ["render_study", "write_study_report", "SECTIONS"]
 SECTIONS = ("summary", "leaderboard", "best", "repeats", "curves", "history", "importance",
             "parallel", "forecast", "residuals", "members")
 TOP = 10
+TRIAL_ROWS = 300  # the table of trials lists every trial up to this many; above, ...
+TRIAL_BEST = TRIAL_LATEST = 150  # ... the best complete ones and the most recent ones
+FAIL_REASONS = 10  # distinct failure reasons listed; the rest are counted together
+FAILED = "failed"  # how a failed (diverged) member's score is shown
 NO_FINAL = ("This study has no final evaluation yet (the best configuration has not been "
             "retrained and scored on the test window), so there is nothing to show here.")
 
@@ -64,6 +73,37 @@ def _counts(trials: pd.DataFrame) -> dict[str, int]:
     return {s: int(c.get(s, 0)) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
 
 
+def _fail_reasons(trials: pd.DataFrame) -> list[tuple[str, int]]:
+    """(reason, trials) of the failed trials, most frequent first (ties by reason); at most
+    ``FAIL_REASONS`` rows, the rarer reasons counted together in a last row."""
+    failed = trials[trials["state"] == "FAIL"] if not trials.empty else trials
+    if failed.empty:
+        return []
+    reasons = failed["fail_reason"].fillna("no reason stored").astype(str) \
+        if "fail_reason" in failed else pd.Series("no reason stored", index=failed.index)
+    c = reasons.value_counts()
+    c = c.iloc[np.lexsort((c.index.to_numpy(str), -c.to_numpy()))]
+    rows = [(str(r), int(k)) for r, k in c.head(FAIL_REASONS).items()]
+    if len(c) > FAIL_REASONS:
+        rows.append((f"{len(c) - FAIL_REASONS} other reasons", int(c.iloc[FAIL_REASONS:].sum())))
+    return rows
+
+
+def _member_failures(members: pd.DataFrame, trials: pd.DataFrame) -> str | None:
+    """"X of Y member scores failed …" when some did, else None."""
+    if members.empty:
+        return None
+    bad = ~np.isfinite(members["score"].to_numpy(float))
+    if not bad.any():
+        return None
+    hit = members.loc[bad, "trial"].unique()
+    complete = int(trials.loc[trials["number"].isin(hit), "state"].eq("COMPLETE").sum()) \
+        if not trials.empty else 0
+    return (f"{int(bad.sum()):,} of {bad.size:,} member scores failed (diverged: no score), "
+            f"in {hit.size:,} trials ({complete:,} of them complete, valued on their other "
+            "members)")
+
+
 def _summary(t: StudyTables) -> str:
     m, d, s = t.meta, t.meta.get("data") or {}, t.meta.get("split") or {}
     n = _counts(t.trials)
@@ -83,6 +123,7 @@ def _summary(t: StudyTables) -> str:
         ("search", f"strategy {m.get('strategy') or '–'}, pruner {m.get('pruner') or 'none'}, "
                    f"budget {m.get('trials') or '–'} trials"),
         ("trials", f"{len(t.trials)}: {states}"),
+        *((("members", mf),) if (mf := _member_failures(t.members, t.trials)) else ()),
         ("wall time", _seconds(m.get("wall_seconds"))),
         ("lstmtune", f"version {m.get('lstmtune_version') or '–'}, created "
                      f"{m.get('created') or '–'}"),
@@ -91,6 +132,10 @@ def _summary(t: StudyTables) -> str:
     rows = [(k, v, "searched") for k, v in space.items()] + \
         [(k, param_text(v), "fixed") for k, v in (m.get("fixed") or {}).items()]
     body = kv(pairs)
+    reasons = _fail_reasons(t.trials)
+    if reasons:
+        body += (f"<p>Failed trials ({n['FAIL']:,}) by reason:</p>"
+                 + table(["reason", "trials"], reasons, left=(0,)))
     if rows:
         body += table(["hyperparameter", "values", ""], rows, left=(0, 1, 2))
     return section("summary", "Summary", body)
@@ -101,7 +146,7 @@ def _member_stats(members: pd.DataFrame, trial: int) -> tuple[float, float, str]
         return np.nan, np.nan, "0"
     s = members.loc[members["trial"] == trial, "score"].to_numpy(float)
     f = s[np.isfinite(s)]
-    n = str(f.size) if f.size == s.size else f"{f.size}/{s.size}"
+    n = str(f.size) if f.size == s.size else f"{f.size} ({s.size - f.size} {FAILED})"
     return (float(f.mean()) if f.size else np.nan,
             float(f.std(ddof=1)) if f.size > 1 else np.nan, n)
 
@@ -118,7 +163,8 @@ def _leaderboard(t: StudyTables) -> str:
     agg = t.meta.get("aggregate") or "aggregate"
     body = (f"<p>The {len(top)} best complete trials by value (the {esc(agg)} of their "
             "validation RMSE over repeats × folds; lower is better), with the mean ± standard "
-            "deviation and number of their member scores.</p>"
+            "deviation and number of their member scores; members that failed (diverged, no "
+            "score) are left out of both and counted in brackets.</p>"
             + table(["rank", "trial", "value", "members mean ± std", "n", *t.params], rows,
                     left=range(5, 5 + len(t.params)),
                     row_class=["best"]))
@@ -159,8 +205,25 @@ def _best(t: StudyTables) -> str:
               "had selected this configuration; it played no part in the selection. Test RMSE "
               "of the LSTM is the mean ± standard deviation over its repeats; the baselines "
               "forecast the same window walk-forward, one step ahead.</p>"
-            + table(["model", "test RMSE"], rows, left=(0,), row_class=["best"]))
+            + table(["model", "test RMSE"], rows, left=(0,), row_class=["best"])
+            + _test_members(test))
     return section("best", "Best configuration", body)
+
+
+def _test_members(test: dict[str, Any]) -> str:
+    """Every retrained member's test RMSE; a failed (diverged) member says so, no number."""
+    scores = test.get("scores") or []
+    if not scores:
+        return ""
+    ok = [s is not None and np.isfinite(float(s)) for s in scores]
+    bad = len(ok) - sum(ok)
+    rows = [[k, fmt(float(s)) if good else f"{FAILED} (diverged)"]
+            for k, (s, good) in enumerate(zip(scores, ok, strict=True))]
+    what = f"{len(scores)} members" + (f", {bad} {FAILED}" if bad else "")
+    return (f"<details><summary>Test RMSE of each member ({what})</summary>"
+            + (note(f"{bad} failed member(s) diverged: they have no score and are left out of "
+                    "the mean ± std above.") if bad else "")
+            + table(["member", "test RMSE"], rows) + "</details>")
 
 
 def _plot_section(sid: str, title: str, png: bytes | None, alt: str, caption: str,
@@ -170,12 +233,18 @@ def _plot_section(sid: str, title: str, png: bytes | None, alt: str, caption: st
 
 def _repeats(t: StudyTables) -> str:
     png = plots.repeats_png(t.trials, t.members, TOP)
-    k = min(TOP, len(_complete(t.trials)))
+    top = _complete(t.trials).head(TOP)
+    k = len(top)
+    s = t.members.loc[t.members["trial"].isin(top["number"]), "score"].to_numpy(float) \
+        if not t.members.empty else np.empty(0)
+    bad = int((~np.isfinite(s)).sum())
     cap = (f"Member scores (validation RMSE, {t.meta.get('repeats', '?')} repeats × "
            f"{t.meta.get('folds', '?')} folds) of the {k} best complete trials, best first: "
            "the box spans the quartiles, whiskers reach 1.5 IQR, dots are the members and the "
            "red diamond is the trial's value. The spread within a box is what initial weights "
-           "and folds alone change.")
+           "and folds alone change."
+           + (f" {bad} failed (diverged) member(s) have no score: they are not drawn, and the "
+              "label under a trial says how many of its members failed." if bad else ""))
     return _plot_section("repeats", "Repeats of the best trials", png, "repeat box plots", cap,
                          "No member scores of complete trials are stored.")
 
@@ -192,17 +261,27 @@ def _curves(t: StudyTables) -> str:
 
 def _history(t: StudyTables) -> str:
     n = _counts(t.trials)
-    cap = (f"Value of each complete trial ({n['COMPLETE']}) by trial number, with the best so "
-           f"far as a red step line; {n['PRUNED']} pruned and {n['FAIL']} failed trials have "
-           "no value and are marked along the bottom edge.")
+    done = len(_complete(t.trials))
+    drawn = plots.sample_phrase(done)
+    cap = (f"Value of each complete trial ({n['COMPLETE']:,}) by trial number, with the best "
+           f"so far (over all of them) as a red step line; {n['PRUNED']:,} pruned and "
+           f"{n['FAIL']:,} failed trials have no value and are marked along the bottom edge."
+           + (f" Dots drawn: {drawn}." if drawn else "")
+           + (f" Marks drawn: a random {plots.MARKS:,} of each state where there are more."
+              if max(n["PRUNED"], n["FAIL"]) > plots.MARKS else ""))
     return _plot_section("history", "Optimisation history", plots.history_png(t.trials),
                          "optimisation history", cap, "The study has no trials.")
 
 
 def _importance(t: StudyTables) -> str:
     why = t.meta.get("importance_note") or "No importance was computed."
+    used = t.meta.get("importance_trials") or {}
+    over = "the complete trials"
+    if used.get("used") and used.get("complete") and used["used"] < used["complete"]:
+        over = (f"a random {used['used']:,} of the {used['complete']:,} complete trials, "
+                "seed 0")
     cap = ("Share of the variance of the trial value explained by each hyperparameter "
-           "(fANOVA over the complete trials); it describes this search's trials, not a law.")
+           f"(fANOVA over {over}); it describes this search's trials, not a law.")
     return _plot_section("importance", "Hyperparameter importance",
                          plots.importance_png(t.importance), "importance", cap, why)
 
@@ -211,15 +290,18 @@ def _parallel(t: StudyTables) -> str:
     par = plots.parallel_png(t.trials, t.params)
     if par is None:
         return section("parallel", "Parameters and value", note("No trial has completed."))
+    drawn = plots.sample_phrase(len(_complete(t.trials)))
+    which = drawn or "the complete trials"
     body = figure(par, "parallel coordinates",
-                  "Parallel coordinates of the complete trials: one vertical axis per "
+                  f"Parallel coordinates of {which}: one vertical axis per "
                   "hyperparameter, scaled to its range (log scale when its values span more "
                   "than two decades; categories evenly spaced), and the value; lines are "
                   "coloured by value, darker is better, the best in red.")
     sl = plots.slices_png(t.trials, t.params)
     if sl is not None:
         body += figure(sl, "slice plots", "Value against each hyperparameter, one dot per "
-                       "complete trial, darker dots later in the search.")
+                       + (f"complete trial ({drawn})" if drawn else "complete trial")
+                       + ", darker dots later in the search.")
     return section("parallel", "Parameters and value", body)
 
 
@@ -228,12 +310,17 @@ def _forecast(t: StudyTables) -> str:
         return section("forecast", "Test-window forecast", note(NO_FINAL))
     iv = t.final.get("interval") or {}
     lo, hi = iv.get("low_q", 0.05), iv.get("high_q", 0.95)
-    r = (t.final.get("test") or {}).get("repeats", "R")
+    test = t.final.get("test") or {}
+    r, bad = test.get("repeats", "R"), test.get("failed") or 0
+    used = f"{r - bad} members that did not fail" if bad and isinstance(r, int) else \
+        f"{r} ensemble members"
     cap = (f"The test window (grey) after the series before it: actual values (black), the "
-           f"mean of the {r} ensemble members (blue) and, shaded, the {lo:.0%}–{hi:.0%} "
+           f"mean of the {used} (blue) and, shaded, the {lo:.0%}–{hi:.0%} "
            f"quantiles of the members. The band is the spread of the {r} repeat members, i.e. "
            "the variance due to initial weights; it is not a prediction interval. Baselines "
-           "are thin lines.")
+           "are thin lines."
+           + (f" {bad} member(s) diverged: they have no forecast and are left out." if bad
+              else ""))
     return _plot_section("forecast", "Test-window forecast",
                          plots.forecast_png(t.forecast, t.context), "test forecast", cap,
                          "No forecast table was stored.")
@@ -256,14 +343,30 @@ def _residuals(t: StudyTables) -> str:
     return section("residuals", "Residuals", figure(png, "residuals", cap))
 
 
+def _listed(trials: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The trials the table lists, by number, and its summary line."""
+    if len(trials) <= TRIAL_ROWS:
+        return trials.sort_values("number"), f"All {len(trials)} trials"
+    best = _complete(trials).head(TRIAL_BEST)["number"]
+    latest = trials["number"].nlargest(TRIAL_LATEST)
+    shown = trials[trials["number"].isin(best) | trials["number"].isin(latest)]
+    return shown.sort_values("number"), (
+        f"{len(shown):,} of the {len(trials):,} trials: the {len(best):,} best complete "
+        f"trials and the {TRIAL_LATEST:,} most recent (every trial is in the study's storage)")
+
+
 def _members(t: StudyTables) -> str:
-    tr = t.trials.sort_values("number") if not t.trials.empty else t.trials
-    rows = [[int(r["number"]), r["state"], fmt(r["value"]), fmt(r["duration_s"], 1),
-             *(param_text(r[f"param_{p}"]) for p in t.params), r.get("fail_reason") or ""]
-            for _, r in tr.iterrows()]
+    tr, what = _listed(t.trials) if not t.trials.empty else (t.trials, "All 0 trials")
+    cols = [f"param_{p}" for p in t.params]
+    reason = tr["fail_reason"] if "fail_reason" in tr else pd.Series(None, index=tr.index)
+    rows = [[int(num), state, fmt(value), fmt(dur, 1), *(param_text(v) for v in ps),
+             why if isinstance(why, str) else ""]
+            for num, state, value, dur, why, *ps in zip(
+                tr["number"], tr["state"], tr["value"], tr["duration_s"], reason,
+                *(tr[c] for c in cols), strict=True)]
     tab = table(["trial", "state", "value", "duration (s)", *t.params, "fail reason"], rows,
                 left=[1, *range(4, 5 + len(t.params))])
-    body = f"<details><summary>All {len(rows)} trials</summary>{tab}</details>"
+    body = f"<details><summary>{esc(what)}</summary>{tab}</details>"
     return section("members", "Trials", body)
 
 

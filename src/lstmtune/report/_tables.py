@@ -12,18 +12,22 @@ Schemas (every DataFrame is tidy: one row per observation, plain column names):
     repeats, folds, aggregate, final_repeats, seed, metric ("rmse"),
     data: {name, n, start, end, freq, target}, split: {test_size, val_size, folds,
     train_end, val: [first, last] time labels, test: [first, last] time labels},
-    fixed: {hyperparameter: value}, space: {hyperparameter: description string}.
+    fixed: {hyperparameter: value}, space: {hyperparameter: description string},
+    importance_note (str or None), importance_trials: {used, complete}.
 ``trials``
     number, state (COMPLETE | PRUNED | FAIL | RUNNING | WAITING), value (aggregate of its
     member scores; NaN unless COMPLETE), duration_s, datetime_start (ISO string or None),
     fail_reason (str or None), one ``param_<name>`` column per searched hyperparameter.
 ``members``
     trial, fold, repeat, score, epochs_trained: every repeat × fold score of every trial that
-    stored them (validation RMSE, original units).
+    stored them (validation RMSE, original units); a failed (diverged) member's score is NaN
+    (stored as null), and the report counts it apart instead of averaging it.
 ``importance``
     param, importance (sums to 1), evaluator (e.g. "fanova"): computed from the study by
-    Optuna's evaluators at load time; empty when fewer than two trials completed or the
-    evaluator could not run (``meta["importance_note"]`` then says why).
+    Optuna's evaluators at load time, over at most ``IMPORTANCE_TRIALS`` (500) complete
+    trials, a seeded uniform sample when there are more (``meta["importance_trials"]``:
+    {used, complete}); empty when fewer than two trials completed or the evaluator could not
+    run (``meta["importance_note"]`` then says why).
 ``final`` (dict)
     best_trial, best_params, best_value, test: {rmse, rmse_std, repeats, failed, scores},
     baselines: {name: {rmse, mae, ...}}, interval: {low_q, high_q} (e.g. 0.05, 0.95).

@@ -17,6 +17,7 @@ import datetime as _dt
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -122,9 +123,12 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
                  f"{cfg.search.final_repeats} repeats, scored once on the test window")
     ens, run = fit_ensemble(ts, config, repeats=cfg.search.final_repeats,
                             seed=cfg.search.seed + 10_000, holdout=test_size)
-    test = _test_scores(run.scores("test"))
+    failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
+    test = _test_scores(np.where(failed, np.nan, run.scores("test")))
     baselines = evaluate_baselines(ts.y, test_size=test_size)
     members = run.forecasts("test")[:, :, 0]
+    members[failed] = np.nan
+    ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number})
     if progress:
         progress("per-epoch curves of the best on the validation folds")
     history = _history(folds, config, cfg)
