@@ -25,8 +25,8 @@ from _common import emit, log, parser  # noqa: E402
 from lstmtune.search._storage import INTERRUPTED, counted  # noqa: E402
 from tests.search.test_workers import run_workers  # noqa: E402
 
-BUDGET = 12  # trials of the study: 200 epochs each, so that the workers overlap
-EPOCHS = 200
+BUDGET = 12  # trials of the study: 2,000 epochs each, so that the workers overlap
+EPOCHS = 2000
 
 
 def check(r: dict) -> dict[str, int]:
@@ -58,7 +58,7 @@ def main() -> None:
         log(f"one process: {ref['seconds']:.1f} s")
         for kind, n, stagger in combos:
             totals: dict[str, int] = {}
-            seconds, workers = [], []
+            seconds, workers, errors = [], [], []
             for k in range(runs):
                 r = run_workers(Path(tmp) / f"{kind}-{n}-{stagger}-{k}", n, stagger,
                                 kind == "journal", trials=BUDGET, epochs=EPOCHS)
@@ -66,16 +66,19 @@ def main() -> None:
                     totals[key] = totals.get(key, 0) + v
                 seconds.append(r["seconds"])
                 workers.append(r["workers"])
+                errors += [e.strip().splitlines()[-1] for c, e in zip(r["codes"], r["stderr"],
+                                                                      strict=True) if c]
                 log(f"{kind} {n} processes {stagger:g} s apart, run {k + 1}: "
                     f"{r['seconds']:.1f} s, {r['workers']} ran trials, {check(r)}")
             out["combinations"].append({
                 "storage": kind, "processes": n, "stagger_s": stagger, "runs": runs,
-                **totals, "workers_that_ran_trials": workers,
+                **totals, "workers_that_ran_trials": workers, "errors": errors,
                 "mean_seconds": round(sum(seconds) / len(seconds), 2),
                 "speedup": round(ref["seconds"] / (sum(seconds) / len(seconds)), 3)})
     out["all_clean"] = all(v == 0 for c in out["combinations"] for k, v in c.items()
                            if k not in ("storage", "processes", "stagger_s", "runs",
-                                        "workers_that_ran_trials", "mean_seconds", "speedup"))
+                                        "workers_that_ran_trials", "errors", "mean_seconds",
+                                        "speedup"))
     emit(out)
 
 

@@ -245,7 +245,8 @@ def _write_outputs(r, out: Path, storage: str, name: str) -> dict[str, str]:
 
     remove_stale_temps(out)
     model = save_model(r.model, out / "model")
-    report = write_study_report(load_study_tables(storage, name), out / "report.html")
+    report = write_study_report(load_study_tables(storage, name, study=r.study),
+                                out / "report.html")
     board = write_atomic(out / "leaderboard.csv",
                          leaderboard(r.study, top=None).to_csv(index=False))
     return {"model": str(model), "report": str(report), "leaderboard": str(board)}

@@ -118,19 +118,8 @@ def storage_from_url(url: str) -> optuna.storages.BaseStorage:
     _check_url(url)
     shown = describe_url(url)
     try:
-        if url.startswith(JOURNAL):
-            from optuna.storages.journal import JournalFileBackend
-
-            return optuna.storages.JournalStorage(JournalFileBackend(str(storage_file(url))))
-        if not url.startswith("sqlite"):
-            return optuna.storages.RDBStorage(url)
-        from sqlalchemy import event
-
-        storage = optuna.storages.RDBStorage(
-            url, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT_S}})
-        event.listen(storage.engine, "connect", _sqlite_pragmas)
-        storage.engine.dispose()  # pooled connections made before the listener are dropped
-        return storage
+        with study_lock(url, "claim"):  # two workers creating one schema take turns
+            return _open(url)
     except ConfigError:
         raise
     except ModuleNotFoundError as exc:
@@ -138,10 +127,40 @@ def storage_from_url(url: str) -> optuna.storages.BaseStorage:
                           f"not installed: pip install {exc.name} (or use a sqlite:/// or "
                           "journal:/// URL).") from None
     except Exception as exc:  # SQLAlchemy/driver/journal errors: every one means "cannot open"
+        missing = _missing_driver(exc)
+        if missing:
+            raise ConfigError(f"storage '{shown}' needs the Python package '{missing}', which "
+                              f"is not installed: pip install {missing} (or use a sqlite:/// "
+                              "or journal:/// URL).") from None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise ConfigError(f"storage '{shown}' cannot be opened ({type(exc).__name__}: "
                           f"{first}); check the URL, that the database server is running and "
                           "reachable, and the credentials.") from None
+
+
+def _missing_driver(exc: BaseException) -> str | None:
+    """The driver package a SQLAlchemy error says is missing (also when it is wrapped)."""
+    while exc is not None:
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            return exc.name.split(".")[0]
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _open(url: str) -> optuna.storages.BaseStorage:
+    if url.startswith(JOURNAL):
+        from optuna.storages.journal import JournalFileBackend
+
+        return optuna.storages.JournalStorage(JournalFileBackend(str(storage_file(url))))
+    if not url.startswith("sqlite"):
+        return optuna.storages.RDBStorage(url)
+    from sqlalchemy import event
+
+    storage = optuna.storages.RDBStorage(
+        url, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT_S}})
+    event.listen(storage.engine, "connect", _sqlite_pragmas)
+    storage.engine.dispose()  # pooled connections made before the listener are dropped
+    return storage
 
 
 class _FileLock:
@@ -156,7 +175,10 @@ class _FileLock:
         if self.path is None or fcntl is None:
             return self
         if self._depth == 0:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError:  # e.g. reading a study in someone else's read-only folder
+                return self
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             except BaseException:

@@ -250,10 +250,12 @@ def leaderboard(study: optuna.Study, top: int | None = 10) -> pd.DataFrame:
     rows = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         sc = np.asarray(member_scores(t), float)
+        ok = sc[np.isfinite(sc)]  # a failed member has no score (None, read as NaN)
         rows.append({"trial": t.number, "value": t.value,
-                     "mean": float(sc.mean()) if sc.size else math.nan,
-                     "std": float(sc.std(ddof=1)) if sc.size > 1 else math.nan,
-                     "n_scores": int(sc.size), **{f"param_{k}": v for k, v in t.params.items()}})
+                     "mean": float(ok.mean()) if ok.size else math.nan,
+                     "std": float(ok.std(ddof=1)) if ok.size > 1 else math.nan,
+                     "n_scores": int(ok.size), "n_failed": int(sc.size - ok.size),
+                     **{f"param_{k}": v for k, v in t.params.items()}})
     if not rows:
         return pd.DataFrame(columns=["rank", "trial", "value", "mean", "std"])
     df = pd.DataFrame(rows).sort_values("value", kind="stable", ignore_index=True)
