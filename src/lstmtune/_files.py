@@ -24,6 +24,7 @@ from pathlib import Path
 from lstmtune.errors import ConfigError
 
 __all__ = ["check_output_dir", "check_output_file", "write_atomic", "temp_dir", "old_name",
+           "make_dir",
            "remove_stale_temps", "pid_alive"]
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.(tmp|old)$")
@@ -115,6 +116,17 @@ def check_output_file(path: str | os.PathLike, flag: str = "--out") -> Path:
         raise ConfigError(f"{flag} '{p}': this user cannot write in '{p.parent}' (permission "
                           "denied); choose a folder you can write to.")
     return p
+
+
+def make_dir(path: Path, flag: str = "--out") -> Path:
+    """Create the output folder ``path`` (checked before with :func:`check_output_dir`); a
+    file system that refuses (e.g. /proc, a read-only mount even for root) is one line."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{flag} '{path}': the folder cannot be created ({exc.strerror}); "
+                          "choose a folder you can write to.") from None
+    return path
 
 
 def _temp_prefix(path: Path) -> str:

@@ -152,6 +152,12 @@ def _giant(doc: dict) -> None:
     doc["seeds"] = list(range(1000))
 
 
+def _zero_scale(doc: dict) -> None:
+    for step in doc["prep"]["chain"]["steps"]:
+        if "scale_" in step.get("state", {}):
+            step["state"]["scale_"] = [0.0]
+
+
 def _nan_weights(m: Path) -> None:
     with np.load(m / "params.npz") as z:
         arrays = {k: z[k] for k in z.files}
@@ -239,6 +245,14 @@ CASES = {
                          ["p_threshold = 0", "(0, 1)"]),
     "constant series": (tune_file('[data] source = "flat.csv"', ),
                         ["no configuration of the space can be prepared", "constant"]),
+    "study file is a folder": (argv("tune", "d.toml", files={}), ["is not a regular file"]),
+    "grid too large": (tune_file('[search] strategy = "grid"\n'
+                                 "[space] units = { int = [1, 4096] }\n"
+                                 "[space] timesteps = { int = [1, 1000] }"),
+                       ["4096 × 1000 = 4,096,000 combinations", "tpe or random"]),
+    "step larger than the range": (tune_file("[space] dropout = { float = [0.0, 0.5], "
+                                             "step = 10 }"),
+                                   ["dropout.step = 10 is larger than the range"]),
     # ---- CLI arguments -----------------------------------------------------------------------
     "seed -1": (tune_file("", "--seed", "-1"), ["argument --seed", "from 0 to", "-1"]),
     "folds 0": (tune_file("", "--folds", "0"), ["argument --folds", "from 1 to", "got 0"]),
@@ -301,6 +315,32 @@ CASES = {
                                       "--set", "layers=8", "--repeats", "1000"),
                                  ["experiment: 1000 trainings", "GiB", "more than half"]),
     "experiment without vary": (argv("experiment", "shampoo"), ["nothing to compare"]),
+    "experiment of 10^8 configurations": (
+        argv("experiment", "shampoo", "--repeats", "1",
+             "--vary", "units=" + ",".join(map(str, range(1, 101))),
+             "--vary", "timesteps=" + ",".join(map(str, range(1, 101))),
+             "--vary", "batch_size=" + ",".join(map(str, range(1, 101))),
+             "--vary", "learning_rate=" + ",".join(f"0.{k:03d}" for k in range(1, 11))),
+        ["= 10,000,000 configurations", "at most 10,000", "lstmtune tune"]),
+    "compare no strategy": (argv("compare", "shampoo", "--strategies", ","),
+                            ["names no strategy"]),
+    "compare a strategy twice": (argv("compare", "shampoo", "--strategies", "tpe,tpe"),
+                                 ["lists 'tpe' twice"]),
+    "feature twice": (argv("prepare", "d.csv", "--features", "x,x",
+                           files={"d.csv": "date,y,x\n" + "".join(
+                               f"2020-{m:02d}-01,{m},{m % 3}\n" for m in range(1, 13))}),
+                      ["--features lists 'x' twice"]),
+    "the target as a feature": (argv("prepare", "shampoo", "--features", "Sales"),
+                                ["no column left for the target", "Sales"]),
+    "values too near zero": (argv("baseline", "d.csv", "--test-size", "2",
+                                  files={"d.csv": "date,v\n" + "".join(
+                                      f"2020-{m:02d}-01,{m}e-310\n" for m in range(1, 13))}),
+                             ["nearer to 0 than ±1e-150", "rescale"]),
+    "a grid of gaps": (argv("baseline", "d.csv", "--freq", "1ns", files={"d.csv": SHORT}),
+                       ["--freq '1ns'", "almost all gaps"]),
+    "out under /proc": (tune_file("", "--out", "/proc/lstmtune-out"),
+                        ["the folder cannot be created"]),
+
     "baseline horizon 0": (argv("baseline", "shampoo", "--horizon", "0"),
                            ["argument --horizon", "got 0"]),
     "baseline season 0": (argv("baseline", "shampoo", "--season", "0"),
@@ -348,9 +388,23 @@ CASES = {
     "model.json not JSON": (_tampered(lambda m: ((m / "model.json").write_text("{"),
                                                  _resign(m))), ["not readable JSON"]),
     "seeds of the wrong type": (_tampered(_json_edit(lambda d: d.update(seeds="abc"))),
-                                ["incomplete or malformed"]),
+                                ["model.json has a malformed 'seeds'", "'abc'"]),
     "config of the wrong type": (_tampered(_json_edit(lambda d: d.update(config=[1, 2]))),
-                                 ["incomplete or malformed"]),
+                                 ["malformed 'config'", "table of hyperparameters"]),
+    "declared shapes disagree": (_tampered(_json_edit(lambda d: d["params"].update(
+        {"layers.0.U": [2, 100000000, 800000000]}))), ["'params' shapes do not match"]),
+    "params section missing": (_tampered(_json_edit(lambda d: d.pop("params"))),
+                               ["model.json lacks 'params'"]),
+    "negative first origin": (_tampered(_json_edit(lambda d: d.update(first_origin=-5))),
+                              ["malformed 'first_origin'", "-5"]),
+    "checksums of the wrong type": (_tampered(lambda m: (m / "checksums.json").write_text(
+        json.dumps({"sha256": ["a", "b"]}))), ["failed its integrity check"]),
+    "deeply nested model.json": (_tampered(lambda m: ((m / "model.json").write_text(
+        "[" * 100000 + "]" * 100000), _resign(m))), ["nests too deeply"]),
+    "params is a device link": (_tampered(lambda m: ((m / "params.npz").unlink(),
+                                                     (m / "params.npz").symlink_to(
+                                                         "/dev/zero"))),
+                                ["params.npz is not a regular file"]),
     "format version 2": (_tampered(_json_edit(lambda d: d.update(format_version=2))),
                          ["model format version 2", "reads version 1"]),
     "checksums without an entry": (_tampered(lambda m: (m / "checksums.json").write_text(
@@ -358,6 +412,8 @@ CASES = {
     "NaN weights": (_tampered(_nan_weights), ["NaN/inf weights"]),
     "units beyond the registry": (_tampered(_json_edit(lambda d: d["config"].update(
         units=100000))), ["units=100000 is out of range"]),
+    "zero scale in the fitted scaler": (_tampered(_json_edit(_zero_scale)),
+                                        ["malformed 'prep'", "scale_", "finite and > 0"]),
 }
 
 
@@ -381,6 +437,7 @@ def _snapshot(root: Path) -> dict[str, tuple]:
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_refused_in_one_line_and_nothing_written(case, tmp_path, monkeypatch, capsys, model):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.toml").mkdir()
     (tmp_path / "flat.csv").write_text("date,value\n" + "".join(
         f"{2000 + i // 12}-{i % 12 + 1:02d}-01,5\n" for i in range(36)))
     setup, fragments = CASES[case]
@@ -403,6 +460,20 @@ def test_a_read_only_folder_is_refused(tmp_path, monkeypatch, capsys, model):
     assert main(_readonly_out(tmp_path, model)) == 2
     assert "cannot write in" in capsys.readouterr().err
     assert not (tmp_path / "ro" / "out").exists()
+
+
+def test_a_file_system_error_is_one_line(tmp_path, monkeypatch, capsys):
+    """Writing where the file system refuses (a full disk, /proc...): one line, exit 2."""
+    import lstmtune.cli._commands as commands
+
+    def refuse(args):
+        raise OSError(28, "No space left on device", str(tmp_path / "x.csv"))
+
+    monkeypatch.setattr(commands, "cmd_datasets", refuse)
+    monkeypatch.setattr("lstmtune.cli.cmd_datasets", refuse)
+    assert main(["datasets"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err and "x.csv" in err
 
 
 def test_there_are_at_least_eighty_cases():

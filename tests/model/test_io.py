@@ -76,8 +76,13 @@ def test_a_description_that_does_not_match_the_weights_is_refused(saved):
     doc["config"]["units"] = 3
     doc["spec"]["units"] = [3]
     _rewrite(path, doc)
-    with pytest.raises(ModelError, match=r"weight Wd has shape \(3, 2, 1\), the model .* needs "
-                                         r"\(3, 3, 1\)"):
+    with pytest.raises(ModelError, match=r"'params' shapes do not match its model"):
+        load_model(path)
+    doc["params"] = {"layers.0.W": [3, 1, 12], "layers.0.U": [3, 3, 12], "layers.0.b": [3, 12],
+                     "Wd": [3, 3, 1], "bd": [3, 1]}  # consistent, but not the weights
+    _rewrite(path, doc)
+    with pytest.raises(ModelError, match=r"weight layers.0.W has shape \(3, 1, 8\), the model .* "
+                                         r"needs \(3, 1, 12\)"):
         load_model(path)
 
 
@@ -95,7 +100,7 @@ def test_a_spec_that_contradicts_its_configuration_is_refused(saved):
     (lambda d: d.update(format="other"), "is not an lstmtune model"),
     (lambda d: d["config"].update(unitz=3), r"unknown hyperparameters \['unitz'\]"),
     (lambda d: d["config"].update(units=0), "units=0 is out of range"),
-    (lambda d: d.pop("prep"), "incomplete or malformed"),
+    (lambda d: d.pop("prep"), "lacks 'prep'"),
 ])
 def test_malformed_descriptions_are_refused(saved, change, message):
     _, path = saved

@@ -134,6 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        if args.debug or exc.filename is None and exc.errno is None:
+            raise  # not the file system's answer: a bug, shown as one
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"lstmtune: error: the file system refused{where} ({exc.strerror or exc}): "
+              "check the path, the free space and the permissions, then run the command "
+              "again.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("lstmtune: interrupted; finished work is saved (run the same command again to "
               "resume)", file=sys.stderr)

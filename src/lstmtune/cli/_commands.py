@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from lstmtune._files import check_output_dir, check_output_file
+from lstmtune._files import check_output_dir, check_output_file, make_dir
 from lstmtune.cli._common import (
     framing_from,
     load_data,
@@ -135,7 +135,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cfg = study_from_dict(DEMO_STUDY)
     console.print("Searching 40 configurations with TPE (2 folds × 3 repeats each, trained "
                   "as populations); the test window is not seen until the end...")
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     storage = f"sqlite:///{(out / 'study.db').resolve()}"
     files: dict[str, str] = {}
     r = tune(ts, cfg, storage=storage, study_name="demo",

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from lstmtune._files import check_output_dir, remove_stale_temps
+from lstmtune._files import check_output_dir, make_dir, remove_stale_temps
 from lstmtune.cli._common import load_data, print_json, whole
 from lstmtune.errors import ConfigError
 from lstmtune.experiment import (
@@ -123,6 +123,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     remove_stale_temps(out)  # left by a save that was killed (none when out is new)
     for spec, _ in specs:  # every refusal before the first training
         check_experiment(ts, spec)
+    make_dir(out)
     studies = []
     for spec, study in specs:
         if not args.json:

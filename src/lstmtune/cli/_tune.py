@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lstmtune._files import check_output_dir, check_output_file, remove_stale_temps, write_atomic
+from lstmtune._files import (
+    check_output_dir,
+    check_output_file,
+    make_dir,
+    remove_stale_temps,
+    write_atomic,
+)
 from lstmtune.cli._common import add_format_options, name_text, number, print_json, whole
 from lstmtune.data import load
 from lstmtune.errors import ConfigError
@@ -123,7 +129,7 @@ def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
     storage = _storage(args, out)
     if args.storage:
         storage_from_url(storage)  # malformed, unknown or unreachable: one line, now
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     remove_stale_temps(out)  # left by a save that was killed
     return ts, storage
 
@@ -263,6 +269,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if bad:
         raise ConfigError(f"--strategies: unknown strategy '{bad[0]}'; choose from "
                           f"{', '.join(STRATEGIES)}.")
+    if not names:
+        raise ConfigError(f"--strategies '{args.strategies}' names no strategy: give a comma-"
+                          "separated list, e.g. --strategies random,tpe,gp.")
+    twice = sorted({s for s in names if names.count(s) > 1})
+    if twice:
+        raise ConfigError(f"--strategies lists '{twice[0]}' twice; give each strategy once.")
     out = Path(args.out)
     ts, storage = prepare_run(args, base, out)
     rows = []

@@ -75,6 +75,9 @@ _INF = {"inf": np.inf, "+inf": np.inf, "-inf": -np.inf, "infinity": np.inf,
 # difference is at most 4e300, so sums of up to 4e7 of them stay below float64's 1.8e308.
 # Larger values overflow to inf and surface as NaN deep inside training instead of here.
 _MAX_ABS = 1e150
+# ...and a non-zero value nearer to 0 than this has a square below float64's smallest normal
+# number (2.2e-308), so RMSE would read 0 where MAE does not.
+_MIN_ABS = 1e-150
 # Spreadsheet serial dates 25569..73051 are 1970-01-01..2100-01-01 (day 0 = 1899-12-30).
 _SERIAL_RANGE = (25569, 73051)
 _BINARY_KINDS = ((b"PK\x03\x04", "a ZIP archive, such as an Excel .xlsx workbook"),
@@ -376,8 +379,11 @@ def _read_csv(path: Path, where: str, sep: str | None) -> tuple[pd.DataFrame, _R
     if sep is None:
         sep = _detect_sep(lines[:_SAMPLE_LINES], where)
     cells, counts, starts = _fields(lines, numbers, sep or "\x1f", where)
-    used = (cells.apply(lambda c: c.str.strip() != "")).any(axis=1).to_numpy()
+    text = np.char.strip(cells.to_numpy(dtype=str))  # every cell stripped, vectorised
+    filled = text != ""
+    used = filled.any(axis=1)
     cells, counts, starts = cells[used].reset_index(drop=True), counts[used], starts[used]
+    text, filled = text[used], filled[used]
     if len(cells) == 0:  # only rows of empty cells (spreadsheet padding)
         raise DataError(f"data file '{path}' has no data: it needs a header row and at least "
                         "one row of values.")
@@ -393,10 +399,10 @@ def _read_csv(path: Path, where: str, sep: str | None) -> tuple[pd.DataFrame, _R
         raise DataError(f"data file '{path}' has a header but no rows of values: add data rows.")
     _check_header(header, starts[0], sep, where)
     width, lines_of = len(header), starts[1:]
-    cells, counts = cells.iloc[1:].reset_index(drop=True), counts[1:]
+    cells, counts, text, filled = cells.iloc[1:].reset_index(drop=True), counts[1:], text[1:], \
+        filled[1:]
     named = max((j + 1 for j, h in enumerate(header) if h), default=0)
-    extra = (cells.iloc[:, width:].apply(lambda c: c.str.strip() != "").any(axis=1).to_numpy()
-             if cells.shape[1] > width else np.zeros(len(cells), dtype=bool))
+    extra = filled[:, width:].any(axis=1)
     ragged = extra | (counts < named)  # empty fields past the header: a trailing separator
     if ragged.any():
         k = _first(ragged)
@@ -407,21 +413,22 @@ def _read_csv(path: Path, where: str, sep: str | None) -> tuple[pd.DataFrame, _R
             "quoted), or pass --sep if the file uses another separator.")
     keep = []
     for j, name in enumerate(header):
-        values = cells[j].str.strip() if j < cells.shape[1] else pd.Series("", index=cells.index)
-        filled = (values != "").to_numpy()
+        col_filled = filled[:, j] if j < filled.shape[1] else np.zeros(len(filled), bool)
         if name:
             keep.append(j)
-        elif not filled.any():
+        elif not col_filled.any():
             continue  # an empty column without a name: a trailing separator
-        elif j == 0 and (values == pd.Series(range(len(values))).astype("str")).all():
+        elif j == 0 and (text[:, 0] == np.arange(len(text)).astype(str)).all():
             continue  # the row numbers pandas writes with to_csv(index=True)
         else:
-            k = _first(filled)
+            k = _first(col_filled)
             raise DataError(f"data file {where}: column {j + 1} has no name in the header (line "
-                            f"{starts[0]}) but holds values (e.g. {_show(values[k])} on line "
+                            f"{starts[0]}) but holds values (e.g. {_show(text[k, j])} on line "
                             f"{lines_of[k]}): name it in the header, or delete the column.")
     _check_unique([header[j] for j in keep], where)
-    frame = pd.DataFrame({header[j]: _cells(cells[j]) for j in keep})
+    block = text[:, keep].astype(object)  # stripped; pandas' missing-value words become NA
+    block[np.isin(text[:, keep], list(_NA_TOKENS))] = None
+    frame = pd.DataFrame(block, columns=[header[j] for j in keep], dtype="str")
     return frame, _Rows(lines=lines_of, sep=sep)
 
 
@@ -684,6 +691,13 @@ def _numeric(col: pd.Series, what: str, where: str, rows: _Rows,
                         f"beyond ±{_MAX_ABS:g}, the largest magnitude lstmtune accepts (its "
                         "squares would overflow in training): rescale the column (e.g. divide "
                         "it by 1e6), or choose another column with --target.")
+    tiny = (out != 0) & (np.abs(out) < _MIN_ABS)
+    if tiny.any():
+        i = int(np.flatnonzero(tiny)[0])
+        raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} is {out[i]:g}, "
+                        f"nearer to 0 than ±{_MIN_ABS:g} (its square would vanish, so errors "
+                        "would read as 0): rescale the column (e.g. multiply it by 1e150), or "
+                        "choose another column with --target.")
     if np.isnan(out).all():
         raise DataError(f"{what} column '{name}' in {where} has no values (all {len(out)} are "
                         "missing): choose another column with --target.")
@@ -692,11 +706,20 @@ def _numeric(col: pd.Series, what: str, where: str, rows: _Rows,
 
 # --- times -----------------------------------------------------------------------------------
 
+WIDE = 200  # columns beyond which only the used ones are read and checked
+
+
+def _names(columns: Sequence[object], most: int = 20) -> str:
+    """Column names for a message: the first ``most``, then how many more."""
+    shown = ", ".join(map(str, list(columns)[:most]))
+    return shown + (f" and {len(columns) - most:,} more" if len(columns) > most else "")
+
+
 def _check_column(name: str, columns: Sequence[str], what: str, where: str) -> str:
     if name in columns:
         return name
     raise DataError(f"{what} column '{name}' is not in {where}; its columns are "
-                    f"{', '.join(map(str, columns))}.{_closest(name, [str(c) for c in columns])}")
+                    f"{_names(columns)}.{_closest(name, [str(c) for c in columns])}")
 
 
 def _first(mask: np.ndarray | pd.Series) -> int:
@@ -929,6 +952,16 @@ def _grid(index: pd.Index, freq: str | None,
         except ValueError:
             raise ConfigError(f"--freq '{freq}' is not a pandas frequency: use e.g. D (daily), "
                               "W (weekly), MS (month start), ME (month end), QS, YS, h.") from None
+        limit = 10 * len(index) + 10  # a grid mostly of gaps means the wrong frequency
+        try:
+            too_fine = index[0] + offset * limit < index[-1]
+        except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+            too_fine = False  # limit steps reach past pandas' last date: the grid is short
+        if too_fine:
+            raise ConfigError(f"--freq '{freq}' puts more than {limit} points between "
+                              f"{index[0]} and {index[-1]}, but {where} has {len(index)} rows: "
+                              "the grid would be almost all gaps; pass the frequency the data "
+                              "was recorded at (e.g. MS for monthly, D for daily).")
         full = pd.date_range(index[0], index[-1], freq=offset, name=index.name)
         off_grid = index.difference(full)
         if len(off_grid):
@@ -997,13 +1030,27 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
     frame, rows, index_col = _frame_of(source, where, sep)
     frame = frame.rename(columns=str)
     _check_unique(list(frame.columns), where)
+    twice = sorted({f for f in feats if feats.count(f) > 1})
+    if twice:
+        raise ConfigError(f"--features lists '{twice[0]}' twice; give each column once.")
+    both = [f for f in feats if f in targets]
+    if both:
+        raise ConfigError(f"'{both[0]}' is both the target and a feature; the target's past "
+                          "values are always an input: drop it from --features.")
+    for t in targets + feats:
+        _check_column(t, list(frame.columns), "target" if t in targets else "feature", where)
+    if not targets and frame.shape[1] > WIDE:
+        raise DataError(f"{where} has {frame.shape[1]:,} columns ({_names(frame.columns)}): "
+                        "name the target with --target (and any inputs with --features).")
+    if targets and frame.shape[1] > WIDE:  # read only what is used (plus the time columns)
+        used = [c for c in frame.columns if c.lower() in _TIME_NAMES
+                or c in (time_col, index_col, *targets, *feats)]
+        frame = frame[list(dict.fromkeys([frame.columns[0], *used]))]
     skip = {c for c in frame.columns if c.lower() in _TIME_NAMES or c in (time_col, index_col)}
     frame, numbers = _type_columns(frame, decimal, where, rows, skip)
     cols = list(frame.columns)
     tcol = time_col if time_col is not None else index_col
     tcol = _pick_time_col(frame, tcol, targets)
-    for t in targets + feats:
-        _check_column(t, cols, "target" if t in targets else "feature", where)
     if tcol is not None:
         _check_column(tcol, cols, "time", where)
         index = _parse_time(frame[tcol], where, rows, date_format)
@@ -1019,16 +1066,21 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
         rest = [c for c in frame.columns if c not in feats]
         numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])
                    and not pd.api.types.is_bool_dtype(frame[c])]
+        if not rest and feats:
+            raise ConfigError(f"{where} has no column left for the target: "
+                              f"{_names(feats)} {'is' if len(feats) == 1 else 'are'} given as "
+                              "feature(s), and the target cannot also be a feature: drop it "
+                              "from --features (or name the target with --target).")
         if not rest:
-            raise DataError(f"{where} has no column of values besides its time column "
-                            f"'{tcol}': add a column of values.")
+            raise DataError(f"{where} has no column of values besides its time column"
+                            + (f" '{tcol}'" if tcol else "") + ": add a column of values.")
         if len(rest) == 1:
             targets = rest
         elif len(numeric) == 1:
             targets = numeric
         else:
             raise DataError(f"{where} has several columns that could be the target "
-                            f"({', '.join(rest)}): choose one with --target NAME.")
+                            f"({_names(rest)}): choose one with --target NAME.")
     _check_order(frame.index, where, rows)
     grid, freq = _grid(frame.index, freq, where)
     values = np.column_stack([_numeric(frame[t], "target", where, rows, numbers)

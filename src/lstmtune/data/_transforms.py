@@ -88,8 +88,19 @@ class _Transform:
             obj = cls(**d.get("params", {}))
         except TypeError as e:
             raise DataError(f"{cls.__name__}.from_dict got bad params: {e}.") from None
-        for k, v in d.get("state", {}).items():
-            setattr(obj, k, None if v is None else np.asarray(v, dtype=float))
+        try:
+            for k, v in d.get("state", {}).items():
+                setattr(obj, k, None if v is None else np.asarray(v, dtype=float))
+        except (TypeError, ValueError) as e:
+            raise DataError(f"{cls.__name__}.from_dict got a bad fitted state: {e}.") from None
+        scale = getattr(obj, "scale_", None)
+        if scale is not None and not (np.isfinite(scale) & (scale > 0)).all():
+            raise DataError(f"{cls.__name__}.from_dict got scale_ {scale.tolist()!r:.60}: a "
+                            "fitted scale is finite and > 0; the description was changed.")
+        if any(v is not None and np.isinf(v).any() for v in (getattr(obj, f.name)
+                                                             for f in _state(obj))):
+            raise DataError(f"{cls.__name__}.from_dict got an infinite fitted value; the "
+                            "description was changed.")
         return obj
 
 

@@ -126,7 +126,9 @@ def _validate(
         raise SplitError(
             f"Series of {n} points is too short for season={season} with "
             f"test_size={n_test}: the first forecast origin sees only {n_hist} points, "
-            f"need at least {season}. Use season <= {n_hist} or test_size <= {n - season}."
+            f"need at least {season}. Use season <= {n_hist}"
+            + (f" or test_size <= {n - season}." if n - season >= 1 else
+               f" (the whole series has only {n} points).")
         )
     return arr, n_test, horizon, season
 

@@ -163,13 +163,17 @@ def compute_metrics(
 ) -> dict[str, float]:
     """All metrics of :data:`METRICS`, in that order.
 
-    ``mape`` is ``nan`` (rather than an error) when a scored ``y_true`` is 0, so one table can
+    ``mape`` is ``nan`` (rather than an error) when a scored ``y_true`` is 0, and ``mase`` when
+    its scale is undefined (a constant or perfectly periodic training series), so one table can
     hold every series; the other metrics raise as their functions do.
     """
     out: dict[str, float] = {}
     for name, fn in METRICS.items():
         if name == "mase":
-            out[name] = mase(y_true, y_pred, y_train=y_train, season=season)
+            try:
+                out[name] = mase(y_true, y_pred, y_train=y_train, season=season)
+            except DataError:  # no scale: the other metrics still describe the forecast
+                out[name] = float("nan")
         elif name == "mape":
             t, _ = _aligned(y_true, y_pred)
             out[name] = float("nan") if np.any(t == 0) else mape(y_true, y_pred)

@@ -9,6 +9,7 @@ comparison between configurations is not blurred by different initial weights.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from lstmtune.experiment._params import check_memory, complete, group_key
 __all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment", "check_experiment"]
 
 SCORE_ON = ("validation", "test")
+MAX_CONFIGS = 10_000  # a full factorial beyond this is a search: `lstmtune tune`
+MAX_TRAININGS = 1_000_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +56,13 @@ class ExperimentSpec:
         both = set(names) & {n for n, _ in self.fixed}
         if both:
             raise ConfigError(f"{sorted(both)} is both varied and set; drop one of them.")
+        n = math.prod(len(v) for _, v in self.vary)
+        if n > MAX_CONFIGS or n * self.repeats > MAX_TRAININGS:
+            sizes = " × ".join(f"{len(v)} {k}" for k, v in self.vary)
+            raise ConfigError(f"--vary gives {sizes} = {n:,} configurations × {self.repeats} "
+                              f"repeats; an experiment trains at most {MAX_CONFIGS:,} "
+                              f"configurations and {MAX_TRAININGS:,} trainings: vary fewer "
+                              "values at once, or search the space with `lstmtune tune`.")
 
     @property
     def varied(self) -> list[str]:

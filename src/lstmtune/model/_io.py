@@ -124,6 +124,9 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
+    except RecursionError:
+        raise ModelError(f"{path} nests too deeply to be an lstmtune model file; re-export the "
+                         "model.") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path} is not readable JSON ({exc}); re-export the model.") from None
 
@@ -133,12 +136,20 @@ def _verify(path: Path) -> None:
         what = "does not exist" if not path.exists() else "is a file, not a folder"
         raise ModelError(f"model directory '{path}' {what}: pass the folder written by "
                          "`lstmtune tune` (e.g. lstmtune-out/tune/model).")
-    missing = [f for f in (*FILES, "checksums.json") if not (path / f).is_file()]
+    names = (*FILES, "checksums.json")
+    odd = [f for f in names if (path / f).is_symlink() or (path / f).exists()
+           and not (path / f).is_file()]
+    if odd:
+        raise ModelError(f"model directory '{path}': {odd[0]} is not a regular file (a link, "
+                         "folder or device); a model is three regular files: re-export it.")
+    missing = [f for f in names if not (path / f).is_file()]
     if missing:
         raise ModelError(f"model directory '{path}' lacks {', '.join(missing)}: it is not a "
                          "complete lstmtune model; re-export it with `lstmtune tune`.")
     sums = _read_json(path / "checksums.json")
-    sums = sums.get("sha256", {}) if isinstance(sums, dict) else {}
+    sums = sums.get("sha256") if isinstance(sums, dict) else None
+    if not isinstance(sums, dict):
+        sums = {}  # every file then fails its check below, naming it
     for name in FILES:
         got = _sha256(path / name)
         if sums.get(name) != got:
@@ -183,29 +194,41 @@ def load_model(path: str | os.PathLike) -> Ensemble:
         raise ModelError(f"{path} has model format version {doc.get('format_version')!r}; "
                          f"this lstmtune reads version {FORMAT_VERSION}: use the lstmtune "
                          f"version that saved it ({info.get('lstmtune_version')}).")
+    key = "config"  # the entry being read, named when it is malformed
     try:
         config = doc["config"]
         if not isinstance(config, dict):
-            raise TypeError(f"config must be a table of hyperparameters, got {config!r:.40}")
+            raise TypeError(f"a table of hyperparameters is needed, got {config!r:.40}")
         unknown = sorted(set(config) - set(PARAMS))
         if unknown:
             raise ModelError(f"{path / 'model.json'}: unknown hyperparameters {unknown}.")
         config = complete(config)
         for name, value in config.items():
             PARAMS[name].check(value)
+        key = "spec"
         spec = ModelSpec(**{**doc["spec"], "units": tuple(doc["spec"]["units"])})
+        key = "prep"
         prep = FittedPrep.from_dict(doc["prep"])
+        key = "seeds"
         seeds = np.asarray(doc["seeds"], int)
         if seeds.ndim != 1:
-            raise ValueError(f"seeds must be a list of whole numbers, got shape {seeds.shape}")
-        first_origin = int(doc["first_origin"])
+            raise ValueError(f"a list of whole numbers is needed, got shape {seeds.shape}")
+        key = "first_origin"
+        first_origin = doc["first_origin"]
+        if not isinstance(first_origin, int) or isinstance(first_origin, bool) \
+                or first_origin < 0:
+            raise ValueError(f"a whole number >= 0 is needed, got {first_origin!r:.40}")
+        key = "info"
         info = dict(doc.get("info", {}))
+        key = "params"
+        declared = {k: tuple(v) for k, v in doc["params"].items()}
     except ModelError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError,
             LstmtuneError) as exc:
-        raise ModelError(f"{path / 'model.json'} is incomplete or malformed ({exc}); "
-                         "re-export the model.") from None
+        what = f"lacks '{key}'" if isinstance(exc, KeyError) and str(exc).strip("'") == key \
+            else f"has a malformed '{key}' ({exc})"
+        raise ModelError(f"{path / 'model.json'} {what}; re-export the model.") from None
     if build_model(config, n_features=prep.n_features) != spec:
         raise ModelError(f"{path / 'model.json'}: the saved model spec {spec} does not match "
                          f"its configuration and preprocessing ({prep.n_features} input "
@@ -220,6 +243,9 @@ def load_model(path: str | os.PathLike) -> Ensemble:
         raise ModelError(f"{path / 'model.json'} describes {need / 2**30:,.1f} GiB of weights, "
                          f"more than half of this machine's {total / 2**30:.0f} GiB: it was "
                          "not saved by lstmtune on a machine like this one; re-export it.")
+    if declared != want:
+        raise ModelError(f"{path / 'model.json'}: its 'params' shapes do not match its model "
+                         f"({len(seeds)} members, {spec.units} units); re-export the model.")
     got = _npz_headers(path / "params.npz")  # shapes read before any array is allocated
     if got != want:
         bad = next((k for k in want if k in got and got[k] != want[k]), None) or \

@@ -246,8 +246,16 @@ def load_study_file(path: str | Path) -> StudyConfig:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"study file '{p}' does not exist: give the path of a .toml file.")
+    if not p.is_file():
+        raise ConfigError(f"study file '{p}' is not a regular file (a folder?): give the path "
+                          "of a .toml file.")
     try:
         doc = tomllib.loads(p.read_text())
+    except RecursionError:
+        raise ConfigError(f"study file '{p}' nests tables or arrays too deeply to read: a "
+                          "study file needs two levels at most.") from None
+    except OSError as exc:
+        raise ConfigError(f"study file '{p}' cannot be read ({exc.strerror}).") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"study file '{p}' is not valid TOML ({exc}); fix the syntax at "
                           "that line.") from None

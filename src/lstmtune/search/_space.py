@@ -9,6 +9,7 @@ sees ordinary distributions.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,9 @@ from optuna.distributions import (
 from lstmtune.errors import ConfigError
 from lstmtune.experiment._params import PARAMS, _name, parse_value
 
-__all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE"]
+__all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE", "MAX_GRID"]
+
+MAX_GRID = 100_000  # as many trials as a study may have
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,12 +49,19 @@ class Range:
 
     def grid(self, name: str) -> list[Any]:
         if self.integer:
-            return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
-        if self.step is None:
+            n = (int(self.high) - int(self.low)) // int(self.step or 1)
+        elif self.step is None:
             raise ConfigError(f"space '{name}': a float range needs a step for grid search "
                               f"(e.g. step = {(self.high - self.low) / 4:g}), or use a choice "
                               "list.")
-        n = int(round((self.high - self.low) / self.step))
+        else:
+            n = int(round((self.high - self.low) / self.step))
+        if n + 1 > MAX_GRID:
+            raise ConfigError(f"space '{name}': the grid has {n + 1:,} values, more than a "
+                              f"study may run ({MAX_GRID:,}); use a larger step or a choice "
+                              "list.")
+        if self.integer:
+            return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
         return [float(self.low + i * self.step) for i in range(n + 1)]
 
 
@@ -113,8 +123,14 @@ class Space:
         """Every combination (conditions respected, duplicates removed)."""
         searched = self.searched()
         names = list(searched)
+        values = [searched[n].grid(n) for n in names]
+        size = math.prod(len(v) for v in values)
+        if size > MAX_GRID:
+            raise ConfigError(f"the grid has {' × '.join(str(len(v)) for v in values)} = "
+                              f"{size:,} combinations, more than a study may run "
+                              f"({MAX_GRID:,}); search fewer values, or use tpe or random.")
         seen, out = set(), []
-        for combo in itertools.product(*(searched[n].grid(n) for n in names)):
+        for combo in itertools.product(*values):
             params: dict[str, Any] = {}
             full = dict(zip(names, combo, strict=True))
             for name, e in self.entries:
@@ -221,6 +237,9 @@ def _entry(name: str, spec: Any, where: str, earlier: list[str]) -> Entry:
                              or kind == "int" and not isinstance(step, int)):
         raise ConfigError(f"{where}.step must be a positive number and cannot be combined "
                           f"with log, got step={step!r}, log={log}.")
+    if step is not None and step > high - low:
+        raise ConfigError(f"{where}.step = {step} is larger than the range {low}–{high}: it "
+                          "would leave only the low end; use a step <= high - low.")
     integer = kind == "int"
     if integer and PARAMS[name].parse is float:
         integer = False
