@@ -168,6 +168,9 @@ def run_workers(tmp_path, n: int, stagger: float, journal: bool, *, trials: int 
     seconds = time.perf_counter() - t0
     url = (f"journal:///{tmp_path / 'study.log'}" if journal
            else f"sqlite:///{out / 'study.db'}")
+    if not (out / "model" / "model.json").is_file():  # every process failed: say how
+        raise AssertionError(f"exit codes {[p.returncode for p in procs]}: "
+                             + " | ".join(e.strip()[-600:] for _, e in outputs))
     study = optuna.load_study(study_name="study", storage=storage_from_url(url))
     model = json.loads((out / "model" / "model.json").read_text())
     return {"codes": [p.returncode for p in procs], "stderr": [e for _, e in outputs],
