@@ -196,3 +196,24 @@ def test_ctrl_c_keeps_the_finished_trials_of_the_batch(tmp_path, monkeypatch, ca
     r = tune(ts, cfg, storage=st, study_name="s")
     assert r.n_trials_complete == 3 and r.n_trials_failed == 0
     assert [t.params for t in r.study.trials[3:]] == [t.params for t in study.trials[1:3]]
+
+
+def test_diverged_members_are_counted_and_scored_nan(tmp_path):
+    """Learning rate 10 with SGD on raw values blows every member up: the trial fails with
+    'M of M members diverged', its stored member scores are null (not the frozen weights'
+    huge forecasts), and the error when nothing completes names that reason."""
+    from lstmtune.errors import ConfigError
+
+    doc = {**TINY, "preprocessing": {"scaler": "none", "difference": 0},
+           "training": {"epochs": 50, "batch_size": 4, "optimizer": "sgd"},
+           "search": {"strategy": "grid", "trials": 1, "repeats": 3, "batch": 1,
+                      "final_repeats": 2},
+           "space": {"learning_rate": {"choice": [10.0]}, "units": {"choice": [2]}}}
+    st = _storage(tmp_path)
+    with pytest.raises(ConfigError, match=r"no completed trial: 1 diverged \(e.g. 3 of 3 "
+                                          r"members diverged"):
+        tune(load("shampoo"), study_from_dict(doc), storage=st, study_name="s")
+    (trial,) = optuna.load_study(study_name="s", storage=st).trials
+    assert trial.state == TrialState.FAIL
+    assert trial.user_attrs["fail_kind"] == "diverged"
+    assert trial.user_attrs["members"]["score"] == [None, None, None]
