@@ -253,6 +253,20 @@ CASES = {
     "step larger than the range": (tune_file("[space] dropout = { float = [0.0, 0.5], "
                                              "step = 10 }"),
                                    ["dropout.step = 10 is larger than the range"]),
+    "unknown indicator in the space": (
+        tune_file('[space] indicators = { choice = [[], ["rsx:14"]] }'),
+        ["indicator 'rsx:14' is unknown", "did you mean 'rsi'", "returns:N"]),
+    "Fourier period of 1": (tune_file('[preprocessing] fourier = "1:1"'),
+                            ["'1:1' is no Fourier term", "1 < period", "e.g. 12:2"]),
+    "a group item with +": (tune_file('[space] calendar = ["month+day"]'),
+                            ["calendar takes a list of names in quotes", '["month"]']),
+    "calendar as a number": (tune_file("[preprocessing] calendar = 12"),
+                             ["calendar = 12", "text in quotes", 'calendar = "month"']),
+    "season 0": (tune_file("[data] season = 0"), ["season = 0", "from 1 to 100000"]),
+    "season on the command line": (tune_file("", "--season", "1.5"),
+                                   ["argument --season", "got '1.5'"]),
+    "outlier window too short": (tune_file("[preprocessing] outlier_window = 1"),
+                                 ["outlier_window=1 is out of range", ">= 3"]),
     # ---- CLI arguments -----------------------------------------------------------------------
     "seed -1": (tune_file("", "--seed", "-1"), ["argument --seed", "from 0 to", "-1"]),
     "folds 0": (tune_file("", "--folds", "0"), ["argument --folds", "from 1 to", "got 0"]),
@@ -306,6 +320,11 @@ CASES = {
                            ["units=0 is out of range", ">= 1"]),
     "experiment nan learning rate": (argv("experiment", "shampoo", "--vary", "lr=nan,0.1"),
                                      ["learning_rate=nan is not a finite number"]),
+    "experiment unknown calendar part": (
+        argv("experiment", "shampoo", "--vary", "calendar=none,mnth"),
+        ["bad value 'mnth' for calendar", "did you mean 'month'", "e.g. calendar=month"]),
+    "experiment impute unknown": (argv("experiment", "shampoo", "--vary", "impute=mean,linear"),
+                                  ["bad value 'mean' for impute", "linear, time, spline"]),
     "experiment value twice": (argv("experiment", "shampoo", "--vary", "units=1,1"),
                                ["lists a value twice"]),
     "experiment out is a file": (argv("experiment", "shampoo", "--vary", "units=1,2",
@@ -412,6 +431,8 @@ CASES = {
     "NaN weights": (_tampered(_nan_weights), ["NaN/inf weights"]),
     "units beyond the registry": (_tampered(_json_edit(lambda d: d["config"].update(
         units=100000))), ["units=100000 is out of range"]),
+    "unknown indicator in model.json": (_tampered(_json_edit(lambda d: d["config"].update(
+        indicators="bogus"))), ["model.json", "indicator 'bogus' is unknown"]),
     "zero scale in the fitted scaler": (_tampered(_json_edit(_zero_scale)),
                                         ["malformed 'prep'", "scale_", "finite and > 0"]),
 }

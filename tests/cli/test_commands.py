@@ -20,6 +20,18 @@ def test_help_lists_the_subcommands(capsys):
         assert cmd in out
 
 
+@pytest.mark.parametrize("command", ["tune", "experiment"])
+def test_help_lists_every_hyperparameter_with_its_default(command, capsys):
+    from lstmtune.experiment import PARAMS
+
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    for name in PARAMS:
+        assert f"\n  {name} (default " in out, name
+    assert "indicators (default none): technical indicators" in out
+    assert "shuffle (default true)" in out
+
+
 def test_baseline_json_reproduces_seed_000_persistence(capsys):
     assert main(["baseline", "shampoo", "--test-size", "12", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -156,6 +156,51 @@ def test_evaluate_baselines_validation(
 
 def test_bad_series() -> None:
     with pytest.raises(DataError, match="1 NaN/inf"):
-        evaluate_baselines([1.0, math.nan, 3.0, 4.0], test_size=1)
+        evaluate_baselines([1.0, math.inf, 3.0, 4.0], test_size=1)
+    with pytest.raises(DataError, match="4 NaN/inf"):
+        evaluate_baselines([math.nan] * 4, test_size=1)
     with pytest.raises(DataError, match="1-D"):
         evaluate_baselines(np.zeros((4, 2)), test_size=1)
+
+
+@pytest.mark.parametrize("freq,season", [
+    ("MS", 12), ("ME", 12), ("2MS", 6), ("QS", 4), ("QS-JAN", 4), ("W-SUN", 52), ("D", 7),
+    ("B", 5), ("h", 24), ("3h", 8), ("5h", 1), ("min", 60), ("SMS", 24), ("YS", 1),
+    (None, 1), ("nonsense", 1)])
+def test_the_season_comes_from_the_frequency(freq, season) -> None:
+    from lstmtune.data import season_length
+
+    assert season_length(freq) == season
+
+
+def test_a_series_carries_its_season_and_the_user_may_set_it() -> None:
+    from lstmtune.data import load
+    from lstmtune.errors import ConfigError
+
+    assert load("shampoo").season == 12  # monthly
+    assert load("shampoo", season=4).season == 4
+    assert load("shampoo").head(10).season == 12
+    with pytest.raises(ConfigError, match="season=0 must be a whole number from 1"):
+        load("shampoo", season=0)
+
+
+def test_fitting_season_falls_back_to_one_only_when_a_season_does_not_fit() -> None:
+    from lstmtune.evaluation import fitting_season
+
+    assert fitting_season(12, 24) == 12
+    assert fitting_season(12, 13) == 12
+    assert fitting_season(12, 12) == 1  # MASE needs one difference at lag 12
+    assert fitting_season(1, 5) == 1
+
+
+def test_gaps_carry_the_last_observation_and_missing_targets_are_not_scored() -> None:
+    # y[2] missing: origin 2's history ends 1, 2, 2 -> persistence 2 for y[3] = 4
+    table = walk_forward_forecasts([1.0, 2.0, np.nan, 4.0, 5.0, 6.0], test_size=3)
+    assert table["persistence"].tolist() == [2.0, 4.0, 5.0]
+    scores = evaluate_baselines([1.0, 2.0, np.nan, 4.0, 5.0, 6.0], test_size=3)
+    assert scores["persistence"]["rmse"] == pytest.approx(np.sqrt((4 + 1 + 1) / 3))
+    # y[3] missing is a target: not scored (errors 2 and 1 only)
+    scores = evaluate_baselines([1.0, 2.0, 3.0, np.nan, 5.0, 6.0], test_size=3)
+    assert scores["persistence"]["rmse"] == pytest.approx(np.sqrt((4 + 1) / 2))
+    with pytest.raises(DataError, match="NaN for a gap"):
+        evaluate_baselines([1.0, np.inf, 3.0, 4.0], test_size=1)

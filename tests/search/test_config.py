@@ -7,6 +7,7 @@ import pytest
 
 from lstmtune.errors import ConfigError
 from lstmtune.search import DEFAULT_SPACE, load_study_file, parse_space, study_from_dict
+from lstmtune.search._config import may_impute
 
 
 def test_a_full_study_file(tmp_path):
@@ -16,6 +17,7 @@ source = "shampoo"
 test_size = 12
 val_size = 6
 folds = 2
+season = 4
 [preprocessing]
 difference = 1
 [training]
@@ -35,6 +37,28 @@ lags = 3
     assert cfg.data.folds == 2 and cfg.search.trials == 7 and cfg.search.risk == 0.5
     assert dict(cfg.fixed) == {"difference": 1, "epochs": 100, "timesteps": 3}
     assert list(cfg.space.distributions()) == ["units", "optimizer", "momentum"]
+    assert cfg.data.season == 4 and not may_impute(cfg)
+
+
+def test_data_with_gaps_is_read_when_some_configuration_imputes():
+    def cfg(extra):
+        return study_from_dict({"space": {"units": {"int": [1, 4]}, **extra.get("space", {})},
+                                "preprocessing": extra.get("preprocessing", {})})
+
+    assert not may_impute(cfg({}))
+    assert may_impute(cfg({"preprocessing": {"impute": "time"}}))
+    assert may_impute(cfg({"space": {"impute": {"choice": ["none", "linear"]}}}))
+    assert not may_impute(cfg({"space": {"impute": {"choice": ["none"]}}}))
+    # a conditional entry leaves the fixed value where its condition does not hold
+    assert may_impute(cfg({"preprocessing": {"impute": "linear"},
+                           "space": {"scaler": {"choice": ["robust", "minmax"]},
+                                     "impute": {"value": "none",
+                                                "when": {"scaler": "robust"}}}}))
+
+
+def test_a_study_stored_before_the_season_key_describes_itself_the_same():
+    assert "season" not in study_from_dict({}).to_dict()["data"]  # resumes an older study
+    assert study_from_dict({"data": {"season": 4}}).to_dict()["data"]["season"] == 4
 
 
 def test_conditional_entries_and_grid():

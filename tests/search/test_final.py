@@ -35,6 +35,10 @@ def test_forecast_table_holds_the_test_window_members_and_baselines(study):
     cols = r.study.user_attrs[FORECAST]["columns"]
     np.testing.assert_allclose(cols["actual"], ts.y[-12:])
     np.testing.assert_allclose(cols["baseline_persistence"], ts.y[-13:-1])  # previous value
+    # monthly data: the seasonal naive repeats the value 12 months before (not persistence)
+    np.testing.assert_allclose(cols["baseline_seasonal_naive"], ts.y[-24:-12])
+    final = r.study.user_attrs[FINAL]["baselines"]["seasonal_naive"]
+    assert final["rmse"] == pytest.approx(np.sqrt(np.mean((ts.y[-12:] - ts.y[-24:-12]) ** 2)))
     members = np.array([cols[f"member_{k}"] for k in range(3)])
     np.testing.assert_allclose(cols["mean"], members.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(cols["low"], np.quantile(members, 0.05, axis=0), rtol=1e-5)

@@ -34,7 +34,28 @@ __all__ = ["main", "build_parser"]
 
 
 def _doc(fn) -> str:
-    return (fn.__doc__ or "").strip()
+    import inspect
+
+    return inspect.cleandoc(fn.__doc__ or "")
+
+
+def _hyperparameters() -> str:
+    """The vocabulary, one line a name, for the help of experiment and tune."""
+    import textwrap
+
+    from lstmtune.experiment import PARAMS
+
+    lines = textwrap.wrap(
+        "hyperparameters: the names of --vary/--set and of a study file's [space], "
+        "[preprocessing], [model] and [training] (groups such as indicators are written a+b "
+        "on the command line, as lists in study files):", 88)
+    for name, p in PARAMS.items():
+        default = str(p.default).lower() if isinstance(p.default, bool) else p.default
+        text = f"{name} (default {default})"
+        if p.help:
+            text += f": {p.help}"
+        lines += textwrap.wrap(text, 88, initial_indent="  ", subsequent_indent="      ")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,8 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(p)
     p.add_argument("--horizon", type=whole(1, MAX_HORIZON), default=1, metavar="H",
                    help="steps forecast from each origin (default 1)")
-    p.add_argument("--season", type=whole(1, 100_000), default=1, metavar="M",
-                   help="season length for seasonal naive and MASE (default 1)")
     p.add_argument("--json", action="store_true",
                    help="print {baseline: {metric: value}} as JSON")
     p.set_defaults(func=cmd_baseline)
@@ -70,13 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("experiment", help="vary hyperparameters with repeats and compare",
-                       description=_doc(cmd_experiment))
+                       description=_doc(cmd_experiment), epilog=_hyperparameters(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_options(p)
     add_experiment_options(p)
     p.set_defaults(func=cmd_experiment)
 
     p = sub.add_parser("tune", help="search hyperparameters (Optuna strategies, populations)",
-                       description=_doc(cmd_tune))
+                       description=_doc(cmd_tune), epilog=_hyperparameters(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     add_tune_options(p)
     p.set_defaults(func=cmd_tune)
 

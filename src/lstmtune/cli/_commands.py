@@ -16,8 +16,8 @@ from lstmtune.cli._common import (
     preprocessing_from,
     print_json,
 )
-from lstmtune.data import BUILTINS, load, prepare
-from lstmtune.evaluation import evaluate_baselines
+from lstmtune.data import BUILTINS, load, prepare, resolve_size
+from lstmtune.evaluation import evaluate_baselines, fitting_season
 
 console = Console()
 
@@ -57,14 +57,16 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     """Score the persistence, seasonal naive, mean and drift forecasts on the test window,
     walk-forward in original units."""
     ts = load_data(args)
+    season = ts.season if args.season else fitting_season(  # the frequency's, where it fits
+        ts.season, len(ts) - resolve_size(args.test_size, len(ts), "test_size"))
     scores = evaluate_baselines(ts.y, test_size=args.test_size, horizon=args.horizon,
-                                season=args.season)
+                                season=season)
     if args.json:
         print_json(scores)
         return 0
     console.print(_metric_table(
         f"Baselines on '{ts.name}' ({len(ts)} points, test = last {args.test_size}, "
-        f"horizon {args.horizon}, season {args.season})", scores))
+        f"horizon {args.horizon}, season {season})", scores))
     return 0
 
 
@@ -128,7 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         (check_output_dir if kind == "dir" else check_output_file)(out / name,
                                                                   f"--out {out}: {name}")
     ts = load("shampoo")
-    scores = evaluate_baselines(ts.y, test_size=12)
+    scores = evaluate_baselines(ts.y, test_size=12, season=fitting_season(ts.season, 24))
     console.print(_metric_table("Baselines on Shampoo Sales (test = last 12 months)", scores))
     console.print(f"Persistence RMSE {scores['persistence']['rmse']:.3f} "
                   "(seed 000 publishes 136.761).")

@@ -85,9 +85,17 @@ def add_data_options(p: argparse.ArgumentParser, *, min_test: int = 1) -> None:
     g.add_argument("--freq", metavar="F",
                    help="pandas frequency (D, W, MS, ...); missing times become gaps")
     add_format_options(g)
+    add_season_option(g)
     g.add_argument("--test-size", type=size(min_test), default=12, metavar="N",
                    help="last N points (or a fraction like 0.2) form the test window "
                         "(default 12)")
+
+
+def add_season_option(g) -> None:
+    g.add_argument("--season", type=whole(1, 100_000), metavar="M",
+                   help="seasonal period for the seasonal naive baseline and MASE (default: "
+                        "from the frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, "
+                        "24 hourly; 1 without one)")
 
 
 def add_format_options(g) -> None:
@@ -129,7 +137,7 @@ def add_preprocessing_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fourier", metavar="PERIOD:ORDER", action="append", default=[],
                    help="Fourier terms, e.g. 12:2 (repeatable)")
     g.add_argument("--indicators", metavar="I1,I2", default="",
-                   help="technical indicators: sma:N, ema:N, rsi:N, macd")
+                   help="technical indicators: sma:N, ema:N, rsi:N, macd, returns:N")
 
 
 def size(lo: int) -> Any:
@@ -153,20 +161,22 @@ def size(lo: int) -> Any:
     return parse
 
 
-def load_data(args: argparse.Namespace) -> TimeSeries:
+def load_data(args: argparse.Namespace, *, allow_missing: bool = False) -> TimeSeries:
+    """DATA as the options say; gaps allowed with ``allow_missing`` or ``--impute``."""
     return load(args.data, time_col=args.time_col, target=args.target, features=args.features,
-                freq=args.freq, allow_missing=getattr(args, "impute", None) is not None,
-                **format_options(args))
+                freq=args.freq, allow_missing=allow_missing or
+                getattr(args, "impute", None) is not None, **format_options(args))
 
 
 def format_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``sep``, ``decimal`` and ``date_format`` for ``load`` (only those given)."""
-    return {k: getattr(args, k) for k in ("sep", "decimal", "date_format")
+    """``sep``, ``decimal``, ``date_format`` and ``season`` for ``load`` (only those given)."""
+    return {k: getattr(args, k) for k in ("sep", "decimal", "date_format", "season")
             if getattr(args, k, None) is not None}
 
 
 def _split_list(text: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in text.split(",") if t.strip())
+    """``a,b`` or ``a+b`` (as --set writes a group) → ``("a", "b")``."""
+    return tuple(t.strip() for t in text.replace("+", ",").split(",") if t.strip())
 
 
 def _fourier(specs: list[str]) -> tuple[tuple[float, int], ...]:

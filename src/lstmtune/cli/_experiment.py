@@ -119,7 +119,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     distributions of their scores: describe() tables, box plots, per-epoch diagnostics."""
     specs = _specs(args)
     out = check_output_dir(Path(args.out))
-    ts = load_data(args)
+    imputes = any(c["impute"] != "none" for spec, _ in specs for c in spec.configs())
+    ts = load_data(args, allow_missing=imputes)
     remove_stale_temps(out)  # left by a save that was killed (none when out is new)
     for spec, _ in specs:  # every refusal before the first training
         check_experiment(ts, spec)

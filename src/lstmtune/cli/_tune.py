@@ -18,11 +18,18 @@ from lstmtune._files import (
     remove_stale_temps,
     write_atomic,
 )
-from lstmtune.cli._common import add_format_options, name_text, number, print_json, whole
+from lstmtune.cli._common import (
+    add_format_options,
+    add_season_option,
+    name_text,
+    number,
+    print_json,
+    whole,
+)
 from lstmtune.data import load
 from lstmtune.errors import ConfigError
 from lstmtune.search import STRATEGIES, StudyConfig, load_study_file, study_from_dict, tune
-from lstmtune.search._config import LIMITS
+from lstmtune.search._config import LIMITS, may_impute
 from lstmtune.search._preflight import preflight
 from lstmtune.search._storage import describe_url, storage_from_url
 
@@ -43,6 +50,7 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--target", metavar="C")
     g.add_argument("--freq", metavar="F")
     add_format_options(g)
+    add_season_option(g)
     g.add_argument("--test-size", type=_limit("test_size"), metavar="N",
                    help="final test window (default 12)")
     g.add_argument("--val-size", type=_limit("val_size"), metavar="N", help="validation window")
@@ -85,6 +93,7 @@ def _config(args: argparse.Namespace) -> StudyConfig:
                                               ("target", args.target), ("freq", args.freq),
                                               ("sep", args.sep), ("decimal", args.decimal),
                                               ("date_format", args.date_format),
+                                              ("season", args.season),
                                               ("test_size", args.test_size),
                                               ("val_size", args.val_size),
                                               ("folds", args.folds)) if v is not None})
@@ -109,9 +118,11 @@ def _storage(args: argparse.Namespace, out: Path) -> str:
 def _load(cfg: StudyConfig):
     d = cfg.data
     fmt = {k: v for k, v in (("sep", d.sep), ("decimal", d.decimal),
-                             ("date_format", d.date_format)) if v is not None}
+                             ("date_format", d.date_format), ("season", d.season))
+           if v is not None}
     return load(d.source, time_col=d.time_col, target=d.target,
-                features=list(d.features) or None, freq=d.freq, **fmt)
+                features=list(d.features) or None, freq=d.freq,
+                allow_missing=may_impute(cfg), **fmt)
 
 
 OUTPUTS = {"model": "dir", "report.html": "file", "leaderboard.csv": "file"}

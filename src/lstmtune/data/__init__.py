@@ -5,12 +5,18 @@ Knows numpy and pandas only: no JAX, no Optuna, no CLI.
 
 from lstmtune.data._datasets import BUILTINS, builtin_names
 from lstmtune.data._features import (
+    CALENDAR_PARTS,
+    DEFAULT_WINDOWS,
+    INDICATORS,
     calendar_features,
     ema,
     fourier_features,
     indicator_features,
     macd,
+    parse_indicator,
+    returns,
     rsi,
+    season_length,
     sma,
 )
 from lstmtune.data._fitted import FittedPrep
@@ -37,4 +43,6 @@ __all__ = [
     "Split", "WalkForward", "chronological_split", "resolve_size",
     "Framing", "Prepared", "Preprocessing", "prepare", "FittedPrep",
     "calendar_features", "fourier_features", "indicator_features", "sma", "ema", "rsi", "macd",
+    "returns", "parse_indicator", "CALENDAR_PARTS", "INDICATORS", "season_length",
+    "DEFAULT_WINDOWS",
 ]

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data._datasets import BUILTINS, builtin_names
+from lstmtune.data._features import season_length
 from lstmtune.errors import ConfigError, DataError
 
 __all__ = ["TimeSeries", "load"]
@@ -91,6 +92,8 @@ _GROUP_CHARS = {".": ",'\u00a0\u202f ", ",": ".'\u00a0\u202f "}
 _OFFSET = r":\d{2}(?:[.,]\d+)?\s*(Z|[+\-]\d{2}(?::?\d{2})?)$"  # a UTC offset after a time
 
 
+MAX_SEASON = 100_000
+
 @dataclass(frozen=True, eq=False)
 class TimeSeries:
     """A validated series: sorted, unique, evenly spaced time index; float targets.
@@ -106,6 +109,7 @@ class TimeSeries:
     features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     feature_names: tuple[str, ...] = ()
     freq: str | None = None
+    season: int = 1  # steps per seasonal cycle: given, or from ``freq`` (``season_length``)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -1006,7 +1010,8 @@ def _pick_time_col(frame: pd.DataFrame, time_col: str | None, target: list[str])
 def load(source: object, *, time_col: str | None = None, target: str | Sequence[str] | None = None,
          features: str | Sequence[str] | None = None, freq: str | None = None,
          allow_missing: bool = False, name: str | None = None, sep: str | None = None,
-         decimal: str | None = None, date_format: str | None = None) -> TimeSeries:
+         decimal: str | None = None, date_format: str | None = None,
+         season: int | None = None) -> TimeSeries:
     """Load and validate a series.
 
     ``source`` is a built-in dataset name (see ``lstmtune datasets``), a CSV or Parquet path, or
@@ -1021,8 +1026,14 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
     numbers written as text (the other one, a space or ``'`` may group thousands); None detects
     it and refuses a file it cannot settle.  ``date_format``: a strptime format for the time
     column (e.g. ``"%d/%m/%Y"``); None reads ISO 8601 and the forms in the module docstring.
-    The CLI options are ``--sep``, ``--decimal`` and ``--date-format``.
+    The CLI options are ``--sep``, ``--decimal`` and ``--date-format``.  ``season``: the
+    seasonal period used by the seasonal naive baseline and MASE (default: from the frequency,
+    12 for monthly data, see :func:`lstmtune.data.season_length`; 1 without one).
     """
+    if season is not None and (isinstance(season, bool) or not isinstance(season, int | np.integer)
+                               or not 1 <= season <= MAX_SEASON):
+        raise ConfigError(f"season={season!r} must be a whole number from 1 to {MAX_SEASON:,} "
+                          "(steps per seasonal cycle, e.g. 12 for monthly data).")
     sep, decimal = _check_sep(sep), _check_decimal(decimal)
     _check_date_format(date_format)
     targets, feats = _as_list(target), _as_list(features)
@@ -1105,4 +1116,5 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
     label = name or (Path(str(source)).stem if isinstance(source, str | Path) else
                      str(targets[0]))
     return TimeSeries(name=label, index=index, values=values, targets=tuple(targets),
-                      features=fvals, feature_names=tuple(feats), freq=freq)
+                      features=fvals, feature_names=tuple(feats), freq=freq,
+                      season=int(season) if season is not None else season_length(freq))

@@ -7,6 +7,7 @@ from lstmtune.evaluation._baselines import (
     BASELINES,
     drift,
     evaluate_baselines,
+    fitting_season,
     mean_forecast,
     persistence,
     seasonal_naive,
@@ -24,8 +25,8 @@ from lstmtune.evaluation._metrics import (
 )
 
 __all__ = [
-    "BASELINES", "drift", "evaluate_baselines", "mean_forecast", "persistence",
-    "seasonal_naive", "walk_forward_forecasts",
+    "BASELINES", "drift", "evaluate_baselines", "fitting_season", "mean_forecast",
+    "persistence", "seasonal_naive", "walk_forward_forecasts",
     "METRICS", "compute_metrics", "get_metric", "mae", "mape", "mase", "rmse", "smape",
 ]
 

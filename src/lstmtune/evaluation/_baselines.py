@@ -22,6 +22,7 @@ __all__ = [
     "BASELINES",
     "drift",
     "evaluate_baselines",
+    "fitting_season",
     "mean_forecast",
     "persistence",
     "seasonal_naive",
@@ -106,11 +107,11 @@ def _validate(
     arr = np.asarray(y, dtype=float)
     if arr.ndim != 1:
         raise DataError(f"y must be a 1-D series, got shape {arr.shape}. Pass one series.")
-    if not np.isfinite(arr).all():
+    if np.isinf(arr).any() or np.isnan(arr).all():
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise DataError(
-            f"y must be finite, got {bad} NaN/inf value(s) out of {arr.size}. "
-            "Interpolate or drop missing values first."
+            f"y must be finite, or NaN for a gap, got {bad} NaN/inf value(s) out of "
+            f"{arr.size}. Replace infinite values; a series needs observed values."
         )
     n = arr.size
     n_test = resolve_size(test_size, n, "test_size")
@@ -133,6 +134,13 @@ def _validate(
     return arr, n_test, horizon, season
 
 
+def fitting_season(season: int, history: int) -> int:
+    """``season`` when a history of ``history`` points holds a whole season (the seasonal
+    naive forecast and the MASE scale need one), else 1: a series' own period (12 for monthly
+    data) used wherever it fits, without refusing a short series."""
+    return season if 1 <= season <= history - 1 else 1
+
+
 def walk_forward_forecasts(
     y: ArrayLike, *, test_size: int | float, horizon: int = 1, season: int = 1
 ) -> pd.DataFrame:
@@ -141,7 +149,9 @@ def walk_forward_forecasts(
     For every origin ``t`` from ``n - test_size - 1`` to ``n - 2`` the history is ``y[:t+1]``
     (actuals only, revealed as the walk goes on); steps ``1..horizon`` are forecast and rows
     whose target lies in the test window ``[n - test_size, n)`` are kept.  Step ``k`` thus
-    scores ``test_size - k + 1`` targets.
+    scores ``test_size - k + 1`` targets.  Gaps (NaN) are filled in each history with the last
+    observation before them (the leading ones with the first); a missing target stays NaN in
+    ``y`` and is not scored.
 
     Returns
     -------
@@ -151,10 +161,13 @@ def walk_forward_forecasts(
     """
     arr, n_test, horizon, season = _validate(y, test_size, horizon, season)
     n = arr.size
+    # gaps: each history carries its last observation forward (never a later one), and a
+    # missing target is kept as NaN, so it is not scored
+    filled = pd.Series(arr).ffill().bfill().to_numpy()
     rows: list[tuple[int, int]] = []
     forecasts: dict[str, list[float]] = {name: [] for name in BASELINES}
     for origin in range(n - n_test - 1, n - 1):
-        history = arr[: origin + 1]
+        history = filled[: origin + 1]
         keep = min(horizon, n - 1 - origin)
         rows.extend((origin, k) for k in range(1, keep + 1))
         for name, fn in BASELINES.items():

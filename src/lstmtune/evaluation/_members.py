@@ -22,6 +22,7 @@ from lstmtune.engine import (
     train_population,
 )
 from lstmtune.errors import ConfigError
+from lstmtune.evaluation._baselines import fitting_season
 from lstmtune.evaluation._metrics import compute_metrics
 
 __all__ = ["MemberRun", "fit_members"]
@@ -109,8 +110,9 @@ def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.
             continue
         actual = f.prepared.actual(w)
         y_train = f.prepared.y_clean[: f.prepared.split.train.stop]
+        season = fitting_season(f.prepared.series.season, len(y_train))  # MASE's scale
         fc = f.prepared.to_original(preds[sel][:, f.parts[part]], w)
-        out[sel] = [compute_metrics(actual, x, y_train=y_train)[metric]
+        out[sel] = [compute_metrics(actual, x, y_train=y_train, season=season)[metric]
                     if np.isfinite(x[np.isfinite(actual)]).all() else np.nan for x in fc]
     return out
 

@@ -15,12 +15,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lstmtune.data import Framing, Preprocessing
+import numpy as np
+
+from lstmtune.data import (
+    CALENDAR_PARTS,
+    DEFAULT_WINDOWS,
+    Framing,
+    Preprocessing,
+    parse_indicator,
+)
 from lstmtune.engine import ACTIVATIONS, LOSSES, OPTIMIZERS, ModelSpec, TrainSpec
 from lstmtune.errors import ConfigError
 
 __all__ = ["Param", "PARAMS", "parse_assignment", "parse_value", "complete", "group_key",
-           "units_bucket",
+           "units_bucket", "split_group", "n_inputs",
            "build_prep", "build_model", "build_train", "member_hparams", "check_memory",
            "machine_memory"]
 
@@ -41,6 +49,60 @@ def _int(text: str) -> int:
     return int(value)
 
 
+def _group(item: Callable[[str], str]) -> Callable[[str], str]:
+    """A set of items written ``a+b+c`` (``+``, since ``,`` separates the values of --vary),
+    or ``none``; each item checked by ``item``, which returns its canonical text."""
+    def parse(text: str) -> str:
+        parts = [s.strip() for s in text.split("+")]
+        if text.strip().lower() in ("", "none"):
+            return "none"
+        if "" in parts:
+            raise ValueError("expected items joined by '+' (e.g. month+quarter), or none")
+        out = [item(s) for s in parts]
+        keys = [s.split(":")[0] if item is _fourier_term else s for s in out]
+        if len(set(keys)) != len(keys):
+            raise ValueError("an item (or a Fourier period) is listed twice")
+        return "+".join(out)
+
+    return parse
+
+
+def _calendar_part(text: str) -> str:
+    if text not in CALENDAR_PARTS:
+        hint = difflib.get_close_matches(text, CALENDAR_PARTS, n=1)
+        raise ValueError(f"'{text}' is no calendar part; choose from "
+                         f"{', '.join(CALENDAR_PARTS)}" + (f" (did you mean '{hint[0]}'?)"
+                                                          if hint else ""))
+    return text
+
+
+def _fourier_term(text: str) -> str:
+    period, sep, order = text.partition(":")
+    try:
+        p, k = float(period), int(order)
+    except ValueError:
+        p = k = None
+    if not sep or p is None or not math.isfinite(p) or not 1 < p <= 1e9 or \
+            not 1 <= k <= min(p / 2, MAX_FOURIER_ORDER):
+        raise ValueError(f"'{text}' is no Fourier term: write PERIOD:ORDER with 1 < period <= "
+                         f"1e9 and 1 <= order <= period/2 (at most {MAX_FOURIER_ORDER}), e.g. "
+                         "12:2 for monthly data")
+    return f"{np.format_float_positional(p, trim='-')}:{k}"
+
+
+def _indicator(text: str) -> str:
+    try:
+        name, arg = parse_indicator(text)
+    except ConfigError as exc:
+        raise ValueError(str(exc).rstrip(".")) from None
+    return name if name == "macd" else f"{name}:{arg or DEFAULT_WINDOWS[name]}"
+
+
+def split_group(value: str) -> tuple[str, ...]:
+    """``"a+b"`` → ``("a", "b")``; ``"none"`` → ``()``."""
+    return () if value == "none" else tuple(value.split("+"))
+
+
 def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in options:
@@ -59,8 +121,30 @@ class Param:
     low: float | None = None  # inclusive bounds for numbers
     high: float | None = None
     help: str = ""
+    example: Any = None  # shown in errors (default: the default value)
+
+    @property
+    def group(self) -> bool:
+        """A set of items (``a+b``; a list in study files), e.g. indicators."""
+        return isinstance(self.default, str) and self.default == "none" and \
+            self.name in GROUPS
 
     def check(self, value: Any) -> Any:
+        """``value`` validated (text re-read by ``parse``; a group may be a list)."""
+        if self.group and isinstance(value, list | tuple):
+            value = "+".join(map(str, value)) if value else "none"
+        if value is None and isinstance(self.default, str):
+            value = "none"  # scaler=None, as the Python API and older model files say
+        if isinstance(self.default, str):
+            example = self.default if self.example is None else self.example
+            if not isinstance(value, str):
+                raise ConfigError(f"{self.name}={value!r}: text is expected, e.g. "
+                                  f"{self.name}={example}.")
+            try:
+                return self.parse(value)
+            except ValueError as exc:
+                raise ConfigError(f"bad value '{value}' for {self.name}: {exc}; e.g. "
+                                  f"{self.name}={example}.") from None
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{self.name}={value} is not a finite number: give e.g. "
                               f"{self.name}={self.default}.")
@@ -72,6 +156,8 @@ class Param:
         return value
 
 
+GROUPS = ("calendar", "fourier", "indicators")
+MAX_FOURIER_ORDER = 100
 MAX_EPOCHS = 100_000  # a bound that catches a typo of a few zeros before anything runs
 
 PARAMS: dict[str, Param] = {p.name: p for p in (
@@ -83,21 +169,40 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("shuffle", "train", _bool, True, help="reshuffle each epoch (stateless)"),
     Param("units", "model", _int, 4, 1, 4096, "LSTM units per layer"),
     Param("layers", "model", _int, 1, 1, 8, "stacked LSTM layers"),
-    Param("activation", "model", _choice(tuple(ACTIVATIONS)), "tanh"),
-    Param("recurrent_activation", "model", _choice(("sigmoid", "hard_sigmoid")), "sigmoid"),
+    Param("activation", "model", _choice(tuple(ACTIVATIONS)), "tanh",
+          help=f"cell activation: {', '.join(ACTIVATIONS)}"),
+    Param("recurrent_activation", "model", _choice(("sigmoid", "hard_sigmoid")), "sigmoid",
+          help="gate activation: sigmoid or hard_sigmoid (Keras 2.0)"),
     Param("stateful", "model", _bool, False, help="Keras stateful mode"),
     Param("timesteps", "framing", _int, 1, 1, 1000, "lags per sample (alias: lags)"),
+    Param("impute", "prep", _choice(("none", "linear", "time", "spline")), "none",
+          help="gap filling (two-sided in training, forward after it); none = gaps are an "
+          "error"),
+    Param("outliers", "prep", float, 0.0, 0.0, 1000.0,
+          "Hampel filter threshold in MADs (causal, trailing window), 0 = off"),
+    Param("outlier_window", "prep", _int, 7, 3, 1000, "trailing window of the Hampel filter"),
     Param("difference", "prep", _int, 1, 0, 100_000, "differencing lag, 0 = off"),
+    Param("difference_order", "prep", _int, 1, 1, 3, "times to difference at that lag"),
     Param("seasonal_lag", "prep", _int, 0, 0, 100_000, "seasonal differencing lag, 0 = off"),
     Param("log", "prep", _bool, False, help="log-transform the target"),
-    Param("scaler", "prep", _choice(("minmax", "standard", "robust", "none")), "minmax"),
+    Param("log_offset", "prep", float, 0.0, 0.0, 1e12, "log(x + offset)"),
+    Param("scaler", "prep", _choice(("minmax", "standard", "robust", "none")), "minmax",
+          help="minmax, standard, robust or none (fitted on the training part)"),
     Param("scale_on", "prep", _choice(("series", "windows")), "series",
           help="windows = seed 000's per-column scaler"),
-    Param("learning_rate", "member", float, 1e-3, 1e-8, 10.0),
-    Param("dropout", "member", float, 0.0, 0.0, 0.95),
-    Param("recurrent_dropout", "member", float, 0.0, 0.0, 0.95),
-    Param("l1", "member", float, 0.0, 0.0, 100.0),
-    Param("l2", "member", float, 0.0, 0.0, 100.0),
+    Param("calendar", "framing", _group(_calendar_part), "none",
+          help="calendar features, e.g. month+quarter (future known)", example="month"),
+    Param("fourier", "framing", _group(_fourier_term), "none",
+          help="Fourier terms PERIOD:ORDER, e.g. 12:2+3:1 (future known)", example="12:2"),
+    Param("indicators", "framing", _group(_indicator), "none",
+          help="technical indicators of the target, e.g. sma:5+ema:5+rsi:14+macd+returns:1 "
+          "(causal)", example="rsi:14+macd"),
+    Param("learning_rate", "member", float, 1e-3, 1e-8, 10.0, "optimizer step size"),
+    Param("dropout", "member", float, 0.0, 0.0, 0.95, "dropout of the LSTM inputs"),
+    Param("recurrent_dropout", "member", float, 0.0, 0.0, 0.95,
+          "dropout of the recurrent state"),
+    Param("l1", "member", float, 0.0, 0.0, 100.0, "L1 penalty on the weights"),
+    Param("l2", "member", float, 0.0, 0.0, 100.0, "L2 penalty on the weights"),
     Param("momentum", "member", float, 0.0, 0.0, 0.999, "SGD momentum"),
 )}
 ALIASES = {"lags": "timesteps", "neurons": "units", "batch": "batch_size", "lr": "learning_rate"}
@@ -119,7 +224,8 @@ def parse_value(name: str, text: str) -> Any:
     try:
         value = p.parse(text.strip())
     except ValueError as exc:
-        raise ConfigError(f"bad value '{text}' for {name}: {exc}; e.g. {name}={p.default}."
+        example = p.default if p.example is None else p.example
+        raise ConfigError(f"bad value '{text}' for {name}: {exc}; e.g. {name}={example}."
                           ) from None
     return p.check(value)
 
@@ -164,10 +270,26 @@ def group_key(config: Mapping[str, Any]) -> tuple:
 
 
 def build_prep(c: Mapping[str, Any]) -> tuple[Preprocessing, Framing]:
-    prep = Preprocessing(difference=c["difference"], seasonal_lag=c["seasonal_lag"],
-                         log=c["log"], scaler=None if c["scaler"] == "none" else c["scaler"],
+    prep = Preprocessing(impute=None if c["impute"] == "none" else c["impute"],
+                         outlier_threshold=c["outliers"] or None,
+                         outlier_window=c["outlier_window"],
+                         log=c["log"], log_offset=c["log_offset"],
+                         difference=c["difference"], difference_order=c["difference_order"],
+                         seasonal_lag=c["seasonal_lag"],
+                         scaler=None if c["scaler"] == "none" else c["scaler"],
                          scale_on=c["scale_on"])
-    return prep, Framing(lags=c["timesteps"], horizon=1)
+    fourier = tuple((float(p), int(k)) for p, k in
+                    (term.split(":") for term in split_group(c["fourier"])))
+    return prep, Framing(lags=c["timesteps"], horizon=1, calendar=split_group(c["calendar"]),
+                         fourier=fourier, indicators=split_group(c["indicators"]))
+
+
+def n_inputs(c: Mapping[str, Any], n_exog: int) -> int:
+    """Input columns of ``c``'s samples: the target, ``n_exog`` feature columns, and the
+    calendar, Fourier (sin and cos per order) and indicator columns (macd gives three)."""
+    fourier = sum(2 * int(term.split(":")[1]) for term in split_group(c["fourier"]))
+    indicators = sum(3 if s == "macd" else 1 for s in split_group(c["indicators"]))
+    return 1 + n_exog + len(split_group(c["calendar"])) + fourier + indicators
 
 
 def build_model(c: Mapping[str, Any], n_features: int, units: int | None = None) -> ModelSpec:

@@ -20,9 +20,9 @@ import pandas as pd
 
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import evaluate_baselines
+from lstmtune.evaluation import evaluate_baselines, fitting_season
 from lstmtune.experiment._evaluate import evaluate_configs
-from lstmtune.experiment._params import check_memory, complete, group_key
+from lstmtune.experiment._params import check_memory, complete, group_key, n_inputs
 
 __all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment", "check_experiment"]
 
@@ -115,10 +115,15 @@ def check_experiment(ts: TimeSeries, spec: ExperimentSpec) -> None:
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for c in spec.configs():
         groups.setdefault(group_key(c), []).append(c)
+    gaps = np.isnan(series.y).any()
     for group in groups.values():
         big = max(group, key=lambda c: c["units"])
+        if gaps and big["impute"] == "none":
+            raise ConfigError(f"experiment: '{ts.name}' has gaps, but configuration "
+                              f"'{spec.label(big)}' has impute=none: set impute (e.g. "
+                              "--set impute=linear) for every configuration, or fill the gaps.")
         check_memory(big, members=len(group) * spec.repeats, samples=len(series),
-                     n_features=1 + len(series.feature_names), where="experiment")
+                     n_features=n_inputs(big, len(series.feature_names)), where="experiment")
 
 
 def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
@@ -143,7 +148,8 @@ def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
         if r.history is not None:
             histories[label] = r.history
     scores = pd.DataFrame(rows).sort_values(["config", "repeat"], ignore_index=True)
-    baseline = evaluate_baselines(series.y, test_size=scored)
+    baseline = evaluate_baselines(series.y, test_size=scored,
+                                  season=fitting_season(series.season, len(series) - scored))
     return ExperimentResult(spec=spec, configs=configs,
                             labels=[spec.label(c) for c in configs], scores=scores,
                             baseline=baseline, window=spec.score_on, histories=histories,

@@ -13,7 +13,7 @@ undone with the member's earlier steps).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -53,8 +53,7 @@ def _extended(ts: TimeSeries, horizon: int) -> TimeSeries:
     feats = ts.features
     if feats.size:
         feats = np.concatenate([feats, np.full((horizon, feats.shape[1]), np.nan)])
-    return TimeSeries(name=ts.name, index=index, values=values, targets=ts.targets,
-                      features=feats, feature_names=ts.feature_names, freq=ts.freq)
+    return replace(ts, index=index, values=values, features=feats)
 
 
 def time_label(t) -> str:

@@ -203,8 +203,7 @@ def load_model(path: str | os.PathLike) -> Ensemble:
         if unknown:
             raise ModelError(f"{path / 'model.json'}: unknown hyperparameters {unknown}.")
         config = complete(config)
-        for name, value in config.items():
-            PARAMS[name].check(value)
+        config = {name: PARAMS[name].check(value) for name, value in config.items()}
         key = "spec"
         spec = ModelSpec(**{**doc["spec"], "units": tuple(doc["spec"]["units"])})
         key = "prep"

@@ -48,6 +48,7 @@ from lstmtune.errors import ConfigError
 from lstmtune.search._space import DEFAULT_SPACE, Fixed, Space, _name, _value, parse_space
 
 __all__ = ["DataConfig", "SearchConfig", "StudyConfig", "load_study_file", "study_from_dict",
+           "may_impute",
            "STRATEGIES", "PRUNERS", "AGGREGATES", "LIMITS"]
 
 STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "hyperband", "ga", "hybrid")
@@ -60,7 +61,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "test_size": (1, 10_000_000), "val_size": (1, 10_000_000), "folds": (1, 1_000),
     "trials": (1, 100_000), "repeats": (1, 1_000), "final_repeats": (1, 1_000),
     "batch": (1, 10_000), "top_k": (1, 1_000), "seed": (0, 2**31 - 1),
-    "timeout": (0, 30 * 24 * 3600)}
+    "timeout": (0, 30 * 24 * 3600), "season": (1, 100_000)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +74,7 @@ class DataConfig:
     sep: str | None = None  # CSV delimiter (None: detected)
     decimal: str | None = None  # decimal mark, "." or "," (None: detected)
     date_format: str | None = None  # strptime format of the time column (None: detected)
+    season: int | None = None  # seasonal period (None: from the frequency, 12 for months)
     test_size: int = 12  # the final test window, never seen during the search
     val_size: int | None = None  # the validation window (default: test_size)
     folds: int = 1  # walk-forward folds over the validation window
@@ -103,7 +105,10 @@ class StudyConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able description (stored with the study to detect a changed file)."""
-        return {"data": asdict(self.data) | {"features": list(self.data.features)},
+        data = asdict(self.data) | {"features": list(self.data.features)}
+        if data["season"] is None:  # as studies made before the key existed stored it
+            del data["season"]
+        return {"data": data,
                 "fixed": dict(self.fixed), "search": asdict(self.search),
                 "space": [[n, repr(e)] for n, e in self.space.entries]}
 
@@ -168,12 +173,13 @@ def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
     src = str(t.get("source", "shampoo"))
     if base is not None and not Path(src).is_absolute() and (base / src).exists():
         src = str(base / src)
-    sizes = {k: _whole("data", k, t[k]) for k in ("test_size", "val_size", "folds") if k in t}
+    sizes = {k: _whole("data", k, t[k]) for k in ("test_size", "val_size", "folds", "season")
+             if k in t}
     cfg = DataConfig(source=src, time_col=t.get("time_col"), target=t.get("target"),
                      features=tuple(features), freq=t.get("freq"), sep=t.get("sep"),
                      decimal=t.get("decimal"), date_format=t.get("date_format"),
                      test_size=sizes.get("test_size", 12), val_size=sizes.get("val_size"),
-                     folds=sizes.get("folds", 1))
+                     folds=sizes.get("folds", 1), season=sizes.get("season"))
     val = cfg.val_size or cfg.test_size
     if val % cfg.folds:
         raise ConfigError(f"[data] val_size = {val} must divide into folds = {cfg.folds} "
@@ -268,3 +274,13 @@ def load_study_file(path: str | Path) -> StudyConfig:
     except TypeError as exc:
         raise ConfigError(f"{p}: {exc}") from None
 
+
+def may_impute(cfg: StudyConfig) -> bool:
+    """Whether some configuration of the study imputes gaps (then data with gaps is read, and
+    the configurations without imputation are infeasible on it, with that reason)."""
+    fixed = dict(cfg.fixed).get("impute", "none")
+    entry = dict(cfg.space.entries).get("impute")
+    values = {fixed} if entry is None or entry.when else set()  # inactive: the fixed value
+    if entry is not None:
+        values |= set(getattr(entry, "values", ()) or (getattr(entry, "value", "none"),))
+    return values != {"none"}

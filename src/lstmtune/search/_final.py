@@ -26,7 +26,7 @@ import optuna
 from lstmtune._json import jsonable
 from lstmtune._version import __version__
 from lstmtune.data import TimeSeries
-from lstmtune.evaluation import evaluate_baselines, walk_forward_forecasts
+from lstmtune.evaluation import evaluate_baselines, fitting_season, walk_forward_forecasts
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import complete
 from lstmtune.model import Ensemble, fit_ensemble
@@ -72,7 +72,8 @@ def _test_scores(scores: np.ndarray) -> dict[str, Any]:
 def _forecast_table(ts: TimeSeries, test_size: int, members: np.ndarray) -> dict[str, Any]:
     """The test window (one row per point) and the context before it, as columns."""
     n = len(ts)
-    base = walk_forward_forecasts(ts.y, test_size=test_size)
+    base = walk_forward_forecasts(ts.y, test_size=test_size,
+                                  season=fitting_season(ts.season, n - test_size))
     base = base[base["step"] == 1].sort_values("target_index")
     names = [c for c in base.columns if c not in ("origin", "step", "target_index", "y")]
     ok = np.isfinite(members).all(axis=1)
@@ -125,7 +126,8 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
                             seed=cfg.search.seed + 10_000, holdout=test_size)
     failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
     test = _test_scores(np.where(failed, np.nan, run.scores("test")))
-    baselines = evaluate_baselines(ts.y, test_size=test_size)
+    baselines = evaluate_baselines(ts.y, test_size=test_size,
+                                   season=fitting_season(ts.season, len(ts) - test_size))
     members = run.forecasts("test")[:, :, 0]
     members[failed] = np.nan
     ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number})

@@ -20,7 +20,7 @@ import optuna
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.experiment._evaluate import fold_series, prepare_fold
-from lstmtune.experiment._params import PARAMS, check_memory, complete
+from lstmtune.experiment._params import PARAMS, check_memory, complete, n_inputs
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._space import Choice, Fixed, Range
 
@@ -34,7 +34,7 @@ def infeasible(config: dict[str, Any], folds) -> str | None:
     for series, w in folds:
         try:
             prepare_fold(series, w, config)
-        except (SplitError, DataError) as exc:
+        except (SplitError, DataError, ConfigError) as exc:  # e.g. calendar without dates
             return f"infeasible on this data: {exc}"
     return None
 
@@ -98,7 +98,7 @@ def _population(cfg: StudyConfig) -> int:
 def _check_memory(ts: TimeSeries, cfg: StudyConfig, n_dev: int) -> None:
     big = complete({**dict(cfg.fixed), **{n: _largest(cfg, n) for n in
                                            ("units", "layers", "timesteps", "batch_size")}})
-    n_features = 1 + len(ts.feature_names)
+    n_features = max(n_inputs(c, len(ts.feature_names)) for c in [big, *_candidates(cfg)])
     check_memory(big, members=_population(cfg) * cfg.data.folds * cfg.search.repeats,
                  samples=n_dev, n_features=n_features, where="[space]/[search]")
     check_memory(big, members=cfg.search.final_repeats, samples=len(ts),

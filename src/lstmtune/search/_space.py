@@ -171,14 +171,21 @@ def _value(name: str, v: Any, where: str) -> Any:
     string is never read as a boolean or a number), then its range."""
     default = PARAMS[name].default
     want = type(default)
+    if PARAMS[name].group and isinstance(v, list):  # indicators = ["rsi:14", "macd"]
+        if not all(isinstance(s, str) and s.strip() and "+" not in s for s in v):
+            example = ", ".join(f'"{s}"' for s in PARAMS[name].example.split("+"))
+            raise ConfigError(f"{where} = {v!r}: {name} takes a list of names in quotes, e.g. "
+                              f"{name} = [{example}], or [] for none.")
+        v = "+".join(v) if v else "none"
     ok = (isinstance(v, bool) if want is bool else
           isinstance(v, int) and not isinstance(v, bool) if want is int else
           isinstance(v, int | float) and not isinstance(v, bool) if want is float else
           isinstance(v, str))
     if not ok:
         shown = repr(v) if isinstance(v, list | dict) else _toml(v)
+        example = default if PARAMS[name].example is None else PARAMS[name].example
         raise ConfigError(f"{where} = {shown}: {name} takes {_KIND_WORDS[want]}, e.g. "
-                          f"{name} = {_toml(default)}.")
+                          f"{name} = {_toml(example)}.")
     text = str(v).lower() if isinstance(v, bool) else str(v)
     try:
         return parse_value(name, text)
@@ -196,6 +203,9 @@ def _entry(name: str, spec: Any, where: str, earlier: list[str]) -> Entry:
                           "entries and their values, e.g. when = { optimizer = \"sgd\" }.")
     for cname, cval in spec.get("when", {}).items():
         cname_n = _name(cname, f"{where}.when")
+        if PARAMS[cname_n].group:
+            raise ConfigError(f"{where}.when: '{cname}' is a group of items; a condition can "
+                              "name a single-valued entry only (e.g. optimizer, impute).")
         if cname_n not in earlier:
             raise ConfigError(f"{where}.when: '{cname}' must be an entry listed before "
                               f"'{name}' in the space.")
