@@ -217,3 +217,14 @@ def test_diverged_members_are_counted_and_scored_nan(tmp_path):
     assert trial.state == TrialState.FAIL
     assert trial.user_attrs["fail_kind"] == "diverged"
     assert trial.user_attrs["members"]["score"] == [None, None, None]
+
+
+def test_a_budget_of_one_batch_is_said_to_sample_like_random():
+    from lstmtune.search._tune import batch_note
+
+    note = batch_note(_cfg("tpe", trials=8, batch=8), 8)
+    assert "fits in one batch of 8" in note and "like random search" in note
+    assert "--trials 32" in note
+    assert batch_note(_cfg("tpe", trials=9, batch=8), 9) is None  # one trial learns
+    assert batch_note(_cfg("random", trials=4, batch=8), 4) is None  # random is random
+    assert batch_note(_cfg("gp", trials=3, batch=4), 3) is not None

@@ -398,6 +398,9 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
             for p in cfg.space.grid():
                 study.enqueue_trial(p, skip_if_exists=True)
             study.set_user_attr(GRID_ENQUEUED, True)
+    note = batch_note(cfg, budget)
+    if note and progress:
+        progress(note)
     t_start = time.perf_counter()
     with _Stop() as stop, worker_session() as session:
         while not stop.requested:
@@ -427,6 +430,20 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
                 on_batch(study, budget)
         if stop.requested:  # the batch's unfinished trials are queued again; nothing is lost
             raise KeyboardInterrupt
+
+
+LEARNING = ("tpe", "gp", "cmaes")  # samplers that learn from finished trials
+
+
+def batch_note(cfg: StudyConfig, budget: int) -> str | None:
+    """What to tell a user whose whole budget is one batch of a learning sampler: every
+    candidate is asked before any has finished, so the search is random search."""
+    s = cfg.search
+    if s.strategy not in LEARNING or budget > s.batch:
+        return None
+    return (f"note: the budget ({budget} trials) fits in one batch of {s.batch}, so {s.strategy} "
+            "asks every candidate before any has finished and samples like random search; "
+            f"give more trials than the batch (e.g. --trials {4 * s.batch}) for it to learn.")
 
 
 def _abandon(study: optuna.Study, trials: list[optuna.Trial], exc: BaseException) -> None:
