@@ -122,3 +122,24 @@ def test_toml_syntax_error_names_the_file(tmp_path):
         load_study_file(tmp_path / "bad.toml")
     with pytest.raises(ConfigError, match="does not exist"):
         load_study_file(tmp_path / "missing.toml")
+
+
+def test_the_default_space_is_fitted_to_the_data():
+    from lstmtune.data import load
+    from lstmtune.search._preflight import _candidates, fit_space, infeasible, preflight
+
+    ts = load("shampoo")  # 36 months: test 12, validation 12 -> a training part of 12 points
+    cfg0 = study_from_dict({"data": {"source": "shampoo"}})
+    cfg, note = fit_space(ts, cfg0)
+    # 12 training points, 1 consumed by differencing, 1 target: at most 10 lags (by hand)
+    assert dict(cfg.space.entries)["timesteps"].high == 10
+    assert "timesteps 1–10" in note
+    assert cfg.to_dict() == cfg0.to_dict()  # stored as written: earlier studies resume
+    assert fit_space(ts, cfg) == (cfg, None)  # fitting twice changes nothing
+    folds = preflight(ts, cfg)
+    assert not [c for c in _candidates(cfg) if infeasible(c, folds)]
+    # before fitting, draws with 11 or 12 lags could not be framed
+    assert infeasible({**_candidates(cfg)[0], "timesteps": 11, "difference": 1}, folds)
+    # a user's own space is never changed
+    own = study_from_dict({"space": {"timesteps": {"int": [1, 12]}}})
+    assert fit_space(ts, own) == (own, None)

@@ -30,7 +30,7 @@ from lstmtune.data import load
 from lstmtune.errors import ConfigError
 from lstmtune.search import STRATEGIES, StudyConfig, load_study_file, study_from_dict, tune
 from lstmtune.search._config import LIMITS, may_impute
-from lstmtune.search._preflight import preflight
+from lstmtune.search._preflight import fit_space, preflight
 from lstmtune.search._storage import describe_url, storage_from_url
 
 console = Console()
@@ -136,7 +136,7 @@ def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
         (check_output_dir if kind == "dir" else check_output_file)(out / name,
                                                                   f"--out {out}: {name}")
     ts = _load(cfg)
-    preflight(ts, cfg)
+    preflight(ts, fit_space(ts, cfg)[0])  # tune fits the default space again, and says so
     storage = _storage(args, out)
     if args.storage:
         storage_from_url(storage)  # malformed, unknown or unreachable: one line, now

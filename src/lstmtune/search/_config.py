@@ -102,6 +102,7 @@ class StudyConfig:
     fixed: tuple[tuple[str, Any], ...] = ()  # [preprocessing], [model], [training]
     search: SearchConfig = field(default_factory=SearchConfig)
     space: Space = DEFAULT_SPACE
+    declared: Space | None = None  # the space as written, when ``space`` was fitted to data
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able description (stored with the study to detect a changed file)."""
@@ -110,7 +111,7 @@ class StudyConfig:
             del data["season"]
         return {"data": data,
                 "fixed": dict(self.fixed), "search": asdict(self.search),
-                "space": [[n, repr(e)] for n, e in self.space.entries]}
+                "space": [[n, repr(e)] for n, e in (self.declared or self.space).entries]}
 
 
 def _unknown(section: str, keys: set[str], allowed: list[str]) -> None:

@@ -7,12 +7,14 @@
 - the largest configuration the study allows, in its largest population, fits in memory.
 
 A configuration that only *some* draws make infeasible is not refused: its trial fails with
-the reason (``infeasible``), and the search goes on.
+the reason (``infeasible``), and the search goes on.  The default space is first fitted to the
+data (``fit_space``: lags the folds cannot hold are left out of it).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import optuna
@@ -22,9 +24,9 @@ from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.experiment._evaluate import fold_series, prepare_fold
 from lstmtune.experiment._params import PARAMS, check_memory, complete, n_inputs
 from lstmtune.search._config import StudyConfig
-from lstmtune.search._space import Choice, Fixed, Range
+from lstmtune.search._space import DEFAULT_SPACE, Choice, Fixed, Range, Space
 
-__all__ = ["preflight", "infeasible", "SAMPLES"]
+__all__ = ["preflight", "infeasible", "fit_space", "SAMPLES"]
 
 SAMPLES = 64  # configurations drawn from the space to find one that can be framed
 
@@ -37,6 +39,38 @@ def infeasible(config: dict[str, Any], folds) -> str | None:
         except (SplitError, DataError, ConfigError) as exc:  # e.g. calendar without dates
             return f"infeasible on this data: {exc}"
     return None
+
+
+def _folds(ts: TimeSeries, cfg: StudyConfig) -> list[tuple[TimeSeries, int]]:
+    d = cfg.data
+    return fold_series(ts.head(len(ts) - d.test_size), scored=d.val_size or d.test_size,
+                       folds=d.folds)
+
+
+def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
+    """The default space fitted to the data: its ``timesteps`` range capped by what the
+    training part of every fold allows with differencing on, so that no trial is infeasible
+    for its lags.  A user's own space is returned as written (``preflight`` refuses it when
+    nothing in it fits).  Returns the configuration and a note saying what changed (None
+    when nothing did)."""
+    if cfg.space != DEFAULT_SPACE or cfg.declared is not None or \
+            len(ts) - cfg.data.test_size - (cfg.data.val_size or cfg.data.test_size) < 2:
+        return cfg, None
+    entries = dict(cfg.space.entries)
+    lags = entries["timesteps"]
+    folds = _folds(ts, cfg)
+    fixed = dict(cfg.fixed)
+    worst = {"difference": max(entries["difference"].values), "batch_size":
+             max(entries["batch_size"].values)}
+    fits = [L for L in range(int(lags.low), int(lags.high) + 1)
+            if infeasible(complete({**worst, **fixed, "timesteps": L}), folds) is None]
+    if not fits or fits[-1] == lags.high:
+        return cfg, None
+    capped = replace(lags, high=fits[-1])
+    space = Space(tuple((n, capped if n == "timesteps" else e) for n, e in cfg.space.entries))
+    note = (f"default space fitted to '{ts.name}': timesteps 1–{fits[-1]} (the training part "
+            f"of the smallest fold allows no more than {fits[-1]} lags)")
+    return replace(cfg, space=space, declared=cfg.space), note
 
 
 def _framing_key(c: dict[str, Any]) -> tuple:

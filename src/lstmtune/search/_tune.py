@@ -34,7 +34,7 @@ from lstmtune.experiment._params import complete, group_key
 from lstmtune.model import Ensemble
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._final import final_evaluation
-from lstmtune.search._preflight import infeasible, preflight
+from lstmtune.search._preflight import fit_space, infeasible, preflight
 from lstmtune.search._storage import (
     INTERRUPTED,
     claim_trials,
@@ -335,6 +335,9 @@ def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
     writes (the CLI: model and report) describes the best trial when the last worker ends.
     """
     t0 = time.perf_counter()
+    cfg, note = fit_space(ts, cfg)
+    if note and progress:
+        progress(note)
     folds = preflight(ts, cfg)  # every refusal before the storage exists
     storage_from_url(storage)  # a URL that cannot be opened: one line, nothing written
     if cfg.search.strategy == "hybrid":
