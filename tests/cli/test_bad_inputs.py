@@ -247,8 +247,8 @@ CASES = {
                         ["no configuration of the space can be prepared", "constant"]),
     "study file is a folder": (argv("tune", "d.toml", files={}), ["is not a regular file"]),
     "grid too large": (tune_file('[search] strategy = "grid"\n'
-                                 "[space] units = { int = [1, 4096] }\n"
-                                 "[space] timesteps = { int = [1, 1000] }"),
+                                 "[space] units = { int = [1, 4096], step = 1 }\n"
+                                 "[space] timesteps = { int = [1, 1000], step = 1 }"),
                        ["4096 × 1000 = 4,096,000 combinations", "tpe or random"]),
     "step larger than the range": (tune_file("[space] dropout = { float = [0.0, 0.5], "
                                              "step = 10 }"),

@@ -102,8 +102,6 @@ def test_default_space_is_documented_and_valid():
      ["units is both fixed and searched"]),
     ({"search": {"strategy": "hyperband"}, "space": {"epochs": {"choice": [10, 20]}}},
      ["hyperband chooses the epochs"]),
-    ({"search": {"strategy": "grid"}, "space": {"dropout": {"float": [0.0, 0.5]}}},
-     ["needs a step for grid search"]),
     ({"data": {"val_size": 10, "folds": 3}}, ["val_size = 10", "folds = 3"]),
     ({"training": {"optimizer": "adamw"}}, ["[training] optimizer", "adam, rmsprop, sgd"]),
 ])
@@ -143,3 +141,30 @@ def test_the_default_space_is_fitted_to_the_data():
     # a user's own space is never changed
     own = study_from_dict({"space": {"timesteps": {"int": [1, 12]}}})
     assert fit_space(ts, own) == (own, None)
+
+
+def test_a_range_without_a_step_gives_a_small_default_grid():
+    def grid(entry):
+        return parse_space({"dropout": entry}).searched()["dropout"].grid("dropout")
+
+    assert grid({"float": [0.0, 0.5]}) == [0.0, 0.5]  # a float range: its two ends
+    assert grid({"float": [0.0, 0.5], "step": 0.25}) == [0.0, 0.25, 0.5]  # a step: every one
+    units = parse_space({"units": {"int": [1, 64], "log": True}}).searched()["units"]
+    assert units.grid("units") == [1, 8, 64]  # geometric middle on a log range
+    lags = parse_space({"timesteps": {"int": [1, 10]}}).searched()["timesteps"]
+    assert lags.grid("timesteps") == [1, 6, 10]  # (1 + 10) / 2 rounds to 6 (half to even)
+    few = parse_space({"timesteps": {"int": [2, 6]}}).searched()["timesteps"]
+    assert few.grid("timesteps") == [2, 3, 4, 5, 6]  # at most 5 values: all of them
+
+
+def test_grid_works_on_the_default_space_and_says_its_size():
+    from lstmtune.data import load
+    from lstmtune.search._preflight import fit_space
+
+    cfg, _ = fit_space(load("shampoo"), study_from_dict({"search": {"strategy": "grid"}}))
+    grid = cfg.space.grid()
+    # units 3 x layers 2 x timesteps 3 x dropout 2 x recurrent_dropout 2 x learning_rate 2 x
+    # batch_size 3 x epochs 3 x (adam, rmsprop, sgd x momentum 2) 4 x activation 2 x l2 2 x
+    # difference 2 x scaler 2, counted by hand
+    assert len(grid) == 3 * 2 * 3 * 2 * 2 * 2 * 3 * 3 * 4 * 2 * 2 * 2 * 2 == 82_944
+    assert sum("momentum" in p for p in grid) == len(grid) // 2  # sgd: 2 of the 4 optimizers

@@ -228,3 +228,31 @@ def test_a_budget_of_one_batch_is_said_to_sample_like_random():
     assert batch_note(_cfg("tpe", trials=9, batch=8), 9) is None  # one trial learns
     assert batch_note(_cfg("random", trials=4, batch=8), 4) is None  # random is random
     assert batch_note(_cfg("gp", trials=3, batch=4), 3) is not None
+
+
+def test_a_grid_larger_than_the_budget_runs_a_seeded_random_subset_and_extends_it():
+    import random
+
+    from lstmtune.search._tune import _enqueue_grid
+
+    space = {"units": {"int": [1, 3]}, "learning_rate": {"choice": [0.01, 0.05]}}
+    cfg = study_from_dict({**TINY, "search": {"strategy": "grid", "seed": 7}, "space": space})
+    grid = cfg.space.grid()
+    assert len(grid) == 6
+
+    def queued(study):
+        return [t.system_attrs["fixed_params"] for t in study.trials]  # waiting: not asked yet
+
+    study = optuna.create_study()
+    note = _enqueue_grid(study, cfg, 4)
+    assert "6 candidates; the budget of 4 runs a random 4" in note
+    order = list(grid)
+    random.Random(7).shuffle(order)  # the seed's order, computed here
+    assert queued(study) == order[:4]
+    _enqueue_grid(study, cfg, 5)  # a later run raises the budget: the next one, no repeats
+    assert queued(study) == order[:5]
+    _enqueue_grid(study, cfg, 5)  # the same budget again: nothing more
+    assert len(study.trials) == 5
+    whole = optuna.create_study()  # a budget that covers the grid runs it in order
+    assert "all of them run" in _enqueue_grid(whole, cfg, 10)
+    assert queued(whole) == grid

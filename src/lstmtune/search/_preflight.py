@@ -13,6 +13,7 @@ data (``fit_space``: lags the folds cannot hold are left out of it).
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import replace
 from typing import Any
@@ -84,7 +85,9 @@ def _candidates(cfg: StudyConfig) -> list[dict[str, Any]]:
     """Up to ``SAMPLES`` configurations of the space, drawn as the study would (no storage)."""
     fixed = dict(cfg.fixed)
     if cfg.search.strategy == "grid":
-        return [complete({**fixed, **p}) for p in cfg.space.grid()[:SAMPLES]]
+        grid = cfg.space.grid()  # a seeded sample: the first ones share a corner of the grid
+        picked = random.Random(cfg.search.seed).sample(grid, min(SAMPLES, len(grid)))
+        return [complete({**fixed, **p}) for p in picked]
     probe = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=cfg.search.seed))
     return [complete({**fixed, **cfg.space.suggest(probe.ask())}) for _ in range(SAMPLES)]
 

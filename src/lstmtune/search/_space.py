@@ -8,6 +8,7 @@ sees ordinary distributions.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from lstmtune.experiment._params import PARAMS, _name, parse_value
 __all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE", "MAX_GRID"]
 
 MAX_GRID = 100_000  # as many trials as a study may have
+ALL_INTS = 5  # an integer range without a step of at most this many values: all of them
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,12 +50,16 @@ class Range:
         return FloatDistribution(self.low, self.high, log=self.log, step=self.step)
 
     def grid(self, name: str) -> list[Any]:
+        """The values grid search tries: every step; without a step, a small default grid:
+        an integer range of at most 5 values gives them all, a longer one its low, middle
+        and high values (the middle geometric on a log range), a float range its two ends."""
+        if self.step is None and not (self.integer and self.high - self.low < ALL_INTS):
+            if not self.integer:
+                return [float(self.low), float(self.high)]
+            mid = math.sqrt(self.low * self.high) if self.log else (self.low + self.high) / 2
+            return sorted({int(self.low), int(round(mid)), int(self.high)})
         if self.integer:
             n = (int(self.high) - int(self.low)) // int(self.step or 1)
-        elif self.step is None:
-            raise ConfigError(f"space '{name}': a float range needs a step for grid search "
-                              f"(e.g. step = {(self.high - self.low) / 4:g}), or use a choice "
-                              "list.")
         else:
             n = int(round((self.high - self.low) / self.step))
         if n + 1 > MAX_GRID:
@@ -120,27 +126,8 @@ class Space:
         return params
 
     def grid(self) -> list[dict[str, Any]]:
-        """Every combination (conditions respected, duplicates removed)."""
-        searched = self.searched()
-        names = list(searched)
-        values = [searched[n].grid(n) for n in names]
-        size = math.prod(len(v) for v in values)
-        if size > MAX_GRID:
-            raise ConfigError(f"the grid has {' × '.join(str(len(v)) for v in values)} = "
-                              f"{size:,} combinations, more than a study may run "
-                              f"({MAX_GRID:,}); search fewer values, or use tpe or random.")
-        seen, out = set(), []
-        for combo in itertools.product(*values):
-            params: dict[str, Any] = {}
-            full = dict(zip(names, combo, strict=True))
-            for name, e in self.entries:
-                if _active(e, params):
-                    params[name] = e.value if isinstance(e, Fixed) else full[name]
-            key = tuple(sorted(params.items()))
-            if key not in seen:
-                seen.add(key)
-                out.append(params)
-        return out
+        """Every combination (conditions respected, duplicates removed), in order."""
+        return [dict(p) for p in _grid(self)]
 
     def contains(self, params: Mapping[str, Any]) -> bool:
         for name, e in self.searched().items():
@@ -152,6 +139,34 @@ class Space:
             if isinstance(e, Range) and not e.low - 1e-12 <= v <= e.high + 1e-12:
                 return False
         return True
+
+
+@functools.cache
+def _grid(space: Space) -> tuple[dict[str, Any], ...]:
+    """``Space.grid``, computed once per space (a study asks for it several times)."""
+    searched = space.searched()
+    names = list(searched)
+    values = [searched[n].grid(n) for n in names]
+    size = math.prod(len(v) for v in values)
+    if size > 4 * MAX_GRID:  # conditions remove some: enumerate up to 4x, then count
+        raise ConfigError(f"the grid has {' × '.join(str(len(v)) for v in values)} = "
+                          f"{size:,} combinations, more than a study may run "
+                          f"({MAX_GRID:,}); search fewer values, or use tpe or random.")
+    seen, out = set(), []
+    for combo in itertools.product(*values):
+        params: dict[str, Any] = {}
+        full = dict(zip(names, combo, strict=True))
+        for name, e in space.entries:
+            if _active(e, params):
+                params[name] = e.value if isinstance(e, Fixed) else full[name]
+        key = tuple(sorted(params.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(params)
+    if len(out) > MAX_GRID:
+        raise ConfigError(f"the grid has {len(out):,} combinations, more than a study may run "
+                          f"({MAX_GRID:,}); search fewer values, or use tpe or random.")
+    return tuple(out)
 
 
 def _active(e: Entry, params: Mapping[str, Any]) -> bool:

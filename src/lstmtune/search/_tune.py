@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import signal
 import sys
 import time
@@ -397,10 +398,10 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
     lock = study_lock(storage, "claim") if storage is not None else nullcontext()
     with lock:
         recover_stale(study)
-        if s.strategy == "grid" and not study.user_attrs.get(GRID_ENQUEUED):
-            for p in cfg.space.grid():
-                study.enqueue_trial(p, skip_if_exists=True)
-            study.set_user_attr(GRID_ENQUEUED, True)
+        if s.strategy == "grid":
+            note = _enqueue_grid(study, cfg, budget)
+            if progress:
+                progress(note)
     note = batch_note(cfg, budget)
     if note and progress:
         progress(note)
@@ -433,6 +434,30 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
                 on_batch(study, budget)
         if stop.requested:  # the batch's unfinished trials are queued again; nothing is lost
             raise KeyboardInterrupt
+
+
+def _enqueue_grid(study: optuna.Study, cfg: StudyConfig, budget: int) -> str:
+    """Queue the grid's candidates up to the budget (more when a later run raises it), in
+    the order of ``Space.grid_order`` fixed by the first run; returns what to tell the user."""
+    done = study.user_attrs.get(GRID_ENQUEUED)
+    grid = cfg.space.grid()
+    if done is True:  # queued whole by an earlier lstmtune
+        start, order = len(grid), "all"
+    else:
+        state = done or {"count": 0, "shuffled": budget < len(grid)}
+        start, order = state["count"], "shuffled" if state["shuffled"] else "all"
+    if order == "shuffled":
+        random.Random(cfg.search.seed).shuffle(grid)
+    if start < min(budget, len(grid)):
+        for p in grid[start:budget]:
+            study.enqueue_trial(p, skip_if_exists=True)
+        study.set_user_attr(GRID_ENQUEUED, {"count": min(budget, len(grid)),
+                                            "shuffled": order == "shuffled"})
+    if budget >= len(grid):
+        return f"grid: {len(grid):,} candidates, all of them run (budget {budget:,})"
+    return (f"grid: {len(grid):,} candidates; the budget of {budget:,} runs a random "
+            f"{budget:,} of them (a range without a step gives a small default grid: its "
+            "ends, and a middle for integers; give step = ... for more)")
 
 
 LEARNING = ("tpe", "gp", "cmaes")  # samplers that learn from finished trials
