@@ -143,18 +143,25 @@ def test_the_default_space_is_fitted_to_the_data():
     assert fit_space(ts, own) == (own, None)
 
 
-def test_a_range_without_a_step_gives_a_small_default_grid():
+def test_a_range_without_a_step_gives_every_integer_or_a_small_default_grid():
     def grid(entry):
         return parse_space({"dropout": entry}).searched()["dropout"].grid("dropout")
 
     assert grid({"float": [0.0, 0.5]}) == [0.0, 0.5]  # a float range: its two ends
     assert grid({"float": [0.0, 0.5], "step": 0.25}) == [0.0, 0.25, 0.5]  # a step: every one
     units = parse_space({"units": {"int": [1, 64], "log": True}}).searched()["units"]
-    assert units.grid("units") == [1, 8, 64]  # geometric middle on a log range
+    assert units.grid("units") == list(range(1, 65))  # as before: every integer
+    # the small grid, used only when the whole grid would be too large
+    assert units.grid("units", small=True) == [1, 8, 64]  # geometric middle on a log range
     lags = parse_space({"timesteps": {"int": [1, 10]}}).searched()["timesteps"]
-    assert lags.grid("timesteps") == [1, 6, 10]  # (1 + 10) / 2 rounds to 6 (half to even)
+    assert lags.grid("timesteps", small=True) == [1, 6, 10]  # (1 + 10) / 2: 6 (half to even)
     few = parse_space({"timesteps": {"int": [2, 6]}}).searched()["timesteps"]
-    assert few.grid("timesteps") == [2, 3, 4, 5, 6]  # at most 5 values: all of them
+    assert few.grid("timesteps", small=True) == [2, 3, 4, 5, 6]  # at most 5 values: all
+    # a user's grid that fits keeps every integer; one that does not gets the small grid
+    from lstmtune.search._space import grid_values
+
+    assert grid_values(parse_space({"units": {"int": [1, 64]}, "timesteps": {"int": [1, 10]}}
+                                   ))[2] is False
 
 
 def test_grid_works_on_the_default_space_and_says_its_size():

@@ -12,6 +12,7 @@ import pytest
 from optuna.trial import TrialState
 
 from lstmtune.data import load
+from lstmtune.errors import ConfigError
 from lstmtune.search import study_from_dict, tune
 from lstmtune.search._storage import counted as _done
 from lstmtune.search._tune import open_study
@@ -144,7 +145,7 @@ def test_strategy_conformance(strategy, tmp_path):
         assert batches == [2, 4]
     c = tune(ts, _cfg(strategy, trials=6), storage=_storage(tmp_path, "a"), study_name="s")
     assert [t.params for t in c.study.trials[:4]] == pa
-    assert _done(c.study) == 6
+    assert _done(c.study) == (4 if strategy == "grid" else 6)  # a grid of 4 stops there
 
 
 def test_a_candidate_that_cannot_be_framed_fails_only_its_trial(tmp_path):
@@ -254,5 +255,23 @@ def test_a_grid_larger_than_the_budget_runs_a_seeded_random_subset_and_extends_i
     _enqueue_grid(study, cfg, 5)  # the same budget again: nothing more
     assert len(study.trials) == 5
     whole = optuna.create_study()  # a budget that covers the grid runs it in order
-    assert "all of them run" in _enqueue_grid(whole, cfg, 10)
+    assert "6 candidates, every one runs" in _enqueue_grid(whole, cfg, 10)
     assert queued(whole) == grid
+    _enqueue_grid(study, cfg, 10)  # the shuffled study, budget beyond the grid: the rest
+    assert queued(study) == order
+    older = optuna.create_study()  # queued whole by an earlier lstmtune: left alone
+    older.set_user_attr("lstmtune:grid_enqueued", True)
+    _enqueue_grid(older, cfg, 4)
+    assert older.trials == []
+
+
+def test_tune_takes_a_pandas_series_and_keeps_the_study_in_memory_without_a_storage():
+    series = load("shampoo").to_frame()["Sales"]  # a plain pandas Series, dates as index
+    cfg = _cfg("random", trials=2, batch=2)
+    r = tune(series, cfg)
+    assert r.n_trials_complete == 2 and r.model.info["n_fit"] == 36 - 6
+    assert type(r.study._storage).__name__ == "InMemoryStorage"
+    again = tune(series, cfg)  # no storage: a new study, not the first one resumed
+    assert again.study._storage is not r.study._storage and again.n_trials_complete == 2
+    with pytest.raises(ConfigError, match="memory:// \\(this process only\\)"):
+        tune(series, cfg, storage="nonsense")

@@ -45,7 +45,15 @@ from pathlib import Path
 from typing import Any
 
 from lstmtune.errors import ConfigError
-from lstmtune.search._space import DEFAULT_SPACE, Fixed, Space, _name, _value, parse_space
+from lstmtune.search._space import (
+    DEFAULT_SPACE,
+    Fixed,
+    Space,
+    _name,
+    _value,
+    grid_values,
+    parse_space,
+)
 
 __all__ = ["DataConfig", "SearchConfig", "StudyConfig", "load_study_file", "study_from_dict",
            "may_impute",
@@ -242,7 +250,7 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
         raise ConfigError("[space] epochs: hyperband chooses the epochs itself; fix epochs "
                           "(the maximum) in [training] instead of searching it.")
     if search.strategy == "grid":
-        space.grid()  # raises for float ranges without a step
+        grid_values(space)  # a grid too large even with the small default grid is refused
     fixed.update({n: e.value for n, e in space.entries if isinstance(e, Fixed) and not e.when})
     return StudyConfig(data=_data(doc.get("data", {}), base), fixed=tuple(fixed.items()),
                        search=search, space=space)

@@ -62,15 +62,15 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
     folds = _folds(ts, cfg)
     fixed = dict(cfg.fixed)
     worst = {"difference": max(entries["difference"].values), "batch_size":
-             max(entries["batch_size"].values)}
+             min(entries["batch_size"].values)}  # stateful models need a batch of samples
     fits = [L for L in range(int(lags.low), int(lags.high) + 1)
             if infeasible(complete({**worst, **fixed, "timesteps": L}), folds) is None]
     if not fits or fits[-1] == lags.high:
         return cfg, None
     capped = replace(lags, high=fits[-1])
     space = Space(tuple((n, capped if n == "timesteps" else e) for n, e in cfg.space.entries))
-    note = (f"default space fitted to '{ts.name}': timesteps 1–{fits[-1]} (the training part "
-            f"of the smallest fold allows no more than {fits[-1]} lags)")
+    note = (f"default space fitted to '{ts.name}': timesteps {int(lags.low)}–{fits[-1]} (the "
+            f"training part of the smallest fold allows no more than {fits[-1]} lags)")
     return replace(cfg, space=space, declared=cfg.space), note
 
 

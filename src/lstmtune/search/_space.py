@@ -29,7 +29,7 @@ from lstmtune.experiment._params import PARAMS, _name, parse_value
 __all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE", "MAX_GRID"]
 
 MAX_GRID = 100_000  # as many trials as a study may have
-ALL_INTS = 5  # an integer range without a step of at most this many values: all of them
+ALL_INTS = 5  # in a small grid, an integer range of at most this many values gives them all
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,11 +49,13 @@ class Range:
                                    step=int(self.step or 1))
         return FloatDistribution(self.low, self.high, log=self.log, step=self.step)
 
-    def grid(self, name: str) -> list[Any]:
-        """The values grid search tries: every step; without a step, a small default grid:
-        an integer range of at most 5 values gives them all, a longer one its low, middle
-        and high values (the middle geometric on a log range), a float range its two ends."""
-        if self.step is None and not (self.integer and self.high - self.low < ALL_INTS):
+    def grid(self, name: str, small: bool = False) -> list[Any]:
+        """The values grid search tries: every step (an integer range without a step: every
+        integer).  A float range without a step gives its two ends; with ``small`` (when the
+        whole grid would be too large) an integer range without a step of more than 5 values
+        gives its low, middle and high values (the middle geometric on a log range)."""
+        if self.step is None and not self.integer or \
+                small and self.step is None and self.high - self.low >= ALL_INTS:
             if not self.integer:
                 return [float(self.low), float(self.high)]
             mid = math.sqrt(self.low * self.high) if self.log else (self.low + self.high) / 2
@@ -141,17 +143,26 @@ class Space:
         return True
 
 
-@functools.cache
-def _grid(space: Space) -> tuple[dict[str, Any], ...]:
-    """``Space.grid``, computed once per space (a study asks for it several times)."""
+def grid_values(space: Space) -> tuple[list[str], list[list[Any]], bool]:
+    """The searched names, each one's grid values, and whether the small default grid of
+    ranges without a step was needed; a ConfigError when even that is too large."""
     searched = space.searched()
     names = list(searched)
-    values = [searched[n].grid(n) for n in names]
-    size = math.prod(len(v) for v in values)
-    if size > 4 * MAX_GRID:  # conditions remove some: enumerate up to 4x, then count
-        raise ConfigError(f"the grid has {' × '.join(str(len(v)) for v in values)} = "
-                          f"{size:,} combinations, more than a study may run "
-                          f"({MAX_GRID:,}); search fewer values, or use tpe or random.")
+    for small in (False, True):
+        values = [e.grid(n, small) if isinstance(e, Range) else e.grid(n)
+                  for n, e in searched.items()]
+        size = math.prod(len(v) for v in values)
+        if size <= 4 * MAX_GRID:  # conditions remove some: enumerate up to 4x, then count
+            return names, values, small
+    raise ConfigError(f"the grid has {' × '.join(str(len(v)) for v in values)} = "
+                      f"{size:,} combinations, more than a study may run "
+                      f"({MAX_GRID:,}); search fewer values, or use tpe or random.")
+
+
+@functools.lru_cache(maxsize=4)
+def _grid(space: Space) -> tuple[dict[str, Any], ...]:
+    """``Space.grid``, computed once per space (a study asks for it several times)."""
+    names, values, _ = grid_values(space)
     seen, out = set(), []
     for combo in itertools.product(*values):
         params: dict[str, Any] = {}

@@ -28,6 +28,7 @@ import contextlib
 import os
 import socket
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ __all__ = ["storage_from_url", "storage_file", "describe_url", "study_lock", "WO
 WORKER = "lstmtune:worker"
 INTERRUPTED = "lstmtune:interrupted"
 JOURNAL = "journal:///"
+MEMORY = "memory://"  # this process only: Optuna's in-memory storage, one per URL
+# kept while a study uses it (the study holds its storage), then let go
+_MEMORY: weakref.WeakValueDictionary[str, optuna.storages.BaseStorage] = \
+    weakref.WeakValueDictionary()
 SQLITE_TIMEOUT_S = 120  # a writer waits this long for another's transaction
 
 
@@ -94,8 +99,8 @@ def _check_url(url: str) -> None:
     shown = describe_url(url)
     if not isinstance(url, str) or "://" not in url:
         raise ConfigError(f"storage '{shown}' is not a storage URL: write e.g. "
-                          "sqlite:///path/study.db, journal:///abs/path/study.log or "
-                          "postgresql://user@host/db.")
+                          "sqlite:///path/study.db, journal:///abs/path/study.log, "
+                          "postgresql://user@host/db or memory:// (this process only).")
     path = storage_file(url)
     if url.startswith(("sqlite:", JOURNAL)) and path is not None:
         if path.exists() and not path.is_file():
@@ -117,6 +122,11 @@ def storage_from_url(url: str) -> optuna.storages.BaseStorage:
     driver, or cannot be reached is one :class:`ConfigError` line."""
     _check_url(url)
     shown = describe_url(url)
+    if url.startswith(MEMORY):  # e.g. memory://name: nothing on disk
+        storage = _MEMORY.get(url)
+        if storage is None:
+            storage = _MEMORY[url] = optuna.storages.InMemoryStorage()
+        return storage
     try:
         with study_lock(url, "claim"):  # two workers creating one schema take turns
             return _open(url)

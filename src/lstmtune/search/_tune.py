@@ -17,6 +17,7 @@ import random
 import signal
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
@@ -33,11 +34,13 @@ from lstmtune.errors import ConfigError, LstmtuneError
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import complete, group_key
 from lstmtune.model import Ensemble
-from lstmtune.search._config import StudyConfig
+from lstmtune.search._config import StudyConfig, may_impute
 from lstmtune.search._final import final_evaluation
 from lstmtune.search._preflight import fit_space, infeasible, preflight
+from lstmtune.search._space import Range, grid_values
 from lstmtune.search._storage import (
     INTERRUPTED,
+    MEMORY,
     claim_trials,
     counted,
     recover_stale,
@@ -323,12 +326,18 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
     return study
 
 
-def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
+def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
+         storage: str | None = None, study_name: str = "lstmtune",
          progress: Callable[[str], None] | None = None,
          on_batch: Callable[[optuna.Study, int], None] | None = None,
          publish: Callable[[TuneResult], Any] | None = None) -> TuneResult:
     """Run (or resume, or join) the study until its trial budget or timeout, then evaluate
     the best.
+
+    ``ts`` is a series or anything :func:`lstmtune.data.load` reads (a pandas Series or
+    DataFrame, a built-in name, a file).  ``storage`` is a URL (``sqlite:///study.db``,
+    ``journal:///abs/path.log``, ``postgresql://...``, or ``memory://NAME``: this process's
+    memory); None gives a new study in memory, gone with the result.
 
     Several processes may run this on one storage at once: they share the budget exactly
     (SQLite and journal files) and never fail each other's running trials.  ``publish`` is
@@ -336,6 +345,12 @@ def tune(ts: TimeSeries, cfg: StudyConfig, *, storage: str, study_name: str,
     writes (the CLI: model and report) describes the best trial when the last worker ends.
     """
     t0 = time.perf_counter()
+    if not isinstance(ts, TimeSeries):
+        from lstmtune.data import load
+
+        ts = load(ts, allow_missing=may_impute(cfg))
+    if storage is None:  # a new study of its own, in this process's memory
+        storage = f"{MEMORY}{uuid.uuid4().hex}"
     cfg, note = fit_space(ts, cfg)
     if note and progress:
         progress(note)
@@ -395,6 +410,8 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
     makes counting and asking one step among several workers."""
     s = cfg.search
     budget = trials or s.trials
+    if s.strategy == "grid":  # a grid runs its candidates, never random draws beyond them
+        budget = min(budget, len(cfg.space.grid()))
     lock = study_lock(storage, "claim") if storage is not None else nullcontext()
     with lock:
         recover_stale(study)
@@ -437,8 +454,9 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
 
 
 def _enqueue_grid(study: optuna.Study, cfg: StudyConfig, budget: int) -> str:
-    """Queue the grid's candidates up to the budget (more when a later run raises it), in
-    the order of ``Space.grid_order`` fixed by the first run; returns what to tell the user."""
+    """Queue the grid's candidates up to the budget (more when a later run raises it): in
+    grid order when the first run's budget covers the grid, else in an order shuffled by
+    the seed, kept by later runs; returns what to tell the user."""
     done = study.user_attrs.get(GRID_ENQUEUED)
     grid = cfg.space.grid()
     if done is True:  # queued whole by an earlier lstmtune
@@ -449,15 +467,24 @@ def _enqueue_grid(study: optuna.Study, cfg: StudyConfig, budget: int) -> str:
     if order == "shuffled":
         random.Random(cfg.search.seed).shuffle(grid)
     if start < min(budget, len(grid)):
+        # one read of the study instead of Optuna's skip_if_exists (a read per candidate)
+        have = {json.dumps(t.system_attrs.get("fixed_params") or t.params, sort_keys=True)
+                for t in study.get_trials(deepcopy=False)}
         for p in grid[start:budget]:
-            study.enqueue_trial(p, skip_if_exists=True)
+            if json.dumps(p, sort_keys=True) not in have:
+                study.enqueue_trial(p)
         study.set_user_attr(GRID_ENQUEUED, {"count": min(budget, len(grid)),
                                             "shuffled": order == "shuffled"})
+    small = grid_values(cfg.space)[2]
+    how = (" (the whole grid being too large, ranges without a step give their ends, and a "
+           "middle for integers; give step = ... for more)" if small else
+           " (a float range without a step gives its two ends)"
+           if any(isinstance(e, Range) and not e.integer and e.step is None
+                  for e in cfg.space.searched().values()) else "")
     if budget >= len(grid):
-        return f"grid: {len(grid):,} candidates, all of them run (budget {budget:,})"
+        return f"grid: {len(grid):,} candidates, every one runs{how}"
     return (f"grid: {len(grid):,} candidates; the budget of {budget:,} runs a random "
-            f"{budget:,} of them (a range without a step gives a small default grid: its "
-            "ends, and a middle for integers; give step = ... for more)")
+            f"{budget:,} of them{how}")
 
 
 LEARNING = ("tpe", "gp", "cmaes")  # samplers that learn from finished trials
