@@ -245,23 +245,23 @@ def test_a_grid_larger_than_the_budget_runs_a_seeded_random_subset_and_extends_i
         return [t.system_attrs["fixed_params"] for t in study.trials]  # waiting: not asked yet
 
     study = optuna.create_study()
-    note = _enqueue_grid(study, cfg, 4)
+    note = _enqueue_grid(study, cfg, list(grid), 4)
     assert "6 candidates; the budget of 4 runs a random 4" in note
     order = list(grid)
     random.Random(7).shuffle(order)  # the seed's order, computed here
     assert queued(study) == order[:4]
-    _enqueue_grid(study, cfg, 5)  # a later run raises the budget: the next one, no repeats
+    _enqueue_grid(study, cfg, list(grid), 5)  # a larger budget: the next one
     assert queued(study) == order[:5]
-    _enqueue_grid(study, cfg, 5)  # the same budget again: nothing more
+    _enqueue_grid(study, cfg, list(grid), 5)  # the same budget again: nothing more
     assert len(study.trials) == 5
     whole = optuna.create_study()  # a budget that covers the grid runs it in order
-    assert "6 candidates, every one runs" in _enqueue_grid(whole, cfg, 10)
+    assert "6 candidates, every one runs" in _enqueue_grid(whole, cfg, list(grid), 10)
     assert queued(whole) == grid
-    _enqueue_grid(study, cfg, 10)  # the shuffled study, budget beyond the grid: the rest
+    _enqueue_grid(study, cfg, list(grid), 10)  # beyond the grid: the rest
     assert queued(study) == order
     older = optuna.create_study()  # queued whole by an earlier lstmtune: left alone
     older.set_user_attr("lstmtune:grid_enqueued", True)
-    _enqueue_grid(older, cfg, 4)
+    _enqueue_grid(older, cfg, list(grid), 4)
     assert older.trials == []
 
 

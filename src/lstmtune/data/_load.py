@@ -683,25 +683,19 @@ def _numeric(col: pd.Series, what: str, where: str, rows: _Rows,
                             "numbers: fix or remove that row, or choose another column with "
                             "--target.")
         out = values.to_numpy(dtype=float, na_value=np.nan)
-    if np.isinf(out).any():
-        i = int(np.flatnonzero(np.isinf(out))[0])
-        raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} is "
-                        f"{out[i]}; values must be finite: replace it by a number or leave the "
-                        "cell empty and configure an imputation.")
-    huge = np.abs(out) > _MAX_ABS
-    if huge.any():
-        i = int(np.flatnonzero(huge)[0])
-        raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} is {out[i]:g}, "
-                        f"beyond ±{_MAX_ABS:g}, the largest magnitude lstmtune accepts (its "
-                        "squares would overflow in training): rescale the column (e.g. divide "
-                        "it by 1e6), or choose another column with --target.")
-    tiny = (out != 0) & (np.abs(out) < _MIN_ABS)
-    if tiny.any():
-        i = int(np.flatnonzero(tiny)[0])
-        raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} is {out[i]:g}, "
-                        f"nearer to 0 than ±{_MIN_ABS:g} (its square would vanish, so errors "
-                        "would read as 0): rescale the column (e.g. multiply it by 1e150), or "
-                        "choose another column with --target.")
+    for bad, why in (
+            (np.isinf(out), "{v}; values must be finite: replace it by a number or leave the "
+             "cell empty and configure an imputation."),
+            (np.abs(out) > _MAX_ABS, f"{{v:g}}, beyond ±{_MAX_ABS:g}, the largest magnitude "
+             "lstmtune accepts (its squares would overflow in training): rescale the column "
+             "(e.g. divide it by 1e6), or choose another column with --target."),
+            ((out != 0) & (np.abs(out) < _MIN_ABS), f"{{v:g}}, nearer to 0 than ±{_MIN_ABS:g} "
+             "(its square would vanish, so errors would read as 0): rescale the column (e.g. "
+             "multiply it by 1e150), or choose another column with --target.")):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{what} column '{name}' in {where}: {rows.label(i)} is "
+                            + why.format(v=out[i]))
     if np.isnan(out).all():
         raise DataError(f"{what} column '{name}' in {where} has no values (all {len(out)} are "
                         "missing): choose another column with --target.")

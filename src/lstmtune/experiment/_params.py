@@ -126,8 +126,7 @@ class Param:
     @property
     def group(self) -> bool:
         """A set of items (``a+b``; a list in study files), e.g. indicators."""
-        return isinstance(self.default, str) and self.default == "none" and \
-            self.name in GROUPS
+        return self.name in GROUPS
 
     def check(self, value: Any) -> Any:
         """``value`` validated (text re-read by ``parse``; a group may be a list)."""

@@ -411,12 +411,13 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
     s = cfg.search
     budget = trials or s.trials
     if s.strategy == "grid":  # a grid runs its candidates, never random draws beyond them
-        budget = min(budget, len(cfg.space.grid()))
+        grid = cfg.space.grid()
+        budget = min(budget, len(grid))
     lock = study_lock(storage, "claim") if storage is not None else nullcontext()
     with lock:
         recover_stale(study)
         if s.strategy == "grid":
-            note = _enqueue_grid(study, cfg, budget)
+            note = _enqueue_grid(study, cfg, grid, budget)
             if progress:
                 progress(note)
     note = batch_note(cfg, budget)
@@ -453,12 +454,12 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
             raise KeyboardInterrupt
 
 
-def _enqueue_grid(study: optuna.Study, cfg: StudyConfig, budget: int) -> str:
+def _enqueue_grid(study: optuna.Study, cfg: StudyConfig, grid: list[dict[str, Any]],
+                  budget: int) -> str:
     """Queue the grid's candidates up to the budget (more when a later run raises it): in
     grid order when the first run's budget covers the grid, else in an order shuffled by
     the seed, kept by later runs; returns what to tell the user."""
     done = study.user_attrs.get(GRID_ENQUEUED)
-    grid = cfg.space.grid()
     if done is True:  # queued whole by an earlier lstmtune
         start, order = len(grid), "all"
     else:
@@ -475,12 +476,14 @@ def _enqueue_grid(study: optuna.Study, cfg: StudyConfig, budget: int) -> str:
                 study.enqueue_trial(p)
         study.set_user_attr(GRID_ENQUEUED, {"count": min(budget, len(grid)),
                                             "shuffled": order == "shuffled"})
-    small = grid_values(cfg.space)[2]
-    how = (" (the whole grid being too large, ranges without a step give their ends, and a "
-           "middle for integers; give step = ... for more)" if small else
-           " (a float range without a step gives its two ends)"
-           if any(isinstance(e, Range) and not e.integer and e.step is None
-                  for e in cfg.space.searched().values()) else "")
+    if grid_values(cfg.space)[2]:
+        how = (" (the whole grid being too large, ranges without a step give their ends, "
+               "and a middle for integers; give step = ... for more)")
+    elif any(isinstance(e, Range) and not e.integer and e.step is None
+             for e in cfg.space.searched().values()):
+        how = " (a float range without a step gives its two ends)"
+    else:
+        how = ""
     if budget >= len(grid):
         return f"grid: {len(grid):,} candidates, every one runs{how}"
     return (f"grid: {len(grid):,} candidates; the budget of {budget:,} runs a random "
