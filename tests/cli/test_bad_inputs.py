@@ -435,6 +435,48 @@ CASES = {
         indicators="bogus"))), ["model.json", "indicator 'bogus' is unknown"]),
     "zero scale in the fitted scaler": (_tampered(_json_edit(_zero_scale)),
                                         ["malformed 'prep'", "scale_", "finite and > 0"]),
+    # ---- horizons, multi-step strategies, metrics ----------------------------------------
+    "horizon searched": (tune_file("[space] horizon = { int = [1, 3] }"),
+                         ["[space] horizon", "fixed for a study", "[model] (horizon = 12)"]),
+    "horizon beyond the test window": (tune_file("[model] horizon = 8"),
+                                       ["horizon = 8", "test_size = 6", "at most 6"]),
+    "horizon beyond a fold": (tune_file("[model] horizon = 4\n[data] folds = 2"),
+                              ["horizon = 4", "validation fold", "= 3", "at most 3"]),
+    "--horizon beyond the test window": (tune_file("", "--horizon", "7"),
+                                         ["horizon = 7", "test_size = 6"]),
+    "horizon zero": (tune_file("[model] horizon = 0"), ["horizon=0", "out of range"]),
+    "unknown metric": (tune_file('[search] metric = "rsme"'),
+                       ["metric = 'rsme'", "did you mean 'rmse'"]),
+    "unknown multistep": (tune_file('[model] multistep = "both"'),
+                          ["multistep", "'both'", "direct, recursive"]),
+    "recursive with an indicator": (
+        tune_file('[model] horizon = 3\n[model] multistep = "recursive"\n'
+                  '[preprocessing] indicators = ["rsi:14"]'),
+        ["multistep=recursive with horizon=3", "indicator rsi:14", "multistep=direct"]),
+    "recursive stateful": (
+        tune_file('[model] horizon = 3\n[model] multistep = "recursive"\n'
+                  "[model] stateful = true"),
+        ["multistep=recursive with horizon=3", "stateful=false"]),
+    "recursive with the window scaler": (
+        tune_file('[model] horizon = 3\n[model] multistep = "recursive"\n'
+                  '[preprocessing] scale_on = "windows"'),
+        ["multistep=recursive", "scale_on=series"]),
+    "known feature the data lacks": (tune_file('[preprocessing] known_features = ["holiday"]'),
+                                     ["known_features", "holiday", "--features"]),
+    "mape on a series with zeros": (argv("tune", "zeros.csv", "--metric", "mape", "--out", "o",
+                                         files={"zeros.csv": "t,y\n" + "".join(
+                                             f"{i},{i % 3}\n" for i in range(40))}),
+                                    ["metric = mape", "is 0", "smape or mase"]),
+    "experiment varying the horizon": (argv("experiment", "shampoo", "--vary", "horizon=1,3",
+                                            "--out", "o"),
+                                       ["horizon is what an experiment scores",
+                                        "--set horizon=12"]),
+    "experiment with an unknown metric": (argv("experiment", "shampoo", "--vary",
+                                               "units=1,2", "--metric", "rsme", "--out", "o"),
+                                          ["--metric", "rsme"]),
+    "predict --future that is not a file": (argv("predict", "{model}", "shampoo",
+                                                 "--horizon", "2", "--future", "nope.csv"),
+                                            ["--future 'nope.csv' is not a file"]),
 }
 
 

@@ -9,6 +9,8 @@ import math
 import sys
 from typing import Any
 
+from rich.table import Table
+
 from lstmtune._json import dumps
 from lstmtune.data import Framing, Preprocessing, TimeSeries, load
 from lstmtune.errors import ConfigError
@@ -207,3 +209,17 @@ def framing_from(args: argparse.Namespace) -> Framing:
 def print_json(obj: Any) -> None:
     """One strict JSON object on stdout (NaN becomes null)."""
     sys.stdout.write(dumps(obj) + "\n")
+
+
+def step_table(title: str, models: dict[str, list], baselines: dict[str, dict] | None = None
+               ) -> Table:
+    """Rows: each model's and baseline's error per horizon step (columns h1, h2, ...)."""
+    rows = {**models, **{name: b["per_step"] for name, b in (baselines or {}).items()}}
+    H = max((len(v) for v in rows.values()), default=0)
+    t = Table(title=title)
+    t.add_column("")
+    for h in range(1, H + 1):
+        t.add_column(f"h{h}", justify="right")
+    for name, values in rows.items():
+        t.add_row(name, *("—" if v is None or v != v else f"{v:.3f}" for v in values))
+    return t

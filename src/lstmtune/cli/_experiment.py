@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmtune._files import check_output_dir, make_dir, remove_stale_temps
-from lstmtune.cli._common import load_data, print_json, whole
+from lstmtune.cli._common import load_data, print_json, step_table, whole
 from lstmtune.errors import ConfigError
+from lstmtune.evaluation import METRICS
 from lstmtune.experiment import (
     PARAMS,
     ExperimentSpec,
@@ -46,6 +47,9 @@ def add_experiment_options(p: argparse.ArgumentParser) -> None:
                         "test: seed 000's protocol, not for selection")
     g.add_argument("--val-size", type=whole(1, 10_000_000), metavar="N",
                    help="validation window (default: the test size)")
+    g.add_argument("--metric", choices=tuple(METRICS), default="rmse",
+                   help="score of every repeat and baseline: rmse (default), mae, mape, smape "
+                        "or mase (scaled by the training part's seasonal naive)")
     g.add_argument("--recipe", choices=("tutorial",),
                    help="seed 000's three studies, printed beside the published tables")
     g.add_argument("--seed", type=whole(0, 2**31 - 1), default=0,
@@ -73,7 +77,7 @@ def _specs(args: argparse.Namespace):
     spec = ExperimentSpec(vary=vary, fixed=fixed, repeats=args.repeats or 30,
                           score_on=args.score_on or "validation", test_size=args.test_size,
                           val_size=args.val_size, seed=args.seed,
-                          diagnostics=not args.no_diagnostics)
+                          diagnostics=not args.no_diagnostics, metric=args.metric)
     return [(spec, None)]
 
 
@@ -84,7 +88,10 @@ def _fmt(x: float, nd: int = 3) -> str:
 def _print_study(result, summary, pub: dict | None) -> None:
     table = describe_table(summary)
     what = ", ".join(result.spec.varied)
-    t = Table(title=f"{result.window} RMSE over {result.spec.repeats} repeats, varying {what}"
+    task = result.spec.task
+    steps = f", {task.horizon} steps ahead" if task.horizon > 1 else ""
+    t = Table(title=f"{result.window} {task.label}{steps} over {result.spec.repeats} repeats, "
+              f"varying {what}"
               + ("  (ours / published)" if pub else ""))
     t.add_column("")
     for label in table.columns:
@@ -109,8 +116,12 @@ def _print_study(result, summary, pub: dict | None) -> None:
                   _fmt(vb["diff_mean"]), f"[{_fmt(vb['ci_low'])}, {_fmt(vb['ci_high'])}]",
                   _fmt(vb["p_mannwhitney"], 4), _fmt(vb["p_welch"], 4), str(e["failed"]))
     console.print(c)
-    console.print(f"Persistence on the same {result.window} window: RMSE "
-                  f"{result.baseline['persistence']['rmse']:.3f}.  "
+    if task.horizon > 1:
+        console.print(step_table(f"{task.label} per horizon step",
+                                 {e["label"]: e["per_step"] for e in summary if "per_step" in e},
+                                 result.baseline))
+    console.print(f"Persistence on the same {result.window} window: {task.label} "
+                  f"{result.baseline['persistence'][task.metric]:.3f}.  "
                   f"{result.populations} population(s), {result.wall_seconds:.1f} s.")
 
 
@@ -136,6 +147,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         prefix = f"{'_'.join(spec.varied)}_" if len(specs) > 1 else ""
         files = write_experiment(result, summary, out, prefix=prefix)
         studies.append({"vary": ", ".join(spec.varied), "window": result.window,
+                        "metric": spec.metric, "horizon": spec.task.horizon,
                         "baseline": result.baseline, "results": summary,
                         "files": [str(f) for f in files],
                         "wall_seconds": result.wall_seconds,

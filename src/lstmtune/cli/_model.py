@@ -20,7 +20,7 @@ from lstmtune.cli._common import (
     whole,
 )
 from lstmtune.data import load
-from lstmtune.errors import ConfigError
+from lstmtune.errors import ConfigError, DataError
 
 console = Console()
 err = Console(stderr=True)
@@ -47,10 +47,31 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--target", metavar="C")
     g.add_argument("--features", metavar="C1,C2")
     g.add_argument("--freq", metavar="F")
+    g.add_argument("--future", metavar="FILE",
+                   help="CSV of the known feature columns' values over the forecast steps "
+                        "(one row per step; an optional first time column is checked)")
     add_format_options(g)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", action="store_true", help="print the forecast table as CSV")
+
+
+def read_future(path: str):
+    """The ``--future`` CSV as a frame; a first column that is no feature becomes ``time``."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"--future '{p}' is not a file: give a CSV with the known features' "
+                        "future values.")
+    try:
+        frame = pd.read_csv(p, sep=None, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"--future '{p}' cannot be read as CSV ({exc}).") from None
+    first = frame.columns[0] if len(frame.columns) else None
+    if first is not None and not pd.api.types.is_numeric_dtype(frame[first]):
+        frame = frame.rename(columns={first: "time"})
+    return frame
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -62,7 +83,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
               freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None,
               **format_options(args))
-    fc = ens.forecast(ts, args.horizon, point=args.point, level=args.level)
+    future = read_future(args.future) if args.future else None
+    fc = ens.forecast(ts, args.horizon, point=args.point, level=args.level, future=future)
     if args.csv:
         fc.to_csv(sys.stdout, index=False)
         return 0

@@ -19,15 +19,18 @@ from lstmtune._files import (
     write_atomic,
 )
 from lstmtune.cli._common import (
+    MAX_HORIZON,
     add_format_options,
     add_season_option,
     name_text,
     number,
     print_json,
+    step_table,
     whole,
 )
-from lstmtune.data import load
+from lstmtune.data import MULTISTEP, load
 from lstmtune.errors import ConfigError
+from lstmtune.evaluation import METRICS
 from lstmtune.search import STRATEGIES, StudyConfig, load_study_file, study_from_dict, tune
 from lstmtune.search._config import LIMITS, may_impute
 from lstmtune.search._preflight import fit_space, preflight
@@ -49,8 +52,21 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--time-col", metavar="C")
     g.add_argument("--target", metavar="C")
     g.add_argument("--freq", metavar="F")
+    g.add_argument("--features", metavar="C1,C2",
+                   help="extra input columns, comma-separated (observed up to each origin "
+                        "unless also listed in known_features)")
     add_format_options(g)
     add_season_option(g)
+    g = p.add_argument_group("what is scored (override the study file)")
+    g.add_argument("--horizon", type=whole(1, MAX_HORIZON), metavar="H",
+                   help="steps forecast from every walk-forward origin, all of them scored "
+                        "(default 1)")
+    g.add_argument("--multistep", choices=MULTISTEP,
+                   help="direct: one head of H outputs (default); recursive: a one-step model "
+                        "fed its own forecasts")
+    g.add_argument("--metric", choices=tuple(METRICS),
+                   help="trials, final test and baselines: rmse (default), mae, mape, smape, "
+                        "mase")
     g.add_argument("--test-size", type=_limit("test_size"), metavar="N",
                    help="final test window (default 12)")
     g.add_argument("--val-size", type=_limit("val_size"), metavar="N", help="validation window")
@@ -102,10 +118,22 @@ def _config(args: argparse.Namespace) -> StudyConfig:
         raise ConfigError(f"--folds {data.folds}: the validation window ({val} points) must "
                           f"divide into {data.folds} equal folds; use e.g. --val-size "
                           f"{max(data.folds, val - val % data.folds)}.")
+    if args.features is not None:
+        data = replace(data, features=tuple(c.strip() for c in args.features.split(",")
+                                            if c.strip()))
     over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
-                                                 "seed", "final_repeats")}
+                                                 "seed", "final_repeats", "metric")}
     search = replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
-    return replace(cfg, data=data, search=search)
+    fixed = dict(cfg.fixed)
+    for name in ("horizon", "multistep"):
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if name in cfg.space.searched():
+            raise ConfigError(f"--{name} {value}: the study file searches {name} in [space]; "
+                              f"remove it there, or drop --{name}.")
+        fixed[name] = value
+    return replace(cfg, data=data, search=search, fixed=tuple(fixed.items()))
 
 
 def _storage(args: argparse.Namespace, out: Path) -> str:
@@ -199,9 +227,11 @@ def print_failures(r) -> None:
 
 
 def _print_result(r, cfg: StudyConfig, where: str | None = None) -> None:
+    task = cfg.task
+    ahead = f", {task.horizon} steps ahead" if task.horizon > 1 else ""
     t, hidden = leaderboard_table(
-        r.leaderboard.head(10), f"Leaderboard: validation RMSE over {cfg.search.repeats} "
-        f"repeat(s) × {cfg.data.folds} fold(s)", console.width)
+        r.leaderboard.head(10), f"Leaderboard: validation {task.label}{ahead} over "
+        f"{cfg.search.repeats} repeat(s) × {cfg.data.folds} fold(s)", console.width)
     console.print(t)
     if hidden or where:
         more = f"not shown: {', '.join(hidden)}. " if hidden else ""
@@ -209,17 +239,21 @@ def _print_result(r, cfg: StudyConfig, where: str | None = None) -> None:
     console.print(f"Best configuration (trial value {r.best_value:.3f}):", highlight=False)
     for k, v in r.best_params.items():
         console.print(f"  {k} = {_cell(v)}", highlight=False)
-    b = Table(title=f"Test window ({cfg.data.test_size} points), scored once",
+    b = Table(title=f"Test window ({cfg.data.test_size} points{ahead}), scored once",
               title_justify="left")
     b.add_column("model")
-    b.add_column("RMSE", justify="right", no_wrap=True)
+    b.add_column(task.label, justify="right", no_wrap=True)
     failed = r.test.get("failed", 0)
-    b.add_row(f"best, retrained on train+validation ({r.test['repeats']} repeats"
-              + (f", {failed} diverged" if failed else "") + ")",
-              f"{r.test['rmse']:.3f} ± {r.test['rmse_std']:.3f}")
+    best = (f"best, retrained on train+validation ({r.test['repeats']} repeats"
+            + (f", {failed} diverged" if failed else "") + ")")
+    b.add_row(best, f"{r.test['value']:.3f} ± {r.test['std']:.3f}")
     for name, m in r.baselines.items():
-        b.add_row(name, f"{m['rmse']:.3f}")
+        b.add_row(name, f"{m['value']:.3f}")
     console.print(b)
+    if task.horizon > 1:
+        console.print(step_table(f"Test {task.label} per horizon step",
+                                 {"best (mean over repeats)": r.test["per_step"]},
+                                 r.baselines))
     print_failures(r)
 
 
@@ -296,20 +330,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
             r = tune(ts, cfg, storage=storage, study_name=f"{args.study_name or 'compare'}-{s}",
                      on_batch=on_batch)
         rows.append({"method": s, **r.best_params, "validation": r.best_value,
-                     "test_rmse": r.test["rmse"], "test_std": r.test["rmse_std"],
+                     "metric": r.test["metric"], "test": r.test["value"],
+                     "test_std": r.test["std"], "test_rmse": r.test["rmse"],
                      "trials": r.n_trials_complete + r.n_trials_failed + r.n_trials_pruned,
                      "wall_seconds": r.wall_seconds})
     if args.json:
-        print_json({"table": rows, "persistence_rmse": r.baselines["persistence"]["rmse"]})
+        print_json({"table": rows, "persistence": r.baselines["persistence"]["value"],
+                    "persistence_rmse": r.baselines["persistence"]["rmse"]})
         return 0
-    meta = ("method", "validation", "test_rmse", "test_std", "trials", "wall_seconds")
+    meta = ("method", "validation", "metric", "test", "test_rmse", "test_std", "trials",
+            "wall_seconds")
     params = list(dict.fromkeys(k for row in rows for k in row if k not in meta))
     t = Table(title=f"Strategies at {base.search.trials} trials, seed {base.search.seed}")
-    for col in ("method", *params, "validation", "test RMSE", "trials", "time"):
+    for col in ("method", *params, "validation", f"test {base.task.label}", "trials", "time"):
         t.add_column(col, justify="left" if col == "method" else "right")
     for row in rows:
         t.add_row(row["method"], *[_cell(row.get(p)) for p in params],
-                  f"{row['validation']:.3f}", f"{row['test_rmse']:.3f} ± {row['test_std']:.3f}",
+                  f"{row['validation']:.3f}", f"{row['test']:.3f} ± {row['test_std']:.3f}",
                   str(row["trials"]), f"{row['wall_seconds']:.1f} s")
     console.print(t)
     return 0

@@ -21,7 +21,14 @@ from lstmtune.data._features import (
 )
 from lstmtune.data._fitted import FittedPrep
 from lstmtune.data._load import TimeSeries, load
-from lstmtune.data._prepare import Framing, Prepared, Preprocessing, prepare
+from lstmtune.data._prepare import (
+    MULTISTEP,
+    Framing,
+    Prepared,
+    Preprocessing,
+    past_only,
+    prepare,
+)
 from lstmtune.data._splits import Split, WalkForward, chronological_split, resolve_size
 from lstmtune.data._transforms import (
     Chain,
@@ -41,7 +48,7 @@ __all__ = [
     "StandardScale",
     "Windows", "frame_supervised", "make_windows", "trim_to_multiple",
     "Split", "WalkForward", "chronological_split", "resolve_size",
-    "Framing", "Prepared", "Preprocessing", "prepare", "FittedPrep",
+    "Framing", "Prepared", "Preprocessing", "prepare", "FittedPrep", "MULTISTEP", "past_only",
     "calendar_features", "fourier_features", "indicator_features", "sma", "ema", "rsi", "macd",
     "returns", "parse_indicator", "CALENDAR_PARTS", "INDICATORS", "season_length",
     "DEFAULT_WINDOWS",

@@ -110,7 +110,9 @@ class FittedPrep:
             framing = Framing(lags=fr["lags"], horizon=fr["horizon"],
                               calendar=tuple(fr["calendar"]),
                               fourier=tuple((float(p), int(o)) for p, o in fr["fourier"]),
-                              indicators=tuple(fr["indicators"]))
+                              indicators=tuple(fr["indicators"]),
+                              multistep=fr.get("multistep", "direct"),
+                              known=tuple(fr.get("known", ())))
             return cls(preprocessing=prep, framing=framing,
                        chain=Chain.from_dict(d["chain"]),
                        window_scaler=_transform_from_dict(d["window_scaler"]),

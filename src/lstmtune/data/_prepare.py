@@ -9,7 +9,7 @@ targets.  The result carries what is needed to map model outputs back to origina
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -26,12 +26,14 @@ from lstmtune.data._transforms import (
     RobustScale,
     StandardScale,
 )
-from lstmtune.data._windows import Windows, make_windows
+from lstmtune.data._windows import Windows, future_rows, make_windows
 from lstmtune.errors import ConfigError, DataError, SplitError
 
-__all__ = ["Preprocessing", "Framing", "Prepared", "prepare", "invert_forecasts", "SCALERS"]
+__all__ = ["Preprocessing", "Framing", "Prepared", "prepare", "invert_forecasts", "SCALERS",
+           "MULTISTEP", "past_only"]
 
 SCALERS = {"minmax": MinMaxScale, "standard": StandardScale, "robust": RobustScale}
+MULTISTEP = ("direct", "recursive")
 IMPUTE_METHODS = ("linear", "time", "spline")
 
 
@@ -90,18 +92,38 @@ class Preprocessing:
 
 @dataclass(frozen=True, kw_only=True)
 class Framing:
-    """How samples are framed: T lags of [target, features] in, H values out."""
+    """How samples are framed: T lags of [target, features] in, H values out.
+
+    ``multistep="direct"`` trains a head of H outputs; ``"recursive"`` trains one step ahead and
+    forecasts H steps by feeding each forecast back as the next input, so its inputs after
+    the origin must be known in advance (the target itself, calendar and Fourier terms, the
+    data's columns listed in ``known``); indicators and other columns are observed only up to
+    the origin and need the direct strategy."""
 
     lags: int = 1  # timesteps T per sample
-    horizon: int = 1  # H values forecast at once (direct multi-step)
+    horizon: int = 1  # H values forecast from each origin (and scored)
     calendar: tuple[str, ...] = ()  # e.g. ("month",)
     fourier: tuple[tuple[float, int], ...] = ()  # (period, order) pairs, e.g. ((12, 2),)
     indicators: tuple[str, ...] = ()  # e.g. ("sma:5", "rsi:14", "macd")
+    multistep: str = "direct"  # direct | recursive
+    known: tuple[str, ...] = ()  # feature columns whose future values are known (holidays)
 
     def __post_init__(self) -> None:
         if self.lags < 1 or self.horizon < 1:
             raise ConfigError(f"lags and horizon must be >= 1, got lags={self.lags}, "
                               f"horizon={self.horizon}.")
+        if self.multistep not in MULTISTEP:
+            raise ConfigError(f"multistep must be direct or recursive, got {self.multistep!r}.")
+
+    @property
+    def train_horizon(self) -> int:
+        """Outputs of the model: H for the direct strategy, 1 for the recursive one."""
+        return self.horizon if self.multistep == "direct" else 1
+
+    @property
+    def rolls(self) -> bool:
+        """Whether forecasts feed back as inputs (recursive, more than one step)."""
+        return self.multistep == "recursive" and self.horizon > 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,6 +232,35 @@ def _features(ts: TimeSeries, y_clean: np.ndarray, framing: Framing, offset: int
     return np.concatenate(blocks, axis=1) if blocks else np.zeros((len(ts), 0)), names
 
 
+def past_only(ts: TimeSeries, framing: Framing) -> list[str]:
+    """Input columns observed only up to a forecast origin: the data's columns not declared
+    known, and the indicators (functions of the target)."""
+    unknown = [c for c in framing.known if c not in ts.feature_names]
+    if unknown:
+        raise ConfigError(f"known_features names {unknown}, which the data does not have (its "
+                          f"feature columns: {list(ts.feature_names) or 'none'}): list columns "
+                          "given with --features.")
+    own = [c for c in ts.feature_names if c not in framing.known]
+    return own + [f"indicator {name}" for name in framing.indicators]
+
+
+def _check_recursive(ts: TimeSeries, prep: Preprocessing, framing: Framing) -> None:
+    """A recursive multi-step model feeds its forecasts back as inputs: every input after the
+    origin must be known in advance."""
+    past = past_only(ts, framing)
+    if framing.rolls and past:
+        raise ConfigError(
+            f"multistep=recursive with horizon={framing.horizon} needs every input's future, "
+            f"but {past[0]} is observed only up to the forecast origin: use multistep=direct, "
+            "drop "
+            "it, or (a column whose future you know, e.g. a holiday flag) list it in "
+            "known_features.")
+    if framing.rolls and prep.scale_on == "windows" and prep.scaler is not None:
+        raise ConfigError("multistep=recursive with horizon > 1 needs scale_on=series (seed "
+                          "000's per-column window scaler cannot feed forecasts back): set "
+                          "scale_on=series or multistep=direct.")
+
+
 def _need(prep: Preprocessing, framing: Framing, val: int, test: int) -> int:
     return prep.span + framing.lags + framing.horizon + val + test
 
@@ -232,6 +283,12 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
             f"lags {framing.lags} + horizon {framing.horizon} + validation {val_n} + test "
             f"{test_n} with {min_train_samples} training sample(s): need at least {need} points. "
             "Use fewer lags, smaller windows, or more data.")
+    for part, size in (("validation", val_n), ("test", test_n)):
+        if 0 < size < framing.horizon:
+            raise SplitError(
+                f"horizon {framing.horizon} is longer than the {part} window of {size} "
+                f"point(s), so its last steps would never be scored: use a {part} window of "
+                f"at least {framing.horizon} points or a shorter horizon.")
     train_end = split.train.stop
     y = ts.y.astype(float)
     y_clean = _clean(y, ts, prep, train_end)
@@ -250,8 +307,9 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
         except DataError as exc:
             raise DataError(f"features: {exc} (columns: {', '.join(names)})") from None
     lags, H = framing.lags, framing.horizon
-    every = make_windows(z, lags=lags, horizon=H, exog=feats)
-    train = every.take(every.origin + H < train_end)
+    _check_recursive(ts, prep, framing)
+    every = make_windows(z, lags=lags, horizon=framing.train_horizon, exog=feats)
+    train = every.take(every.origin + framing.train_horizon < train_end)
     val = make_windows(z, lags=lags, horizon=H, exog=feats, target_end=split.val.stop,
                        origins=np.arange(split.val.start - 1, split.val.stop - 1))
     test = make_windows(z, lags=lags, horizon=H, exog=feats, target_end=n,
@@ -263,6 +321,8 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
     window_scaler = None
     if prep.scaler is not None and prep.scale_on == "windows":
         train, val, test, window_scaler = _scale_windows(prep, train, val, test)
+    if framing.rolls:
+        val, test = (replace(w, future=future_rows(feats, w.origin, H - 1)) for w in (val, test))
     return Prepared(series=ts, split=split, preprocessing=prep, framing=framing, y=y,
                     y_clean=y_clean, chain=chain, train=train, val=val, test=test,
                     feature_names=tuple(names), window_scaler=window_scaler,

@@ -14,23 +14,28 @@ import numpy as np
 
 from lstmtune.errors import ConfigError, SplitError
 
-__all__ = ["Windows", "make_windows", "frame_supervised", "trim_to_multiple"]
+__all__ = ["Windows", "make_windows", "future_rows", "frame_supervised", "trim_to_multiple"]
 
 
 @dataclass(frozen=True, eq=False)
 class Windows:
     """X: (S, T, F) inputs; y: (S, H) targets (NaN where a target lies outside the scored
-    window); origin: (S,) index of each sample's last input time step."""
+    window); origin: (S,) index of each sample's last input time step; future: (S, H - 1,
+    F - 1) the feature columns of the steps after each origin, for a one-step model that
+    forecasts H steps recursively (features whose future is known: calendar, Fourier, columns
+    declared known), or None."""
 
     X: np.ndarray
     y: np.ndarray
     origin: np.ndarray
+    future: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.origin.shape[0])
 
     def take(self, rows: np.ndarray | slice) -> Windows:
-        return Windows(self.X[rows], self.y[rows], self.origin[rows])
+        return Windows(self.X[rows], self.y[rows], self.origin[rows],
+                       None if self.future is None else self.future[rows])
 
 
 def _inputs(z: np.ndarray, exog: np.ndarray | None) -> np.ndarray:
@@ -77,6 +82,16 @@ def make_windows(z: np.ndarray, *, lags: int, horizon: int = 1, exog: np.ndarray
     if target_end is None:
         keep &= np.isfinite(y).all(axis=1)
     return Windows(X=X[keep], y=y[keep], origin=origins[keep])
+
+
+def future_rows(exog: np.ndarray, origins: np.ndarray, steps: int) -> np.ndarray:
+    """The rows ``origin + 1 .. origin + steps`` of ``exog`` (n, F) for each origin: (S, steps,
+    F); rows past the end of ``exog`` are 0 (their forecasts are never scored)."""
+    exog = np.asarray(exog, dtype=float).reshape(len(exog), -1)
+    rows = np.asarray(origins, int)[:, None] + np.arange(1, steps + 1)[None, :]
+    out = exog[np.minimum(rows, len(exog) - 1)] if len(exog) else \
+        np.zeros((*rows.shape, exog.shape[1]))
+    return np.where((rows < len(exog))[..., None], np.nan_to_num(out), 0.0)
 
 
 def frame_supervised(values: np.ndarray, lags: int = 1) -> np.ndarray:

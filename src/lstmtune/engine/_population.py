@@ -198,7 +198,8 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
                      seeds: np.ndarray, hparams: Mapping[str, object] | None = None,
                      on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
                      max_chunk: int = 250, bucket: bool = True,
-                     units: np.ndarray | None = None) -> PopulationResult:
+                     units: np.ndarray | None = None,
+                     eval_future: np.ndarray | None = None) -> PopulationResult:
     """Train ``len(seeds)`` members of one static shape together.
 
     ``hparams`` maps per-member hyperparameters (learning_rate, dropout, recurrent_dropout,
@@ -210,6 +211,9 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     members have stopped (early stopping, pruning, failure).  ``units`` (P, layers) lets
     members narrower than ``spec.units`` share its program (see ``init_members``); their
     ``params`` come back in ``spec``'s layout, zero in the units they do not have.
+    ``eval_future`` (shared or per member like ``eval_X``; see :func:`predict`): a one-step
+    model's predictions, snapshots and pruning views cover H steps, each fed the previous
+    forecast; training, early stopping and recorded histories stay one step ahead.
     """
     enable_compilation_cache()
     seeds = np.asarray(seeds)
@@ -234,7 +238,7 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
 
     def predict_full(params) -> np.ndarray:
         X = shared_eval if shared_eval is not None else jnp.asarray(data.eval_X)
-        return predict(params, X, spec, tspec.batch_size)
+        return predict(params, X, spec, tspec.batch_size, future=eval_future)
 
     every = tspec.record_every if tspec.record_predictions else 1
     L = chunk_length(tspec.epochs, tspec.snapshots, max_chunk, multiple=every)

@@ -22,7 +22,7 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from lstmtune.engine._lstm import ModelSpec, forward, init_params
+from lstmtune.engine._lstm import ModelSpec, forward, init_params, zero_state
 from lstmtune.errors import ConfigError
 
 __all__ = ["TrainSpec", "PopulationData", "MemberState", "HPARAM_DEFAULTS", "OPTIMIZERS",
@@ -273,10 +273,29 @@ def _forward_batch(params, xb, states, spec: ModelSpec, masks=None):
     return jax.vmap(lambda x, s, m: forward(params, x, s, spec, m))(xb, states, masks)
 
 
-def _predict_member(flat, eval_X, spec: ModelSpec, batch_size: int):
-    """Predictions (Se, H) for one member: independent windows, or one stateful pass."""
+def _rollout(params, x, future, spec: ModelSpec):
+    """One window x (T, F) forecast H = len(future) + 1 steps by a one-step model: each
+    forecast becomes the target column of the next input row, whose other columns are the
+    known ``future`` (H - 1, F - 1)."""
+    state = zero_state(spec)
+
+    def step(x, feats):
+        y, _ = forward(params, x, state, spec)
+        row = jnp.concatenate([y[:1], feats])
+        return jnp.concatenate([x[1:], row[None]]), y[0]
+
+    x_last, ys = jax.lax.scan(step, x, future)
+    y_last, _ = forward(params, x_last, state, spec)
+    return jnp.concatenate([ys, y_last[:1]])
+
+
+def _predict_member(flat, eval_X, spec: ModelSpec, batch_size: int, future=None):
+    """Predictions (Se, H) for one member: independent windows, or one stateful pass; with
+    ``future`` (Se, H - 1, F - 1), H steps of a one-step model fed its own forecasts."""
     params = unravel(spec)(flat)
     se = eval_X.shape[0]
+    if future is not None:
+        return jax.vmap(lambda x, f: _rollout(params, x, f, spec))(eval_X, future)
     if not spec.stateful:
         out, _ = _forward_batch(params, eval_X, _batch_states(spec, se), spec)
         return out
@@ -451,23 +470,36 @@ def run_chunk(state: MemberState, hparams: dict, data: PopulationData, spec: Mod
 
 
 @partial(jax.jit, static_argnames=("spec", "batch_size", "shared"))
-def _predict(params, eval_X, spec, batch_size, shared):
-    fn = partial(_predict_member, spec=spec, batch_size=batch_size)
-    return jax.vmap(fn, in_axes=(0, None if shared else 0))(params, eval_X)
+def _predict(params, eval_X, future, spec, batch_size, shared):
+    def fn(flat, x, fut):
+        return _predict_member(flat, x, spec, batch_size, fut)
+
+    axis = None if shared else 0
+    return jax.vmap(fn, in_axes=(0, axis, axis))(params, eval_X, future)
 
 
-def predict(params, eval_X: np.ndarray, spec: ModelSpec, batch_size: int) -> np.ndarray:
+def predict(params, eval_X: np.ndarray, spec: ModelSpec, batch_size: int,
+            future: np.ndarray | None = None) -> np.ndarray:
     """Predictions (P, Se, H) of every member over ``eval_X`` (shared, or (P, Se, T, F)).
 
-    ``params`` is the parameter pytree with a leading P axis, or the flat (P, n) weights."""
+    ``params`` is the parameter pytree with a leading P axis, or the flat (P, n) weights.
+    ``future`` ((Se, H - 1, F - 1), or with a leading P like ``eval_X``): a one-step model
+    forecasts H steps from each window, fed its own forecasts and these known inputs."""
     if not hasattr(params, "ndim"):
         params = jax.vmap(lambda p: ravel_pytree(p)[0])(params)
     shared = np.ndim(eval_X) == 3
+    if future is not None and (spec.stateful or spec.horizon != 1):
+        raise ConfigError("recursive forecasts need a stateless one-step model (horizon 1, "
+                          "stateful=false).")
     n = params.shape[0]
     size = 1 << max(0, n - 1).bit_length()  # a few program sizes for all population sizes
     params = jnp.concatenate([params, jnp.repeat(params[:1], size - n, axis=0)])
     eval_X = jnp.asarray(eval_X, jnp.float32)
+    if future is not None:
+        future = jnp.asarray(future, jnp.float32)
     if not shared:
         eval_X = jnp.concatenate([eval_X, jnp.repeat(eval_X[:1], size - n, axis=0)])
-    return np.asarray(_predict(params, eval_X, spec, batch_size, shared))[:n]
+        if future is not None:
+            future = jnp.concatenate([future, jnp.repeat(future[:1], size - n, axis=0)])
+    return np.asarray(_predict(params, eval_X, future, spec, batch_size, shared))[:n]
 

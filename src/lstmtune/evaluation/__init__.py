@@ -31,5 +31,6 @@ __all__ = [
 ]
 
 from lstmtune.evaluation._members import Fold, MemberRun, fit_members  # noqa: E402
+from lstmtune.evaluation._task import ForecastTask, metric_value  # noqa: E402
 
-__all__ += ["Fold", "MemberRun", "fit_members"]
+__all__ += ["Fold", "MemberRun", "fit_members", "ForecastTask", "metric_value"]

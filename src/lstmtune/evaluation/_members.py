@@ -23,7 +23,7 @@ from lstmtune.engine import (
 )
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation._baselines import fitting_season
-from lstmtune.evaluation._metrics import compute_metrics
+from lstmtune.evaluation._task import metric_value
 
 __all__ = ["MemberRun", "fit_members"]
 
@@ -62,14 +62,16 @@ class MemberRun:
         the final weights or with the weights at a snapshot ``epoch``."""
         preds = self.result.predictions if epoch is None else self.result.snapshots[epoch]
         f = self.folds[fold]
-        return f.prepared.to_original(preds[self.fold == fold][:, f.parts[part]],
-                                      f.windows(part))
+        w = f.windows(part)
+        return f.prepared.to_original(preds[self.fold == fold][:, f.parts[part], :w.y.shape[1]],
+                                      w)
 
-    def scores(self, part: str = "test", metric: str = "rmse", epoch: int | None = None
-               ) -> np.ndarray:
-        """One score per member (P,) on ``part`` of its fold, in original units."""
+    def scores(self, part: str = "test", metric: str = "rmse", epoch: int | None = None,
+               per_step: bool = False) -> np.ndarray:
+        """One score per member (P,) on ``part`` of its fold, in original units; with
+        ``per_step`` one per member and horizon step (P, H)."""
         preds = self.result.predictions if epoch is None else self.result.snapshots[epoch]
-        return score_predictions(self.folds, self.fold, preds, part, metric)
+        return score_predictions(self.folds, self.fold, preds, part, metric, per_step)
 
     def history_epochs(self) -> np.ndarray:
         """The epochs at which :meth:`history` has a value."""
@@ -88,7 +90,7 @@ class MemberRun:
         for k, f in enumerate(self.folds):
             w = f.windows(part)
             orig = f.prepared.to_original(hist[self.fold == k][:, :, f.parts[part]], w)
-            actual = f.prepared.actual(w)
+            actual = f.prepared.actual(w)[:, : hist.shape[-1]]  # one step: a recursive model
             mask = np.isfinite(actual)
             err = np.where(mask, orig - np.where(mask, actual, 0.0), 0.0)
             if metric == "rmse":
@@ -99,10 +101,12 @@ class MemberRun:
 
 
 def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.ndarray,
-                      part: str, metric: str = "rmse") -> np.ndarray:
+                      part: str, metric: str = "rmse", per_step: bool = False) -> np.ndarray:
     """Per-member metric (P,) of model-space predictions (P, Se, H) on ``part`` of each
-    member's fold, in original units; NaN where a forecast is not finite."""
-    out = np.full(len(member_fold), np.nan)
+    member's fold, in original units, over every scored (origin, step); NaN where a forecast
+    is not finite.  ``per_step``: the metric of each horizon step instead, (P, H)."""
+    H = max(f.windows(part).y.shape[1] for f in folds)
+    out = np.full((len(member_fold), H) if per_step else len(member_fold), np.nan)
     for k, f in enumerate(folds):
         sel = member_fold == k
         w = f.windows(part)
@@ -111,9 +115,14 @@ def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.
         actual = f.prepared.actual(w)
         y_train = f.prepared.y_clean[: f.prepared.split.train.stop]
         season = fitting_season(f.prepared.series.season, len(y_train))  # MASE's scale
-        fc = f.prepared.to_original(preds[sel][:, f.parts[part]], w)
-        out[sel] = [compute_metrics(actual, x, y_train=y_train, season=season)[metric]
-                    if np.isfinite(x[np.isfinite(actual)]).all() else np.nan for x in fc]
+        fc = f.prepared.to_original(preds[sel][:, f.parts[part], :w.y.shape[1]], w)
+        if per_step:
+            out[sel] = [[metric_value(metric, actual[:, h], x[:, h], y_train=y_train,
+                                      season=season) for h in range(actual.shape[1])]
+                        for x in fc]
+        else:
+            out[sel] = [metric_value(metric, actual, x, y_train=y_train, season=season)
+                        for x in fc]
     return out
 
 
@@ -133,10 +142,23 @@ def _fold(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, trim_start: int
 
 def _eval_arrays(f: Fold) -> tuple[np.ndarray, np.ndarray]:
     val, test = f.prepared.val, f.prepared.test
+    h = f.train.y.shape[1]  # the model's outputs (early stopping watches those)
     eval_X = np.concatenate([f.train.X, val.X, test.X])
-    eval_y = np.concatenate([np.full_like(f.train.y, np.nan), val.y,
-                             np.full_like(test.y, np.nan)])
+    eval_y = np.concatenate([np.full_like(f.train.y, np.nan), val.y[:, :h],
+                             np.full((len(test), h), np.nan)])
     return eval_X, eval_y
+
+
+def _eval_future(f: Fold) -> np.ndarray | None:
+    """The known inputs after each evaluation window's origin, when the model rolls its
+    one-step forecasts H steps ahead (zeros for training windows: scored one step ahead)."""
+    val, test = f.prepared.val, f.prepared.test
+    if val.future is None and test.future is None:
+        return None
+    shape = (val if val.future is not None else test).future.shape[1:]
+    parts = [np.zeros((len(f.train), *shape))] + [
+        w.future if w.future is not None else np.zeros((len(w), *shape)) for w in (val, test)]
+    return np.concatenate(parts)
 
 
 def _pad(a: np.ndarray, n: int, value: float) -> np.ndarray:
@@ -144,12 +166,15 @@ def _pad(a: np.ndarray, n: int, value: float) -> np.ndarray:
 
 
 def _population_data(folds: list[Fold], member_fold: np.ndarray, stateful: bool
-                     ) -> PopulationData:
-    """Shared arrays for one fold; per-member arrays (P first, padded, masked) for several."""
+                     ) -> tuple[PopulationData, np.ndarray | None]:
+    """Shared arrays for one fold; per-member arrays (P first, padded, masked) for several;
+    and the evaluation windows' known future inputs of a recursive model (else None)."""
     evals = [_eval_arrays(f) for f in folds]
+    futures = [_eval_future(f) for f in folds]
     if len(folds) == 1:
         f = folds[0]
-        return PopulationData(f.train.X, f.train.y, np.ones(len(f.train), bool), *evals[0])
+        return PopulationData(f.train.X, f.train.y, np.ones(len(f.train), bool),
+                              *evals[0]), futures[0]
     lengths = {len(f.train) for f in folds}
     if stateful and len(lengths) > 1:
         raise ConfigError("stateful training needs folds of equal training length: use "
@@ -158,7 +183,11 @@ def _population_data(folds: list[Fold], member_fold: np.ndarray, stateful: bool
     per = [(_pad(f.train.X, S, 0.0), _pad(f.train.y, S, 0.0),
             np.arange(S) < len(f.train), _pad(e[0], Se, 0.0), _pad(e[1], Se, np.nan))
            for f, e in zip(folds, evals, strict=True)]
-    return PopulationData(*(np.stack([per[k][i] for k in member_fold]) for i in range(5)))
+    data = PopulationData(*(np.stack([per[k][i] for k in member_fold]) for i in range(5)))
+    if futures[0] is None:
+        return data, None
+    padded = [_pad(fu, Se, 0.0) for fu in futures]
+    return data, np.stack([padded[k] for k in member_fold])
 
 
 def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec: TrainSpec, *,
@@ -188,7 +217,7 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
         raise ConfigError(f"folds must give each of the {len(seeds)} members a fold index in "
                           f"0..{len(preps) - 1}.")
     fold_list = [_fold(p, spec, tspec, trim_start) for p in preps]
-    data = _population_data(fold_list, member_fold, spec.stateful)
+    data, future = _population_data(fold_list, member_fold, spec.stateful)
     hook = None
     if on_chunk is not None:
         def hook(done: int, view: dict) -> np.ndarray | None:
@@ -196,7 +225,7 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
                 fold_list, member_fold, view["predict"](), part, metric)
             return on_chunk(done, view)
     result = train_population(spec, tspec, data, seeds=np.asarray(seeds), hparams=hparams,
-                              on_chunk=hook, units=units)
+                              on_chunk=hook, units=units, eval_future=future)
     run = MemberRun(folds=fold_list, fold=member_fold, result=result, table=pd.DataFrame())
     rows = {
         "member": np.arange(len(seeds)), "seed": np.asarray(seeds), "fold": member_fold,

@@ -43,6 +43,7 @@ class ConfigScores:
     repeat: np.ndarray
     seed: np.ndarray
     history: dict[str, np.ndarray] | None = None  # train / eval curves, epochs
+    step_scores: np.ndarray | None = None  # (members, H): the metric of each horizon step
 
 
 def fold_series(ts: TimeSeries, *, scored: int, folds: int) -> list[tuple[TimeSeries, int]]:
@@ -117,7 +118,10 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                      f"{epochs[-1]} epochs")
         hook = None
         if on_chunk is not None:
-            hook = lambda done, view, idx=idx, mc=member_cfg: on_chunk(idx, mc, done, view)  # noqa: E731
+            def hook(done, view, idx=idx, mc=member_cfg):
+                scores = view["scores"]
+                view = {**view, "scores": lambda part="test": scores(part, metric)}
+                return on_chunk(idx, mc, done, view)
         run = fit_members(preps, model, tspec, seeds=seed + member_rep,
                           hparams=member_hparams(members), trim_start=trim_start,
                           folds=member_fold, on_chunk=hook, units=member_units)
@@ -128,6 +132,8 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         trained = run.table["epochs_trained"].to_numpy()
         by_epoch = {e: run.scores("test", metric, epoch=None if e == epochs[-1] else e)
                     for e in epochs}  # one scoring pass per snapshot, not per configuration
+        steps = {e: run.scores("test", metric, epoch=None if e == epochs[-1] else e,
+                               per_step=True) for e in epochs} if first["horizon"] > 1 else {}
         for k, i in enumerate(idx):
             e = configs[i]["epochs"]
             sel = member_cfg == k
@@ -143,5 +149,7 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
             out[i] = ConfigScores(scores=score, status=member_status,
                                   epochs_trained=np.minimum(trained[sel], e),
                                   fold=member_fold[sel], repeat=member_rep[sel],
-                                  seed=seed + member_rep[sel], history=hist)
+                                  seed=seed + member_rep[sel], history=hist,
+                                  step_scores=np.where(failed[:, None], np.nan,
+                                                       steps[e][sel]) if steps else None)
     return out

@@ -20,6 +20,7 @@ import numpy as np
 from lstmtune.data import (
     CALENDAR_PARTS,
     DEFAULT_WINDOWS,
+    MULTISTEP,
     Framing,
     Preprocessing,
     parse_indicator,
@@ -98,6 +99,10 @@ def _indicator(text: str) -> str:
     return name if name == "macd" else f"{name}:{arg or DEFAULT_WINDOWS[name]}"
 
 
+def _column(text: str) -> str:
+    return text
+
+
 def split_group(value: str) -> tuple[str, ...]:
     """``"a+b"`` → ``("a", "b")``; ``"none"`` → ``()``."""
     return () if value == "none" else tuple(value.split("+"))
@@ -155,7 +160,8 @@ class Param:
         return value
 
 
-GROUPS = ("calendar", "fourier", "indicators")
+GROUPS = ("calendar", "fourier", "indicators", "known_features")
+MAX_HORIZON = 1_000  # as the CLI's --horizon
 MAX_FOURIER_ORDER = 100
 MAX_EPOCHS = 100_000  # a bound that catches a typo of a few zeros before anything runs
 
@@ -174,6 +180,11 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
           help="gate activation: sigmoid or hard_sigmoid (Keras 2.0)"),
     Param("stateful", "model", _bool, False, help="Keras stateful mode"),
     Param("timesteps", "framing", _int, 1, 1, 1000, "lags per sample (alias: lags)"),
+    Param("horizon", "framing", _int, 1, 1, MAX_HORIZON,
+          "steps forecast from each origin, all of them scored (fixed in a study)"),
+    Param("multistep", "framing", _choice(MULTISTEP), "direct",
+          help="multi-step: direct (a head of H outputs) or recursive (one step fed its own "
+          "forecasts; needs inputs whose future is known)"),
     Param("impute", "prep", _choice(("none", "linear", "time", "spline")), "none",
           help="gap filling (two-sided in training, forward after it); none = gaps are an "
           "error"),
@@ -196,6 +207,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("indicators", "framing", _group(_indicator), "none",
           help="technical indicators of the target, e.g. sma:5+ema:5+rsi:14+macd+returns:1 "
           "(causal)", example="rsi:14+macd"),
+    Param("known_features", "framing", _group(_column), "none",
+          help="feature columns whose future is known, e.g. holiday (the others are "
+          "observed only up to the forecast origin)", example="holiday"),
     Param("learning_rate", "member", float, 1e-3, 1e-8, 10.0, "optimizer step size"),
     Param("dropout", "member", float, 0.0, 0.0, 0.95, "dropout of the LSTM inputs"),
     Param("recurrent_dropout", "member", float, 0.0, 0.0, 0.95,
@@ -279,8 +293,10 @@ def build_prep(c: Mapping[str, Any]) -> tuple[Preprocessing, Framing]:
                          scale_on=c["scale_on"])
     fourier = tuple((float(p), int(k)) for p, k in
                     (term.split(":") for term in split_group(c["fourier"])))
-    return prep, Framing(lags=c["timesteps"], horizon=1, calendar=split_group(c["calendar"]),
-                         fourier=fourier, indicators=split_group(c["indicators"]))
+    return prep, Framing(lags=c["timesteps"], horizon=c["horizon"],
+                         calendar=split_group(c["calendar"]), fourier=fourier,
+                         indicators=split_group(c["indicators"]), multistep=c["multistep"],
+                         known=split_group(c["known_features"]))
 
 
 def n_inputs(c: Mapping[str, Any], n_exog: int) -> int:
@@ -292,9 +308,17 @@ def n_inputs(c: Mapping[str, Any], n_exog: int) -> int:
 
 
 def build_model(c: Mapping[str, Any], n_features: int, units: int | None = None) -> ModelSpec:
-    """The model of ``c`` (``units`` overrides the width, e.g. with its ``units_bucket``)."""
+    """The model of ``c`` (``units`` overrides the width, e.g. with its ``units_bucket``):
+    a head of ``horizon`` outputs (direct) or of one (recursive)."""
+    direct = c["multistep"] == "direct"
+    if not direct and c["horizon"] > 1 and c["stateful"]:
+        raise ConfigError(f"multistep=recursive with horizon={c['horizon']} needs "
+                          "stateful=false (a stateful model's state belongs to the actual "
+                          "series, not to its own forecasts): set stateful=false or "
+                          "multistep=direct.")
     return ModelSpec(units=(units or c["units"],) * c["layers"], timesteps=c["timesteps"],
-                     n_features=n_features, horizon=1, activation=c["activation"],
+                     n_features=n_features, horizon=c["horizon"] if direct else 1,
+                     activation=c["activation"],
                      recurrent_activation=c["recurrent_activation"], stateful=c["stateful"])
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import evaluate_baselines, fitting_season
+from lstmtune.evaluation import ForecastTask, fitting_season
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import check_memory, complete, group_key, n_inputs
 
@@ -44,8 +44,14 @@ class ExperimentSpec:
     seed: int = 0
     trim_start: int | None = None  # stateful: training windows dropped (seed 000: 2)
     diagnostics: bool = True  # keep per-epoch curves (train and scored window)
+    metric: str = "rmse"  # rmse | mae | mape | smape | mase (scaled by the training part)
 
     def __post_init__(self) -> None:
+        ForecastTask(metric=self.metric)  # an unknown metric: one line with the valid names
+        if "horizon" in self.varied:
+            raise ConfigError("horizon is what an experiment scores, so its configurations "
+                              "share it: set it (--set horizon=12) and run one experiment per "
+                              "horizon.")
         if self.repeats < 1:
             raise ConfigError(f"--repeats must be >= 1, got {self.repeats}.")
         if self.score_on not in SCORE_ON:
@@ -68,6 +74,11 @@ class ExperimentSpec:
     def varied(self) -> list[str]:
         return [n for n, _ in self.vary]
 
+    @property
+    def task(self) -> ForecastTask:
+        """The horizon (set, shared by every configuration) and the metric scored."""
+        return ForecastTask(horizon=complete(dict(self.fixed))["horizon"], metric=self.metric)
+
     def configs(self) -> list[dict[str, Any]]:
         base = dict(self.fixed)
         values = [v for _, v in self.vary]
@@ -88,9 +99,10 @@ class ExperimentResult:
     configs: list[dict[str, Any]]
     labels: list[str]
     scores: pd.DataFrame  # one row per configuration x repeat
-    baseline: dict[str, dict[str, float]]  # baselines on the scored window
+    baseline: dict[str, dict[str, Any]]  # baselines on the scored window (ForecastTask)
     window: str  # "validation" or "test"
     histories: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    step_scores: dict[str, np.ndarray] = field(default_factory=dict)  # label -> (R, H)
     wall_seconds: float = 0.0
     populations: int = 0
 
@@ -133,10 +145,12 @@ def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
     series, scored = _windows(ts, spec)
     configs = spec.configs()
     check_experiment(ts, spec)
+    task = spec.task
     results = evaluate_configs([(series, scored)], configs, repeats=spec.repeats,
-                               seed=spec.seed, diagnostics=spec.diagnostics,
-                               trim_start=spec.trim_start, progress=progress)
-    rows, histories = [], {}
+                               seed=spec.seed, metric=task.metric,
+                               diagnostics=spec.diagnostics, trim_start=spec.trim_start,
+                               progress=progress)
+    rows, histories, step_scores = [], {}, {}
     for i, (c, r) in enumerate(zip(configs, results, strict=True)):
         label = spec.label(c)
         for k in range(len(r.scores)):
@@ -147,12 +161,15 @@ def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
                          "score": float(r.scores[k])})
         if r.history is not None:
             histories[label] = r.history
+        if r.step_scores is not None:
+            step_scores[label] = r.step_scores
     scores = pd.DataFrame(rows).sort_values(["config", "repeat"], ignore_index=True)
-    baseline = evaluate_baselines(series.y, test_size=scored,
-                                  season=fitting_season(series.season, len(series) - scored))
+    baseline = task.baselines(series.y, test_size=scored,
+                              season=fitting_season(series.season, len(series) - scored))
     return ExperimentResult(spec=spec, configs=configs,
                             labels=[spec.label(c) for c in configs], scores=scores,
                             baseline=baseline, window=spec.score_on, histories=histories,
+                            step_scores=step_scores,
                             wall_seconds=time.perf_counter() - t0,
                             populations=len({group_key(c) for c in configs}))
 

@@ -62,6 +62,10 @@ def summarize(result) -> list[dict[str, Any]]:
                  **describe(s), "best": i == best}
         entry["vs_best"] = None if i == best else compare(per[best][2], s,
                                                            seed=result.spec.seed)
+        steps = result.step_scores.get(label)
+        if steps is not None:  # the mean over repeats of each horizon step's error
+            entry["per_step"] = [float(np.nanmean(v)) if np.isfinite(v).any() else None
+                                 for v in steps.T]
         out.append(entry)
     return out
 

@@ -24,7 +24,7 @@ from lstmtune.data._fitted import position_offset
 from lstmtune.engine import ModelSpec, predict
 from lstmtune.errors import ConfigError, DataError
 
-__all__ = ["Ensemble", "POINTS", "time_label"]
+__all__ = ["Ensemble", "POINTS", "time_label", "check_future"]
 
 POINTS = ("mean", "median")
 
@@ -46,14 +46,53 @@ def _future_index(ts: TimeSeries, horizon: int) -> pd.Index:
     return pd.RangeIndex(int(idx[-1]) + step, int(idx[-1]) + step * (horizon + 1), step)
 
 
-def _extended(ts: TimeSeries, horizon: int) -> TimeSeries:
-    """``ts`` with ``horizon`` unknown (NaN) points appended."""
+def _extended(ts: TimeSeries, horizon: int, future: pd.DataFrame | None = None
+              ) -> TimeSeries:
+    """``ts`` with ``horizon`` unknown (NaN) points appended; feature columns that
+    ``future`` holds take its values there."""
     index = ts.index.append(_future_index(ts, horizon))
     values = np.concatenate([ts.values, np.full((horizon, ts.values.shape[1]), np.nan)])
     feats = ts.features
     if feats.size:
-        feats = np.concatenate([feats, np.full((horizon, feats.shape[1]), np.nan)])
+        ahead = np.full((horizon, feats.shape[1]), np.nan)
+        for j, name in enumerate(ts.feature_names):
+            if future is not None and name in future.columns:
+                ahead[:, j] = future[name].to_numpy(float)[:horizon]
+        feats = np.concatenate([feats, ahead])
     return replace(ts, index=index, values=values, features=feats)
+
+
+def check_future(future: pd.DataFrame, ts: TimeSeries, names: list[str], horizon: int
+                 ) -> pd.DataFrame:
+    """The known future of feature columns ``names`` for the ``horizon`` points after
+    ``ts``: every column present, at least ``horizon`` rows, numbers, no gaps, and (when it
+    has a ``time`` column or a date index) the dates that follow ``ts``."""
+    missing = [c for c in names if c not in future.columns]
+    if missing:
+        raise DataError(f"the future file lacks column '{missing[0]}', a known feature of "
+                        f"this model (needs {names}): add a column with its {horizon} future "
+                        "values.")
+    if len(future) < horizon:
+        raise DataError(f"the future file has {len(future)} row(s), fewer than the {horizon} "
+                        f"step(s) to forecast: give one row per step after {ts.index[-1]}.")
+    future = future.iloc[:horizon]
+    for c in names:
+        values = pd.to_numeric(future[c], errors="coerce").to_numpy(float)
+        if not np.isfinite(values).all():
+            k = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise DataError(f"the future file's column '{c}' has a missing or non-numeric "
+                            f"value at row {k + 1} ({future[c].iloc[k]!r}): give every future "
+                            "value.")
+    expected = _future_index(ts, horizon)
+    times = future["time"] if "time" in future.columns else \
+        future.index if isinstance(future.index, pd.DatetimeIndex) else None
+    if times is not None and isinstance(expected, pd.DatetimeIndex):
+        got = pd.to_datetime(pd.Series(times), errors="coerce").to_numpy()
+        if not (got == expected.to_numpy()).all():
+            raise DataError(f"the future file's times start at {pd.Series(times).iloc[0]}, "
+                            f"but the forecast's steps are {time_label(expected[0])} .. "
+                            f"{time_label(expected[-1])}: give the rows of those times.")
+    return future.reset_index(drop=True)
 
 
 def time_label(t) -> str:
@@ -79,7 +118,7 @@ class Ensemble:
     def repeats(self) -> int:
         return int(len(self.seeds))
 
-    def _check(self, ts: TimeSeries, horizon: int) -> None:
+    def _check(self, ts: TimeSeries, horizon: int, future: pd.DataFrame | None) -> None:
         if not isinstance(horizon, int | np.integer) or horizon < 1:
             raise ConfigError(f"horizon must be a whole number >= 1, got {horizon!r}.")
         if self.prep.freq and ts.freq and ts.freq != self.prep.freq:
@@ -90,24 +129,44 @@ class Ensemble:
             raise DataError(f"the model was trained with feature columns "
                             f"{list(self.prep.exog_names)} but '{ts.name}' has "
                             f"{list(ts.feature_names)}: pass the same --features.")
-        if self.prep.exog_names and horizon > 1:
-            raise ConfigError(f"this model reads feature columns {list(self.prep.exog_names)} "
-                              "whose future values are unknown, so it forecasts one step "
-                              f"ahead only; use --horizon 1 (got {horizon}).")
+        if self.spec.horizon > 1:  # direct: one head of H outputs, inputs up to the origin
+            if horizon > self.spec.horizon:
+                raise ConfigError(f"this model forecasts {self.spec.horizon} steps at once "
+                                  f"(multistep=direct), not {horizon}: use --horizon "
+                                  f"{self.spec.horizon} or less, or tune with horizon="
+                                  f"{horizon}.")
+            return
+        known = set(self.prep.framing.known)
+        past = [c for c in self.prep.exog_names if c not in known]
+        if past and horizon > 1:
+            raise ConfigError(f"feature '{past[0]}' is observed only up to the forecast origin, "
+                              "and this model forecasts one step at a time, so beyond one step "
+                              f"it would need that feature's future: use --horizon 1 (got "
+                              f"{horizon}), declare the column known (known_features) and "
+                              "give its future, or tune with multistep=direct.")
+        needs = [c for c in self.prep.exog_names if c in known]
+        if needs and horizon > 1 and future is None:
+            raise ConfigError(f"this model reads the known future of {needs}: pass their "
+                              f"values for the {horizon} steps ahead (--future FILE, a CSV "
+                              "with those columns, one row per step).")
 
-    def member_forecasts(self, ts: TimeSeries, horizon: int) -> np.ndarray:
-        """Each member's recursive forecast of the ``horizon`` points after ``ts``: (R, H)."""
-        self._check(ts, horizon)
+    def member_forecasts(self, ts: TimeSeries, horizon: int,
+                         future: pd.DataFrame | None = None) -> np.ndarray:
+        """Each member's forecast of the ``horizon`` points after ``ts``: (R, H); one pass of
+        a direct model's head, or a one-step model's recursion.  ``future``: the values of
+        the known feature columns over those points."""
+        needs = [c for c in self.prep.exog_names if c in self.prep.framing.known]
+        if future is not None and needs and horizon > 1:
+            future = check_future(future, ts, needs, horizon)
+        self._check(ts, horizon, future)
         n, R = len(ts), self.repeats
-        ext = _extended(ts, horizon)
         y0 = self.prep.clean(ts)
+        if self.spec.horizon > 1:
+            return self._direct(ts, y0)[:, :horizon]
+        ext = _extended(ts, horizon, future)
         paths = np.tile(np.concatenate([y0, np.full(horizon, np.nan)]), (R, 1))
         last = n - 1 + horizon - 1  # the origin of the last step
-        if self.spec.stateful:  # one pass from the start of training, as in training
-            offset = position_offset(ts.index, self.prep.start, self.prep.freq)
-            first = max(self.first_origin - offset, self._min_origin())
-        else:
-            first = None
+        first = self._first(ts)  # stateful: one pass from the start of training, as trained
         for h in range(horizon):
             o = n - 1 + h
             origins = np.arange(min(first, o), o + 1) if first is not None else np.array([o])
@@ -120,11 +179,28 @@ class Ensemble:
                                for m in range(R)]
         return paths[:, n:]
 
+    def _first(self, ts: TimeSeries) -> int | None:
+        """The origin a stateful model's pass starts from (None: stateless)."""
+        if not self.spec.stateful:
+            return None
+        offset = position_offset(ts.index, self.prep.start, self.prep.freq)
+        return max(self.first_origin - offset, self._min_origin())
+
+    def _direct(self, ts: TimeSeries, y0: np.ndarray) -> np.ndarray:
+        """A direct model's H-step forecast from the last point of ``ts``: (R, H)."""
+        o = len(ts) - 1
+        first = self._first(ts)
+        origins = np.arange(min(first, o), o + 1) if first is not None else np.array([o])
+        X = self.prep.inputs(ts, y0, origins)
+        z = predict(self.params, X, self.spec, self.config["batch_size"])[:, -1:, :]
+        return np.stack([self.prep.to_original(z[m], np.array([o]), y0)[0]
+                         for m in range(self.repeats)])
+
     def _min_origin(self) -> int:
         return self.prep.framing.lags - 1 + self.prep.preprocessing.span
 
     def forecast(self, ts: TimeSeries, horizon: int, *, point: str = "mean",
-                 level: float = 0.9) -> pd.DataFrame:
+                 level: float = 0.9, future: pd.DataFrame | None = None) -> pd.DataFrame:
         """The next ``horizon`` values after ``ts`` in original units: one row per step with
         time, step, ``forecast`` (members' mean or median), ``low``/``high`` (the members'
         ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles: initialisation spread, not a
@@ -133,7 +209,7 @@ class Ensemble:
             raise ConfigError(f"point must be mean or median, got {point!r}.")
         if not 0 < level < 1:
             raise ConfigError(f"level must lie strictly between 0 and 1, got {level}.")
-        fc = self.member_forecasts(ts, horizon)
+        fc = self.member_forecasts(ts, horizon, future)
         ok = np.isfinite(fc).all(axis=1)
         if not ok.any():
             raise DataError(f"every member's forecast of '{ts.name}' is NaN/inf: the data is "

@@ -65,8 +65,8 @@ def write_experiment(result, summary: list[dict[str, Any]], out: Path, *, prefix
     p = out / f"{prefix}boxplot.png"
     p.write_bytes(experiment_box_png(
         [e["label"] for e in summary], [result.values(e["label"]) for e in summary],
-        persistence=result.baseline["persistence"]["rmse"], window=result.window,
-        xlabel=", ".join(result.spec.varied), dpi=FILE_DPI))
+        persistence=result.baseline["persistence"][result.spec.metric], window=result.window,
+        xlabel=", ".join(result.spec.varied), metric=result.spec.task.label, dpi=FILE_DPI))
     paths.append(p)
     for label, curves in result.histories.items():
         p = out / f"{prefix}diagnostic_{_slug(label)}.png"
@@ -75,7 +75,8 @@ def write_experiment(result, summary: list[dict[str, Any]], out: Path, *, prefix
               curves["eval"])], result.window, dpi=FILE_DPI))
         paths.append(p)
     p = out / f"{prefix}summary.json"
-    p.write_text(dumps({"window": result.window, "baseline": result.baseline,
+    p.write_text(dumps({"window": result.window, "metric": result.spec.metric,
+                        "horizon": result.spec.task.horizon, "baseline": result.baseline,
                         "results": summary}, indent=1))
     paths.append(p)
     return paths

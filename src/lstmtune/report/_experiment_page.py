@@ -51,6 +51,7 @@ def _read(folder: Path, prefix: str) -> dict[str, Any]:
     results = doc.get("results") or []
     varied = list((results[0].get("params") or {}) if results else [])
     return {"window": doc.get("window", "?"), "baseline": doc.get("baseline") or {},
+            "metric": doc.get("metric", "rmse"), "horizon": doc.get("horizon", 1),
             "results": results, "scores": scores, "history": history, "varied": varied}
 
 
@@ -82,22 +83,37 @@ def _versus(results: list[dict]) -> str:
                  rows, left=(0,), row_class=["best" if e.get("best") else "" for e in results])
 
 
-def _baselines(baseline: dict[str, dict]) -> str:
-    metrics = sorted({k for b in baseline.values() for k in (b or {})},
-                     key=lambda k: (k != "rmse", k))
+def _baselines(baseline: dict[str, dict], metric: str) -> str:
+    metrics = sorted({k for b in baseline.values() for k in (b or {})
+                      if k not in ("value", "per_step")}, key=lambda k: (k != metric, k))
     rows = [[name, *(fmt(_num((b or {}).get(k))) for k in metrics)]
             for name, b in baseline.items()]
     return table(["baseline", *metrics], rows, left=(0,)) if rows else ""
 
 
+def _per_step(res: list[dict], baseline: dict[str, dict], label: str) -> str:
+    """Each configuration's (mean over repeats) and baseline's error per horizon step."""
+    rows = [(e["label"], e["per_step"]) for e in res if e.get("per_step")]
+    rows += [(name, b["per_step"]) for name, b in baseline.items() if (b or {}).get("per_step")]
+    if not rows:
+        return ""
+    H = max(len(v) for _, v in rows)
+    return (f"<p>{esc(label)} of each horizon step (configurations: mean over repeats):</p>"
+            + table(["", *(f"h{h}" for h in range(1, H + 1))],
+                    [[name, *(fmt(_num(x)) for x in v)] for name, v in rows], left=(0,)))
+
+
 def _summary_section(prefix: str, s: dict[str, Any]) -> str:
     res, window = s["results"], s["window"]
-    pers = _num((s["baseline"].get("persistence") or {}).get("rmse"))
+    metric = s.get("metric", "rmse")  # summaries written before the metric was a choice
+    label, horizon = metric.upper(), s.get("horizon", 1)
+    pers = _num((s["baseline"].get("persistence") or {}).get(metric))
     repeats = int(s["scores"].groupby("label").size().max()) if len(s["scores"]) else 0
     what = esc(", ".join(s["varied"]) or "nothing (one configuration)")
+    ahead = f", {horizon} steps ahead from every origin" if horizon > 1 else ""
     body = (f"<p>Varied: {what}. {len(res)} configurations × {repeats} repeats, scored by "
-            f"RMSE on the {esc(window)} window (original units). Persistence on the same "
-            f"window: RMSE <strong>{fmt(pers)}</strong>.</p>")
+            f"{label} on the {esc(window)} window (original units{ahead}). Persistence on the "
+            f"same window: {label} <strong>{fmt(pers)}</strong>.</p>")
     if window == "test":
         body += note(TEST_NOTE)
     body += ("<p>Scores of every configuration over its repeats (pandas describe(); std with "
@@ -105,7 +121,7 @@ def _summary_section(prefix: str, s: dict[str, Any]) -> str:
              + "<p>Against the best configuration (lowest mean): difference of means with a "
                "bootstrap 95% interval and two-sided p-values.</p>" + _versus(res)
              + f"<p>Baselines on the same {esc(window)} window:</p>"
-             + _baselines(s["baseline"]))
+             + _baselines(s["baseline"], metric) + _per_step(res, s["baseline"], label))
     return section(_sid(prefix, "summary"), _title(prefix, "summary"), body)
 
 
@@ -120,13 +136,15 @@ def _repeats_section(prefix: str, s: dict[str, Any]) -> str:
     for lab in labels:
         v = pd.to_numeric(sc.loc[sc["label"] == lab, "score"], errors="coerce").to_numpy(float)
         values.append(v[np.isfinite(v)])
-    pers = _num((s["baseline"].get("persistence") or {}).get("rmse"))
+    metric = s.get("metric", "rmse")
+    pers = _num((s["baseline"].get("persistence") or {}).get(metric))
     sid, title = _sid(prefix, "repeats"), _title(prefix, "repeats")
     if not labels:
         return section(sid, title, note("The summary lists no configuration."))
     png = experiment_box_png(labels, values, persistence=pers, window=s["window"],
-                             xlabel=", ".join(s["varied"]))
-    cap = (f"{s['window'].capitalize()} RMSE of every repeat, one box per configuration "
+                             xlabel=", ".join(s["varied"]), metric=metric.upper())
+    cap = (f"{s['window'].capitalize()} {metric.upper()} of every repeat, one box per "
+           "configuration "
            "(failed repeats left out); the dashed line is persistence on the same window.")
     return section(sid, title, figure(png, f"box plot {prefix.rstrip('_')}".strip(), cap))
 

@@ -123,7 +123,8 @@ def _short(x: float) -> str:
     return f"{x:.3g}"
 
 
-def repeats_png(trials: pd.DataFrame, members: pd.DataFrame, top: int = 10) -> bytes | None:
+def repeats_png(trials: pd.DataFrame, members: pd.DataFrame, top: int = 10,
+                metric: str = "RMSE") -> bytes | None:
     """Box plots of the member scores of the ``top`` best complete trials, best first."""
     best = _complete(trials).sort_values(["value", "number"]).head(top)
     if members.empty or best.empty:
@@ -151,7 +152,7 @@ def repeats_png(trials: pd.DataFrame, members: pd.DataFrame, top: int = 10) -> b
     if log_scale(np.concatenate([data[i] for i in keep])):
         ax.set_yscale("log")
     ax.set_xlabel("trial (best first)")
-    ax.set_ylabel("validation RMSE")
+    ax.set_ylabel(f"validation {metric}")
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return to_png(fig)
@@ -187,7 +188,7 @@ def curves_png(history: pd.DataFrame) -> bytes | None:
     return to_png(fig)
 
 
-def history_png(trials: pd.DataFrame) -> bytes | None:
+def history_png(trials: pd.DataFrame, metric: str = "RMSE") -> bytes | None:
     """Trial value per trial number (dots), best so far (step line), pruned and failed trials
     as marks along the bottom edge."""
     if trials.empty:
@@ -221,7 +222,7 @@ def history_png(trials: pd.DataFrame) -> bytes | None:
                        color=color, lw=1,
                        label=f"{'failed' if state == 'FAIL' else 'pruned'} ({n.size:,})")
     ax.set_xlabel("trial number")
-    ax.set_ylabel("trial value (validation RMSE)")
+    ax.set_ylabel(f"trial value (validation {metric})")
     ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.01), ncol=4, frameon=False)
     fig.tight_layout()
     return to_png(fig)
@@ -445,7 +446,8 @@ def residuals_png(forecast: pd.DataFrame) -> bytes | None:
 
 
 def experiment_box_png(labels: list[str], values: list[np.ndarray], *, persistence: float,
-                       window: str, xlabel: str, dpi: int = DPI) -> bytes:
+                       window: str, xlabel: str, metric: str = "RMSE", dpi: int = DPI
+                       ) -> bytes:
     """An experiment's box plot: every configuration's repeat scores, the persistence
     baseline on the same window as a dashed line."""
     plt = plt_()
@@ -454,7 +456,7 @@ def experiment_box_png(labels: list[str], values: list[np.ndarray], *, persisten
     if persistence is not None and np.isfinite(persistence):
         ax.axhline(persistence, color="grey", ls="--", lw=1, label="persistence")
         ax.legend(loc="upper left", fontsize=8)
-    ax.set_ylabel(f"{window} RMSE")
+    ax.set_ylabel(f"{window} {metric}")
     ax.set_xlabel(xlabel or "configuration")
     fig.tight_layout()
     return to_png(fig, dpi)

@@ -162,7 +162,8 @@ def _leaderboard(t: StudyTables) -> str:
                      *(param_text(r[f"param_{p}"]) for p in t.params)])
     agg = t.meta.get("aggregate") or "aggregate"
     body = (f"<p>The {len(top)} best complete trials by value (the {esc(agg)} of their "
-            "validation RMSE over repeats × folds; lower is better), with the mean ± standard "
+            f"validation {_label(t)} over repeats × folds; lower is better), with the mean ± "
+            "standard "
             "deviation and number of their member scores; members that failed (diverged, no "
             "score) are left out of both and counted in brackets.</p>"
             + table(["rank", "trial", "value", "members mean ± std", "n", *t.params], rows,
@@ -195,23 +196,46 @@ def _best(t: StudyTables) -> str:
     where = f" ({esc(' – '.join(map(str, window)))})" if window else ""
     rows = [[f"LSTM, trial #{f.get('best_trial')} ({test.get('repeats', '–')} repeats"
              + (f", {test['failed']} failed" if test.get("failed") else "") + ")",
-             mean_std(test.get("rmse"), test.get("rmse_std"))]]
-    rows += [[name, fmt((b or {}).get("rmse"))] for name, b in (f.get("baselines") or {}).items()]
+             mean_std(test.get("value", test.get("rmse")), test.get("std", test.get("rmse_std")))]]
+    rows += [[name, fmt((b or {}).get("value", (b or {}).get("rmse")))]
+             for name, b in (f.get("baselines") or {}).items()]
+    label, horizon = _label(t), f.get("horizon", 1)
+    ahead = (f"{horizon} steps ahead from every origin (each origin's forecast made with the "
+             "actuals up to it), every step scored") if horizon > 1 else "one step ahead"
     body = (f"<p>Selected on validation: trial #{esc(f.get('best_trial'))}, value "
             f"{esc(fmt(f.get('best_value')))}. Retrained on train + validation "
             f"{esc(test.get('repeats', '–'))} times with different initial weights.</p>"
             + _params_table(f.get("best_params") or {}, fixed)
             + f"<p>The test window{where} was scored <strong>once</strong>, after the search "
-              "had selected this configuration; it played no part in the selection. Test RMSE "
-              "of the LSTM is the mean ± standard deviation over its repeats; the baselines "
-              "forecast the same window walk-forward, one step ahead.</p>"
-            + table(["model", "test RMSE"], rows, left=(0,), row_class=["best"])
-            + _test_members(test))
+              f"had selected this configuration; it played no part in the selection. Test {label} "
+              "of the LSTM is the mean ± standard deviation over its repeats; it and the "
+              f"baselines forecast the same window walk-forward, {ahead}.</p>"
+            + table(["model", f"test {label}"], rows, left=(0,), row_class=["best"])
+            + _per_step(test, f.get("baselines") or {}, label)
+            + _test_members(test, label))
     return section("best", "Best configuration", body)
 
 
-def _test_members(test: dict[str, Any]) -> str:
-    """Every retrained member's test RMSE; a failed (diverged) member says so, no number."""
+def _label(t: StudyTables) -> str:
+    """The study's metric as tables name it (RMSE for studies made before it was a choice)."""
+    return str(t.meta.get("metric") or "rmse").upper()
+
+
+def _per_step(test: dict[str, Any], baselines: dict[str, Any], label: str) -> str:
+    """The test error of each horizon step: the LSTM (mean over repeats) and each baseline."""
+    steps = test.get("per_step") or []
+    if len(steps) < 2:
+        return ""
+    rows = [["LSTM (mean over repeats)", *(fmt(x) for x in steps)]]
+    rows += [[name, *(fmt(x) for x in (b or {}).get("per_step") or [])]
+             for name, b in baselines.items()]
+    return (f"<p>Test {label} of each horizon step:</p>"
+            + table(["", *(f"h{h}" for h in range(1, len(steps) + 1))], rows, left=(0,),
+                    row_class=["best"]))
+
+
+def _test_members(test: dict[str, Any], label: str = "RMSE") -> str:
+    """Every retrained member's test score; a failed (diverged) member says so, no number."""
     scores = test.get("scores") or []
     if not scores:
         return ""
@@ -220,10 +244,10 @@ def _test_members(test: dict[str, Any]) -> str:
     rows = [[k, fmt(float(s)) if good else f"{FAILED} (diverged)"]
             for k, (s, good) in enumerate(zip(scores, ok, strict=True))]
     what = f"{len(scores)} members" + (f", {bad} {FAILED}" if bad else "")
-    return (f"<details><summary>Test RMSE of each member ({what})</summary>"
+    return (f"<details><summary>Test {label} of each member ({what})</summary>"
             + (note(f"{bad} failed member(s) diverged: they have no score and are left out of "
                     "the mean ± std above.") if bad else "")
-            + table(["member", "test RMSE"], rows) + "</details>")
+            + table(["member", f"test {label}"], rows) + "</details>")
 
 
 def _plot_section(sid: str, title: str, png: bytes | None, alt: str, caption: str,
@@ -232,13 +256,13 @@ def _plot_section(sid: str, title: str, png: bytes | None, alt: str, caption: st
 
 
 def _repeats(t: StudyTables) -> str:
-    png = plots.repeats_png(t.trials, t.members, TOP)
+    png = plots.repeats_png(t.trials, t.members, TOP, metric=_label(t))
     top = _complete(t.trials).head(TOP)
     k = len(top)
     s = t.members.loc[t.members["trial"].isin(top["number"]), "score"].to_numpy(float) \
         if not t.members.empty else np.empty(0)
     bad = int((~np.isfinite(s)).sum())
-    cap = (f"Member scores (validation RMSE, {t.meta.get('repeats', '?')} repeats × "
+    cap = (f"Member scores (validation {_label(t)}, {t.meta.get('repeats', '?')} repeats × "
            f"{t.meta.get('folds', '?')} folds) of the {k} best complete trials, best first: "
            "the box spans the quartiles, whiskers reach 1.5 IQR, dots are the members and the "
            "red diamond is the trial's value. The spread within a box is what initial weights "
@@ -269,7 +293,8 @@ def _history(t: StudyTables) -> str:
            + (f" Dots drawn: {drawn}." if drawn else "")
            + (f" Marks drawn: a random {plots.MARKS:,} of each state where there are more."
               if max(n["PRUNED"], n["FAIL"]) > plots.MARKS else ""))
-    return _plot_section("history", "Optimisation history", plots.history_png(t.trials),
+    return _plot_section("history", "Optimisation history",
+                         plots.history_png(t.trials, metric=_label(t)),
                          "optimisation history", cap, "The study has no trials.")
 
 

@@ -23,6 +23,7 @@ risk = 1.0
 batch = 8                 # candidates trained together as one population
 seed = 0
 pruner = "none"           # none | median | successive_halving | hyperband | wilcoxon
+metric = "rmse"           # rmse | mae | mape | smape | mase (trials, final test, baselines)
 # p_threshold = 0.1       # pruner = "wilcoxon" only: prune when p < this (Optuna's default)
 final_repeats = 30        # retrainings of the best on train+validation, scored on test
 
@@ -45,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from lstmtune.errors import ConfigError
+from lstmtune.evaluation import METRICS, ForecastTask
+from lstmtune.experiment._params import complete
 from lstmtune.search._space import (
     DEFAULT_SPACE,
     Fixed,
@@ -102,6 +105,7 @@ class SearchConfig:
     p_threshold: float = 0.1  # wilcoxon only: Optuna's WilcoxonPruner p-value threshold
     final_repeats: int = 30
     top_k: int = 3  # hybrid: best configurations taken from each strategy
+    metric: str = "rmse"  # rmse | mae | mape | smape | mase: trials, final test, baselines
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,13 +116,23 @@ class StudyConfig:
     space: Space = DEFAULT_SPACE
     declared: Space | None = None  # the space as written, when ``space`` was fitted to data
 
+    @property
+    def task(self) -> ForecastTask:
+        """What every trial, the final test and the baselines score: the (fixed) horizon
+        forecast from each walk-forward origin, by the study's metric."""
+        return ForecastTask(horizon=complete(dict(self.fixed))["horizon"],
+                            metric=self.search.metric)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able description (stored with the study to detect a changed file)."""
         data = asdict(self.data) | {"features": list(self.data.features)}
         if data["season"] is None:  # as studies made before the key existed stored it
             del data["season"]
+        search = asdict(self.search)
+        if search["metric"] == "rmse":  # as studies made before the metric was a choice
+            del search["metric"]
         return {"data": data,
-                "fixed": dict(self.fixed), "search": asdict(self.search),
+                "fixed": dict(self.fixed), "search": search,
                 "space": [[n, repr(e)] for n, e in (self.declared or self.space).entries]}
 
 
@@ -207,7 +221,7 @@ def _choice(key: str, value: Any, options: tuple[str, ...]) -> str:
 def _search(t: Mapping[str, Any]) -> SearchConfig:
     _unknown("search", set(t), [f for f in SearchConfig.__dataclass_fields__])
     for key, options in (("strategy", STRATEGIES), ("pruner", PRUNERS),
-                         ("aggregate", AGGREGATES)):
+                         ("aggregate", AGGREGATES), ("metric", tuple(METRICS))):
         if key in t:
             _choice(key, t[key], options)
     for key in ("trials", "repeats", "batch", "final_repeats", "top_k", "seed"):
@@ -242,6 +256,10 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
             name = _name(raw, f"[{section}] {raw}")
             fixed[name] = _value(name, v, f"[{section}] {raw}")
     space = parse_space(doc["space"], "[space]") if "space" in doc else DEFAULT_SPACE
+    if "horizon" in space.searched():
+        raise ConfigError("[space] horizon: the horizon is what every trial is scored on, so "
+                          "it is fixed for a study: set it in [model] (horizon = 12) or with "
+                          "--horizon, and run one study per horizon.")
     clash = sorted(set(fixed) & set(space.searched()))
     if clash:
         raise ConfigError(f"{clash[0]} is both fixed and searched in [space]; remove one.")

@@ -3,8 +3,9 @@ once on the test window, and store with the study the tables its report is drawn
 
 Stored as study user attributes (JSON; any Optuna storage keeps them):
 
-- ``lstmtune:final``: summary of the data and split, the best trial and parameters, the test
-  scores of every member, the baselines on the same window, the time taken;
+- ``lstmtune:final``: summary of the data and split, the metric and horizon, the best trial
+  and parameters, the test scores of every member (overall and per horizon step), the
+  baselines on the same origins and steps, the time taken;
 - ``lstmtune:forecast``: the test window point by point (actual, every member's walk-forward
   forecast, the baselines) and up to ``CONTEXT`` points of the series before it;
 - ``lstmtune:history``: per-epoch train and validation RMSE of the best configuration on the
@@ -26,7 +27,7 @@ import optuna
 from lstmtune._json import jsonable
 from lstmtune._version import __version__
 from lstmtune.data import TimeSeries
-from lstmtune.evaluation import evaluate_baselines, fitting_season, walk_forward_forecasts
+from lstmtune.evaluation import ForecastTask, fitting_season, walk_forward_forecasts
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import complete
 from lstmtune.model import Ensemble, fit_ensemble
@@ -61,11 +62,25 @@ def describe_entry(entry) -> str:
     return f"= {entry.value}{cond}"
 
 
-def _test_scores(scores: np.ndarray) -> dict[str, Any]:
+def _mean_std(scores: np.ndarray) -> tuple[float, float]:
     finite = scores[np.isfinite(scores)]
-    return {"rmse": float(finite.mean()) if finite.size else math.nan,
-            "rmse_std": float(finite.std(ddof=1)) if finite.size > 1 else math.nan,
-            "repeats": int(len(scores)), "failed": int((~np.isfinite(scores)).sum()),
+    return (float(finite.mean()) if finite.size else math.nan,
+            float(finite.std(ddof=1)) if finite.size > 1 else math.nan)
+
+
+def _test_scores(run, failed: np.ndarray, task: ForecastTask) -> dict[str, Any]:
+    """The members' test scores by the study's metric (``value``: their mean, ``per_step``:
+    the mean of each horizon step's error) and their RMSE."""
+    scores = np.where(failed, np.nan, run.scores("test", task.metric))
+    value, std = _mean_std(scores)
+    out = {"metric": task.metric, "value": value, "std": std, task.metric: value,
+           f"{task.metric}_std": std}
+    if task.metric != "rmse":
+        out["rmse"], out["rmse_std"] = _mean_std(np.where(failed, np.nan, run.scores("test")))
+    steps = np.where(failed[:, None], np.nan, run.scores("test", task.metric, per_step=True))
+    out["per_step"] = [float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
+                       for v in steps.T]
+    return {**out, "repeats": int(len(scores)), "failed": int((~np.isfinite(scores)).sum()),
             "scores": [float(x) for x in scores]}
 
 
@@ -125,9 +140,10 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     ens, run = fit_ensemble(ts, config, repeats=cfg.search.final_repeats,
                             seed=cfg.search.seed + 10_000, holdout=test_size)
     failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
-    test = _test_scores(np.where(failed, np.nan, run.scores("test")))
-    baselines = evaluate_baselines(ts.y, test_size=test_size,
-                                   season=fitting_season(ts.season, len(ts) - test_size))
+    task = cfg.task
+    test = _test_scores(run, failed, task)
+    baselines = task.baselines(ts.y, test_size=test_size,
+                               season=fitting_season(ts.season, len(ts) - test_size))
     members = run.forecasts("test")[:, :, 0]
     members[failed] = np.nan
     ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number})
@@ -138,6 +154,7 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     val = cfg.data.val_size or test_size
     final = {
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,
+        "metric": task.metric, "horizon": task.horizon,
         "config": config, "test": test, "baselines": baselines,
         "interval": {"low_q": INTERVAL[0], "high_q": INTERVAL[1]},
         "data": {"name": ts.name, "n": n, "start": time_label(ts.index[0]),

@@ -18,10 +18,12 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import optuna
 
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError, DataError, SplitError
+from lstmtune.evaluation import fitting_season
 from lstmtune.experiment._evaluate import fold_series, prepare_fold
 from lstmtune.experiment._params import PARAMS, check_memory, complete, n_inputs
 from lstmtune.search._config import StudyConfig
@@ -142,6 +144,30 @@ def _check_memory(ts: TimeSeries, cfg: StudyConfig, n_dev: int) -> None:
                  n_features=n_features, where="[search] final_repeats")
 
 
+def _check_task(ts: TimeSeries, cfg: StudyConfig) -> None:
+    """The horizon fits every scored window, and the metric is defined on the data."""
+    d, task = cfg.data, cfg.task
+    val = d.val_size or d.test_size
+    for what, size in (("test_size", d.test_size), ("a validation fold (val_size / folds)",
+                                                    val // d.folds)):
+        if task.horizon > size:
+            raise ConfigError(f"horizon = {task.horizon} is longer than {what} = {size}, so its "
+                              f"last steps would never be scored: use a horizon of at most "
+                              f"{size}, or windows of at least {task.horizon} points.")
+    scored = ts.y[len(ts) - d.test_size - val:]
+    if task.metric == "mape" and (scored == 0).any():
+        raise ConfigError(f"metric = mape is undefined where '{ts.name}' is 0 (it is, inside "
+                          "the validation or test window): use smape or mase.")
+    if task.metric == "mase":
+        y = ts.y[: len(ts) - d.test_size - val]
+        m = fitting_season(ts.season, len(y))
+        diffs = np.abs(y[m:] - y[:-m])
+        if not (diffs[np.isfinite(diffs)] > 0).any():
+            raise ConfigError(f"metric = mase is undefined on '{ts.name}': its training part "
+                              f"repeats itself exactly (season {m}), so the scale is 0; use "
+                              "rmse or mae.")
+
+
 def preflight(ts: TimeSeries, cfg: StudyConfig) -> list[tuple[TimeSeries, int]]:
     """Refuse the study now if it cannot run; returns its walk-forward folds (the series
     without its test window, scored on the validation window)."""
@@ -156,6 +182,7 @@ def preflight(ts: TimeSeries, cfg: StudyConfig) -> list[tuple[TimeSeries, int]]:
         raise ConfigError(f"folds = {d.folds} walk-forward folds need a validation window of "
                           f"at least {d.folds} points, got val_size = {val}: use fewer folds "
                           "or a longer validation window.")
+    _check_task(ts, cfg)
     dev = ts.head(n - d.test_size)  # the test window is gone from here on
     folds = fold_series(dev, scored=val, folds=d.folds)
     _check_memory(ts, cfg, len(dev))

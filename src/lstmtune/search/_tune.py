@@ -211,8 +211,8 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
         return stop_mask
 
     results = evaluate_configs(folds, configs, repeats=s.repeats, seed=s.seed,
-                               on_chunk=on_chunk, checkpoints=checkpoints, progress=progress,
-                               cancelled=lambda: stop.requested)
+                               metric=s.metric, on_chunk=on_chunk, checkpoints=checkpoints,
+                               progress=progress, cancelled=lambda: stop.requested)
     for i, (trial, r) in enumerate(zip(trials, results, strict=True)):
         if r is None or interrupted[i]:  # Ctrl-C came before it finished
             release_trials(study, [trial])
