@@ -74,8 +74,8 @@ def argv(*args: str, files: dict[str, str] | None = None):
 def _out_with(name: str, kind: str):
     def setup(tmp: Path, model: Path) -> list[str]:
         (tmp / "s.toml").write_text(TINY)
-        out = tmp / "out"
-        out.mkdir()
+        out = tmp / "out" / "s"  # the study's own folder under --out
+        out.mkdir(parents=True)
         if kind == "file":
             (out / name).write_text("not a folder")
         elif kind == "dir":
@@ -469,7 +469,7 @@ CASES = {
                                     ["metric = mape", "is 0", "smape or mase"]),
     "experiment varying the horizon": (argv("experiment", "shampoo", "--vary", "horizon=1,3",
                                             "--out", "o"),
-                                       ["horizon is what an experiment scores",
+                                       ["horizon is part of what an experiment scores",
                                         "--set horizon=12"]),
     "experiment with an unknown metric": (argv("experiment", "shampoo", "--vary",
                                                "units=1,2", "--metric", "rsme", "--out", "o"),

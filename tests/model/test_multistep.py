@@ -208,3 +208,23 @@ def test_recursive_is_refused_with_the_window_scaler():
         prepare(load(_monthly(40)), test_size=6, val_size=6,
                 preprocessing=Preprocessing(scale_on="windows"),
                 framing=Framing(lags=2, horizon=3, multistep="recursive"))
+
+
+def test_origin_step_keeps_every_kth_origin_for_the_model_and_the_baselines():
+    ts = load(_monthly(40))  # validation 28..33: origins 27..32, every 3rd = 27, 30
+    d = prepare(ts, test_size=6, val_size=6, framing=Framing(lags=2, horizon=3,
+                                                                origin_step=3))
+    np.testing.assert_array_equal(d.val.origin, [27, 30])
+    np.testing.assert_array_equal(d.test.origin, [33, 36])
+    b = ForecastTask(horizon=3, origin_step=3).baselines(ts.y, test_size=6)
+    y = ts.y
+    want = [[abs(y[o + h] - y[o]) for o in (33, 36)] for h in (1, 2, 3)]
+    rmse = [np.sqrt(np.mean(np.square(w))) for w in want]
+    assert b["persistence"]["per_step"] == pytest.approx(rmse)
+
+
+def test_origin_step_needs_a_stateless_model():
+    from lstmtune.experiment._params import build_model, complete
+
+    with pytest.raises(ConfigError, match="origin_step=2 skips windows"):
+        build_model(complete({"origin_step": 2, "stateful": True}), 1)

@@ -37,8 +37,8 @@ optimizer = { choice = ["adam", "rmsprop"] }
 
 def test_tune_report_in_a_browser(browser, tmp_path, capsys):
     (tmp_path / "study.toml").write_text(STUDY_TOML)
-    out = tmp_path / "out"
-    assert main(["tune", str(tmp_path / "study.toml"), "--out", str(out)]) == 0
+    assert main(["tune", str(tmp_path / "study.toml"), "--out", str(tmp_path / "out")]) == 0
+    out = tmp_path / "out" / "study"  # each study its own folder under --out
     html = out / "report.html"
     page = browser.render(html, screenshot=artifacts_dir("report") / "tune-report.png")
     page.assert_clean(warnings=True)

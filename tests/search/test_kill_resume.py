@@ -43,7 +43,7 @@ def _setup(tmp_path) -> tuple[list[str], str]:
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"),
            "--out", str(out), "--json"]
-    return cmd, f"sqlite:///{out / 'study.db'}"
+    return cmd, f"sqlite:///{out / 'study' / 'study.db'}"  # the study's folder under --out
 
 
 def _complete(storage: str) -> int:
@@ -86,7 +86,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     assert len(finished) == 14
     assert not study.get_trials(states=(TrialState.RUNNING,))
     assert counts[-1] > 0, f"no trial finished between kills: {counts}"
-    out = tmp_path / "out"
+    out = tmp_path / "out" / "study"
     assert [p.name for p in out.iterdir() if p.name.endswith((".tmp", ".old"))] == []
 
 

@@ -142,7 +142,9 @@ units = { int = [1, 2] }
                 "n_trials_failed", "wall_seconds"):
         assert key in doc
     assert doc["n_trials_complete"] == 4 and len(doc["test"]["scores"]) == 2
-    assert (tmp_path / "o" / "study.db").exists()
+    assert (tmp_path / "o" / "s" / "study.db").exists()  # the study's own folder
+    assert {p.name for p in (tmp_path / "o" / "s").iterdir()} >= {"model", "report.html",
+                                                                  "leaderboard.csv"}
     assert main(["compare", str(tmp_path / "s.toml"), "--strategies", "random,tpe",
                  "--budget", "2", "--out", str(tmp_path / "c"), "--json"]) == 0
     table = json.loads(capsys.readouterr().out)["table"]

@@ -152,9 +152,10 @@ def run_workers(tmp_path, n: int, stagger: float, journal: bool, *, trials: int 
     tmp_path.mkdir(parents=True, exist_ok=True)
     text = STUDY.replace("TRIALS", str(trials)).replace("EPOCHS", str(epochs))
     (tmp_path / "study.toml").write_text(text)
-    out = tmp_path / "out"
+    root = tmp_path / "out"
+    out = root / "study"  # the study's own folder under --out
     cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"), "--out",
-           str(out), "--json"]
+           str(root), "--json"]
     if journal:
         cmd += ["--storage", f"journal:///{tmp_path / 'study.log'}"]
     procs = []

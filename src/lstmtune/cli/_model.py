@@ -32,7 +32,8 @@ INTERVAL_NOTE = ("low/high: quantiles of the {n} repeat members' forecasts. They
 
 
 def add_predict_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", metavar="MODEL", help="model directory (e.g. lstmtune-out/tune/model)")
+    p.add_argument("model", metavar="MODEL",
+                   help="model directory (e.g. lstmtune-out/shampoo/model)")
     p.add_argument("data", metavar="DATA",
                    help="the series to continue: built-in name or CSV/Parquet file")
     p.add_argument("--horizon", type=whole(1, MAX_HORIZON), default=1, metavar="H",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from lstmtune.cli._common import (
     name_text,
     number,
     print_json,
+    size,
     step_table,
     whole,
 )
@@ -32,7 +34,7 @@ from lstmtune.data import MULTISTEP, load
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import METRICS
 from lstmtune.search import STRATEGIES, StudyConfig, load_study_file, study_from_dict, tune
-from lstmtune.search._config import LIMITS, may_impute
+from lstmtune.search._config import LIMITS, may_impute, resolve_sizes
 from lstmtune.search._preflight import fit_space, preflight
 from lstmtune.search._storage import describe_url, storage_from_url
 
@@ -61,15 +63,19 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--horizon", type=whole(1, MAX_HORIZON), metavar="H",
                    help="steps forecast from every walk-forward origin, all of them scored "
                         "(default 1)")
+    g.add_argument("--origin-step", type=whole(1, MAX_HORIZON), metavar="K",
+                   help="steps between walk-forward origins (default 1: every point; the "
+                        "horizon: forecasts that do not overlap)")
     g.add_argument("--multistep", choices=MULTISTEP,
                    help="direct: one head of H outputs (default); recursive: a one-step model "
                         "fed its own forecasts")
     g.add_argument("--metric", choices=tuple(METRICS),
                    help="trials, final test and baselines: rmse (default), mae, mape, smape, "
                         "mase")
-    g.add_argument("--test-size", type=_limit("test_size"), metavar="N",
-                   help="final test window (default 12)")
-    g.add_argument("--val-size", type=_limit("val_size"), metavar="N", help="validation window")
+    g.add_argument("--test-size", type=size(1), metavar="N",
+                   help="final test window: a count or a fraction, e.g. 0.2 (default 12)")
+    g.add_argument("--val-size", type=size(1), metavar="N",
+                   help="validation window: a count or a fraction (default: the test size)")
     g.add_argument("--folds", type=_limit("folds"), metavar="K",
                    help="walk-forward folds over validation")
     g = p.add_argument_group("search (override the study file)")
@@ -92,7 +98,9 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
                    help="SQLAlchemy URL, or journal:///abs/path.log (default: sqlite file in "
                         "--out)")
     g.add_argument("--study-name", type=name_text, metavar="NAME")
-    g.add_argument("--out", default="lstmtune-out/tune", metavar="DIR")
+    g.add_argument("--out", default="lstmtune-out", metavar="DIR",
+                   help="root folder: each study writes into DIR/STUDY-NAME/ (study.db, model, "
+                        "report.html, leaderboard.csv); default lstmtune-out")
     g.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -114,7 +122,7 @@ def _config(args: argparse.Namespace) -> StudyConfig:
                                               ("val_size", args.val_size),
                                               ("folds", args.folds)) if v is not None})
     val = data.val_size or data.test_size
-    if val % data.folds:
+    if isinstance(val, int) and val % data.folds:
         raise ConfigError(f"--folds {data.folds}: the validation window ({val} points) must "
                           f"divide into {data.folds} equal folds; use e.g. --val-size "
                           f"{max(data.folds, val - val % data.folds)}.")
@@ -125,13 +133,14 @@ def _config(args: argparse.Namespace) -> StudyConfig:
                                                  "seed", "final_repeats", "metric")}
     search = replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
     fixed = dict(cfg.fixed)
-    for name in ("horizon", "multistep"):
+    for name in ("horizon", "origin_step", "multistep"):
         value = getattr(args, name, None)
         if value is None:
             continue
         if name in cfg.space.searched():
-            raise ConfigError(f"--{name} {value}: the study file searches {name} in [space]; "
-                              f"remove it there, or drop --{name}.")
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} {value}: the study file searches {name} in [space]; "
+                              f"remove it there, or drop {flag}.")
         fixed[name] = value
     return replace(cfg, data=data, search=search, fixed=tuple(fixed.items()))
 
@@ -158,19 +167,21 @@ OUTPUTS = {"model": "dir", "report.html": "file", "leaderboard.csv": "file"}
 
 def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
     """Everything checked before anything is written: the output folder and the paths in
-    it, the data, the study against the data, the storage URL.  Returns (series, URL)."""
+    it, the data, the study against the data, the storage URL.  Returns (series, URL, the
+    configuration with fractional sizes resolved for the series)."""
     check_output_dir(out)
     for name, kind in OUTPUTS.items():
         (check_output_dir if kind == "dir" else check_output_file)(out / name,
                                                                   f"--out {out}: {name}")
     ts = _load(cfg)
+    cfg = resolve_sizes(cfg, len(ts))
     preflight(ts, fit_space(ts, cfg)[0])  # tune fits the default space again, and says so
     storage = _storage(args, out)
     if args.storage:
         storage_from_url(storage)  # malformed, unknown or unreachable: one line, now
     make_dir(out)
     remove_stale_temps(out)  # left by a save that was killed
-    return ts, storage
+    return ts, storage, cfg
 
 
 def _progress(study_budget_label: str):
@@ -262,10 +273,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     repeat's score stored, the study resumable; the best is retrained and scored on test.
     Several processes with the same command share the study (and its budget) as workers."""
     cfg = _config(args)
-    out = Path(args.out)
-    name = args.study_name or (Path(args.source).stem if args.source.endswith(".toml")
-                               else "lstmtune")
-    ts, storage = prepare_run(args, cfg, out)
+    name = args.study_name or study_name_of(args.source)
+    out = study_folder(args.out, name)
+    ts, storage, cfg = prepare_run(args, cfg, out)
     files: dict[str, str] = {}
     prog, on_batch = _progress(f"{cfg.search.strategy}")
     with prog:
@@ -285,6 +295,20 @@ def cmd_tune(args: argparse.Namespace) -> int:
                       f"{r.model.repeats} members) saved to [bold]{files['model']}[/]; "
                       f"report: [bold]{files['report']}[/]")
     return 0
+
+
+def study_name_of(source: str) -> str:
+    """The default study name: the study file's or data file's stem (``shampoo`` for the
+    built-in data)."""
+    return Path(source).stem or "lstmtune"
+
+
+def study_folder(root: str, name: str) -> Path:
+    """Where a study's files go: its own folder under ``--out``, named after it (characters
+    that are no good in a file name become ``-``), so that studies never overwrite each
+    other's model and report.  ``root`` itself is checked first (the user named it)."""
+    check_output_dir(Path(root))
+    return Path(root) / (re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "study")
 
 
 def _write_outputs(r, out: Path, storage: str, name: str) -> dict[str, str]:
@@ -320,8 +344,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     twice = sorted({s for s in names if names.count(s) > 1})
     if twice:
         raise ConfigError(f"--strategies lists '{twice[0]}' twice; give each strategy once.")
-    out = Path(args.out)
-    ts, storage = prepare_run(args, base, out)
+    out = study_folder(args.out, args.study_name or "compare")
+    ts, storage, base = prepare_run(args, base, out)
     rows = []
     for s in names:
         cfg = replace(base, search=replace(base.search, strategy=s))

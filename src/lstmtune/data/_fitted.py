@@ -112,7 +112,8 @@ class FittedPrep:
                               fourier=tuple((float(p), int(o)) for p, o in fr["fourier"]),
                               indicators=tuple(fr["indicators"]),
                               multistep=fr.get("multistep", "direct"),
-                              known=tuple(fr.get("known", ())))
+                              known=tuple(fr.get("known", ())),
+                              origin_step=fr.get("origin_step", 1))
             return cls(preprocessing=prep, framing=framing,
                        chain=Chain.from_dict(d["chain"]),
                        window_scaler=_transform_from_dict(d["window_scaler"]),

@@ -107,11 +107,13 @@ class Framing:
     indicators: tuple[str, ...] = ()  # e.g. ("sma:5", "rsi:14", "macd")
     multistep: str = "direct"  # direct | recursive
     known: tuple[str, ...] = ()  # feature columns whose future values are known (holidays)
+    origin_step: int = 1  # steps between walk-forward origins of validation and test
 
     def __post_init__(self) -> None:
-        if self.lags < 1 or self.horizon < 1:
-            raise ConfigError(f"lags and horizon must be >= 1, got lags={self.lags}, "
-                              f"horizon={self.horizon}.")
+        if self.lags < 1 or self.horizon < 1 or self.origin_step < 1:
+            raise ConfigError(f"lags, horizon and origin_step must be >= 1, got lags="
+                              f"{self.lags}, horizon={self.horizon}, origin_step="
+                              f"{self.origin_step}.")
         if self.multistep not in MULTISTEP:
             raise ConfigError(f"multistep must be direct or recursive, got {self.multistep!r}.")
 
@@ -311,9 +313,10 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
     every = make_windows(z, lags=lags, horizon=framing.train_horizon, exog=feats)
     train = every.take(every.origin + framing.train_horizon < train_end)
     val = make_windows(z, lags=lags, horizon=H, exog=feats, target_end=split.val.stop,
-                       origins=np.arange(split.val.start - 1, split.val.stop - 1))
+                       origins=np.arange(split.val.start - 1, split.val.stop - 1,
+                                         framing.origin_step))
     test = make_windows(z, lags=lags, horizon=H, exog=feats, target_end=n,
-                        origins=np.arange(split.test.start - 1, n - 1))
+                        origins=np.arange(split.test.start - 1, n - 1, framing.origin_step))
     if len(train) < min_train_samples:
         raise SplitError(f"series '{ts.name}' leaves {len(train)} training sample(s) after "
                          f"framing, fewer than the {min_train_samples} required: use fewer "

@@ -142,7 +142,8 @@ def fitting_season(season: int, history: int) -> int:
 
 
 def walk_forward_forecasts(
-    y: ArrayLike, *, test_size: int | float, horizon: int = 1, season: int = 1
+    y: ArrayLike, *, test_size: int | float, horizon: int = 1, season: int = 1,
+    origin_step: int = 1
 ) -> pd.DataFrame:
     """Walk-forward baseline forecasts over the last ``test_size`` points of ``y``.
 
@@ -151,7 +152,8 @@ def walk_forward_forecasts(
     whose target lies in the test window ``[n - test_size, n)`` are kept.  Step ``k`` thus
     scores ``test_size - k + 1`` targets.  Gaps (NaN) are filled in each history with the last
     observation before them (the leading ones with the first); a missing target stays NaN in
-    ``y`` and is not scored.
+    ``y`` and is not scored.  ``origin_step`` > 1 keeps every ``origin_step``-th origin from
+    the first.
 
     Returns
     -------
@@ -166,7 +168,7 @@ def walk_forward_forecasts(
     filled = pd.Series(arr).ffill().bfill().to_numpy()
     rows: list[tuple[int, int]] = []
     forecasts: dict[str, list[float]] = {name: [] for name in BASELINES}
-    for origin in range(n - n_test - 1, n - 1):
+    for origin in range(n - n_test - 1, n - 1, _positive_int(origin_step, "origin_step")):
         history = filled[: origin + 1]
         keep = min(horizon, n - 1 - origin)
         rows.extend((origin, k) for k in range(1, keep + 1))

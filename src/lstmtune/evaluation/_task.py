@@ -41,19 +41,22 @@ def metric_value(metric: str, y_true: ArrayLike, y_pred: ArrayLike, *, y_train: 
 
 @dataclass(frozen=True)
 class ForecastTask:
-    """Forecast ``horizon`` steps from every walk-forward origin, scored by ``metric``."""
+    """Forecast ``horizon`` steps from every ``origin_step``-th walk-forward origin, scored
+    by ``metric``."""
 
     horizon: int = 1
     metric: str = "rmse"
+    origin_step: int = 1
     direction: ClassVar[str] = "minimize"
 
     def __post_init__(self) -> None:
         if not isinstance(self.metric, str) or self.metric.strip().lower() not in METRICS:
             get_metric(str(self.metric))  # raises with the valid names and a suggestion
         object.__setattr__(self, "metric", self.metric.strip().lower())
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int | np.integer) \
-                or self.horizon < 1:
-            raise ConfigError(f"horizon must be a whole number >= 1, got {self.horizon!r}.")
+        for name in ("horizon", "origin_step"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}.")
 
     @property
     def label(self) -> str:
@@ -80,7 +83,7 @@ class ForecastTask:
         ``per_step`` errors."""
         arr = np.asarray(y, float)
         table = walk_forward_forecasts(arr, test_size=test_size, horizon=self.horizon,
-                                       season=season)
+                                       season=season, origin_step=self.origin_step)
         y_train = arr[: arr.size - test_size]
         wide = table.pivot(index="origin", columns="step")
         out = {}

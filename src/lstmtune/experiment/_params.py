@@ -27,11 +27,12 @@ from lstmtune.data import (
 )
 from lstmtune.engine import ACTIVATIONS, LOSSES, OPTIMIZERS, ModelSpec, TrainSpec
 from lstmtune.errors import ConfigError
+from lstmtune.evaluation import ForecastTask
 
 __all__ = ["Param", "PARAMS", "parse_assignment", "parse_value", "complete", "group_key",
            "units_bucket", "split_group", "n_inputs",
-           "build_prep", "build_model", "build_train", "member_hparams", "check_memory",
-           "machine_memory"]
+           "build_prep", "build_model", "build_train", "build_task", "SCORED",
+           "member_hparams", "check_memory", "machine_memory"]
 
 
 def _bool(text: str) -> bool:
@@ -182,6 +183,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("timesteps", "framing", _int, 1, 1, 1000, "lags per sample (alias: lags)"),
     Param("horizon", "framing", _int, 1, 1, MAX_HORIZON,
           "steps forecast from each origin, all of them scored (fixed in a study)"),
+    Param("origin_step", "framing", _int, 1, 1, MAX_HORIZON,
+          "steps between walk-forward origins (e.g. = horizon: forecasts do not overlap; "
+          "fixed in a study)"),
     Param("multistep", "framing", _choice(MULTISTEP), "direct",
           help="multi-step: direct (a head of H outputs) or recursive (one step fed its own "
           "forecasts; needs inputs whose future is known)"),
@@ -296,7 +300,17 @@ def build_prep(c: Mapping[str, Any]) -> tuple[Preprocessing, Framing]:
     return prep, Framing(lags=c["timesteps"], horizon=c["horizon"],
                          calendar=split_group(c["calendar"]), fourier=fourier,
                          indicators=split_group(c["indicators"]), multistep=c["multistep"],
-                         known=split_group(c["known_features"]))
+                         known=split_group(c["known_features"]),
+                         origin_step=c["origin_step"])
+
+
+SCORED = ("horizon", "origin_step")  # what is scored: shared by a study's configurations
+
+
+def build_task(c: Mapping[str, Any], metric: str = "rmse") -> ForecastTask:
+    """What configurations like ``c`` are scored on: its horizon from every origin_step-th
+    walk-forward origin, by ``metric``."""
+    return ForecastTask(horizon=c["horizon"], origin_step=c["origin_step"], metric=metric)
 
 
 def n_inputs(c: Mapping[str, Any], n_exog: int) -> int:
@@ -311,6 +325,10 @@ def build_model(c: Mapping[str, Any], n_features: int, units: int | None = None)
     """The model of ``c`` (``units`` overrides the width, e.g. with its ``units_bucket``):
     a head of ``horizon`` outputs (direct) or of one (recursive)."""
     direct = c["multistep"] == "direct"
+    if c["stateful"] and c["origin_step"] > 1:
+        raise ConfigError(f"origin_step={c['origin_step']} skips windows, but a stateful model "
+                          "carries its state from one window to the next: set origin_step=1 "
+                          "or stateful=false.")
     if not direct and c["horizon"] > 1 and c["stateful"]:
         raise ConfigError(f"multistep=recursive with horizon={c['horizon']} needs "
                           "stateful=false (a stateful model's state belongs to the actual "

@@ -22,7 +22,14 @@ from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import ForecastTask, fitting_season
 from lstmtune.experiment._evaluate import evaluate_configs
-from lstmtune.experiment._params import check_memory, complete, group_key, n_inputs
+from lstmtune.experiment._params import (
+    SCORED,
+    build_task,
+    check_memory,
+    complete,
+    group_key,
+    n_inputs,
+)
 
 __all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment", "check_experiment"]
 
@@ -48,10 +55,11 @@ class ExperimentSpec:
 
     def __post_init__(self) -> None:
         ForecastTask(metric=self.metric)  # an unknown metric: one line with the valid names
-        if "horizon" in self.varied:
-            raise ConfigError("horizon is what an experiment scores, so its configurations "
-                              "share it: set it (--set horizon=12) and run one experiment per "
-                              "horizon.")
+        for name in SCORED:
+            if name in self.varied:
+                raise ConfigError(f"{name} is part of what an experiment scores, so its "
+                                  f"configurations share it: set it (--set {name}=12) and run "
+                                  f"one experiment per {name}.")
         if self.repeats < 1:
             raise ConfigError(f"--repeats must be >= 1, got {self.repeats}.")
         if self.score_on not in SCORE_ON:
@@ -77,7 +85,7 @@ class ExperimentSpec:
     @property
     def task(self) -> ForecastTask:
         """The horizon (set, shared by every configuration) and the metric scored."""
-        return ForecastTask(horizon=complete(dict(self.fixed))["horizon"], metric=self.metric)
+        return build_task(complete(dict(self.fixed)), self.metric)
 
     def configs(self) -> list[dict[str, Any]]:
         base = dict(self.fixed)

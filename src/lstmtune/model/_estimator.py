@@ -1,12 +1,16 @@
-"""A scikit-learn-like estimator for one fixed configuration: ``fit`` a series, ``predict``
-the next values.  For searching configurations use :func:`lstmtune.search.tune`."""
+"""A scikit-learn estimator for one fixed configuration: ``fit`` a series (and exogenous
+columns), ``predict`` the steps ahead.  For searching configurations use
+:func:`lstmtune.search.tune`."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from lstmtune.data import TimeSeries, load
 from lstmtune.errors import ConfigError
@@ -17,57 +21,48 @@ from lstmtune.model._io import load_model, save_model
 
 __all__ = ["LSTMForecaster"]
 
+OWN = {"repeats": 10, "seed": 0, "point": "mean", "level": 0.9}  # not hyperparameters
 
-class LSTMForecaster:
+
+class LSTMForecaster(BaseEstimator):
     """Train one configuration ``repeats`` times on all of a series and forecast ahead with
-    the members as an ensemble.
+    the members as an ensemble (point forecast: their mean or median).
 
     >>> f = LSTMForecaster(units=2, epochs=300, repeats=5).fit(load("shampoo"))  # doctest: +SKIP
-    >>> f.predict(6)                                      # doctest: +SKIP
+    >>> f.predict([1, 2, 3])                              # doctest: +SKIP
 
-    Hyperparameters are the names of ``lstmtune.experiment.PARAMS`` (aliases such as
-    ``lags`` and ``lr`` allowed); unspecified ones take their defaults.  Early stopping is not
-    available here (it needs a window held out of training).
+    Every hyperparameter of ``lstmtune.experiment.PARAMS`` is a keyword (aliases such as
+    ``lags`` and ``lr`` are accepted and stored under their names), so ``get_params``,
+    ``set_params``, ``clone`` and ``repr`` work as for any scikit-learn estimator.  Values are
+    validated by ``fit``.  Early stopping is not available here (it needs a window held out
+    of training).
     """
 
-    def __init__(self, *, repeats: int = 10, seed: int = 0, point: str = "mean",
-                 level: float = 0.9, **params: Any) -> None:
-        self.repeats = repeats
-        self.seed = seed
-        self.point = point
-        self.level = level
-        self.params = params
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {"repeats": self.repeats, "seed": self.seed, "point": self.point,
-                "level": self.level, **self.params}
-
-    def set_params(self, **params: Any) -> LSTMForecaster:
-        for k in ("repeats", "seed", "point", "level"):
-            if k in params:
-                setattr(self, k, params.pop(k))
-        self.params = {**self.params, **params}
-        return self
+    def __init__(self, **params: Any) -> None:
+        for raw, value in params.items():
+            name = ALIASES.get(raw, raw)
+            if name not in PARAMS and name not in OWN:
+                raise ConfigError(f"LSTMForecaster got unknown hyperparameter '{raw}'; valid "
+                                  f"names: {', '.join([*OWN, *PARAMS])}.")
+            setattr(self, name, value)
+        for name, default in {**OWN, **{n: p.default for n, p in PARAMS.items()}}.items():
+            if not hasattr(self, name):
+                setattr(self, name, default)
 
     def config(self) -> dict[str, Any]:
         """The full configuration (validated, defaults filled in)."""
-        out = {}
-        for raw, value in self.params.items():
-            name = ALIASES.get(raw, raw)
-            if name not in PARAMS:
-                raise ConfigError(f"LSTMForecaster got unknown hyperparameter '{raw}'; valid "
-                                  f"names: {', '.join(PARAMS)}.")
-            out[name] = PARAMS[name].check(value)
-        config = complete(out)
+        config = complete({name: PARAMS[name].check(getattr(self, name)) for name in PARAMS})
         if config["patience"]:
             raise ConfigError("LSTMForecaster trains on the whole series, so early stopping "
                               "(patience) has no window to watch: set patience=0.")
         return config
 
-    def fit(self, data: TimeSeries | pd.Series | pd.DataFrame | str | os.PathLike, **load_kw
-            ) -> LSTMForecaster:
-        """Train on all of ``data`` (anything :func:`lstmtune.data.load` reads)."""
-        ts = data if isinstance(data, TimeSeries) else load(data, **load_kw)
+    def fit(self, y: TimeSeries | pd.Series | pd.DataFrame | str | os.PathLike,
+            X: pd.DataFrame | None = None, **load_kw) -> LSTMForecaster:
+        """Train on all of ``y`` (anything :func:`lstmtune.data.load` reads); ``X``: input
+        columns on the same time index (their future is read from ``predict``'s ``X`` when
+        they are listed in ``known_features``)."""
+        ts = _series(y, X, load_kw)
         self.ensemble_, _ = fit_ensemble(ts, self.config(), repeats=self.repeats,
                                          seed=self.seed, holdout=0)
         self.series_ = ts
@@ -75,24 +70,85 @@ class LSTMForecaster:
 
     def _fitted(self) -> Ensemble:
         if not hasattr(self, "ensemble_"):
-            raise ConfigError("LSTMForecaster is not fitted yet: call fit(data) first.")
+            raise ConfigError("LSTMForecaster is not fitted yet: call fit(y) first.")
         return self.ensemble_
 
-    def predict(self, horizon: int, data: TimeSeries | None = None, **load_kw
-                ) -> pd.DataFrame:
-        """The ``horizon`` values after ``data`` (default: the series given to ``fit``); see
-        :meth:`Ensemble.forecast` for the columns."""
+    def predict(self, fh: int | list[int] | np.ndarray, X: pd.DataFrame | None = None,
+                y: TimeSeries | pd.Series | pd.DataFrame | None = None) -> pd.Series:
+        """The point forecast at steps ``fh`` after the series (``fh=3`` means steps 1..3;
+        a list picks steps, 1-based), indexed by their future times.  ``X``: the known
+        feature columns over the steps ahead; ``y``: continue another (later) series than the
+        one given to ``fit``."""
+        steps = _steps(fh)
+        table = self.forecast(steps.max(), y=y, X=X)
+        picked = table.iloc[steps - 1]
+        index = pd.Index(pd.to_datetime(picked["time"]) if self._dated(y) else
+                         picked["time"].astype(int), name="time")
+        return pd.Series(picked["forecast"].to_numpy(), index=index,
+                         name=self.series_.targets[0] if hasattr(self, "series_") else "y")
+
+    def forecast(self, horizon: int, y: TimeSeries | pd.Series | pd.DataFrame | None = None,
+                 X: pd.DataFrame | None = None, **load_kw) -> pd.DataFrame:
+        """The next ``horizon`` values as a table (see :meth:`Ensemble.forecast`: forecast,
+        low/high, mean, median, std and every member)."""
         ens = self._fitted()
-        ts = self.series_ if data is None else \
-            data if isinstance(data, TimeSeries) else load(data, **load_kw)
-        return ens.forecast(ts, horizon, point=self.point, level=self.level)
+        ts = self.series_ if y is None else _series(y, None, load_kw)
+        return ens.forecast(ts, horizon, point=self.point, level=self.level, future=X)
+
+    def _dated(self, y) -> bool:
+        ts = self.series_ if y is None or not isinstance(y, TimeSeries) else y
+        return isinstance(ts.index, pd.DatetimeIndex)
 
     def save(self, path: str | os.PathLike):
         return save_model(self._fitted(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LSTMForecaster:
+        """A saved model (``save``, or ``tune``'s ``model`` folder) ready to ``predict``
+        beyond the series it was fitted on."""
         ens = load_model(path)
-        est = cls(repeats=ens.repeats, **{k: v for k, v in ens.config.items()})
+        est = cls(repeats=ens.repeats, **{k: v for k, v in ens.config.items() if k in PARAMS})
         est.ensemble_ = ens
         return est
+
+
+def _signature() -> inspect.Signature:
+    """Every hyperparameter as a keyword with its default: what scikit-learn's get_params,
+    clone and repr read."""
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params += [inspect.Parameter(n, kw, default=v) for n, v in OWN.items()]
+    params += [inspect.Parameter(n, kw, default=p.default) for n, p in PARAMS.items()]
+    return inspect.Signature(params)
+
+
+LSTMForecaster.__init__.__signature__ = _signature()
+
+
+def _series(y, X: pd.DataFrame | None, load_kw: dict) -> TimeSeries:
+    """``y`` (and the columns ``X`` on its index) as a validated series."""
+    if X is None:
+        return y if isinstance(y, TimeSeries) else load(y, **load_kw)
+    if not isinstance(y, pd.Series) or not isinstance(X, pd.DataFrame):
+        raise ConfigError("fit(y, X): with X, y must be a pandas Series and X a DataFrame on "
+                          "the same index.")
+    if not y.index.equals(X.index):
+        raise ConfigError("fit(y, X): X must have exactly y's index (the same times, in "
+                          "order); align them first (e.g. X = X.loc[y.index]).")
+    name = str(y.name) if y.name is not None else "y"
+    if name in X.columns:
+        raise ConfigError(f"fit(y, X): X has a column '{name}', the name of y: rename one.")
+    frame = pd.concat([y.rename(name), X], axis=1)
+    return load(frame, target=name, features=[str(c) for c in X.columns], **load_kw)
+
+
+def _steps(fh) -> np.ndarray:
+    if isinstance(fh, int | np.integer) and not isinstance(fh, bool):
+        if fh < 1:
+            raise ConfigError(f"fh must be >= 1 (steps ahead), got {fh}.")
+        return np.arange(1, int(fh) + 1)
+    steps = np.asarray(fh)
+    if steps.ndim != 1 or steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or \
+            (steps < 1).any():
+        raise ConfigError(f"fh must be a number of steps or a list of steps >= 1, got {fh!r}.")
+    return steps

@@ -135,7 +135,7 @@ def _verify(path: Path) -> None:
     if not path.is_dir():
         what = "does not exist" if not path.exists() else "is a file, not a folder"
         raise ModelError(f"model directory '{path}' {what}: pass the folder written by "
-                         "`lstmtune tune` (e.g. lstmtune-out/tune/model).")
+                         "`lstmtune tune` (e.g. lstmtune-out/shampoo/model).")
     names = (*FILES, "checksums.json")
     odd = [f for f in names if (path / f).is_symlink() or (path / f).exists()
            and not (path / f).is_file()]

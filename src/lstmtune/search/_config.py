@@ -3,7 +3,7 @@
 ```toml
 [data]
 source = "shampoo"        # built-in name or CSV/Parquet path (relative to the study file)
-test_size = 12            # never seen during the search
+test_size = 12            # never seen during the search (or a fraction: 0.2)
 val_size = 12             # scored by walk-forward over this window
 folds = 2                 # walk-forward folds over the validation window
 
@@ -41,13 +41,14 @@ import difflib
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lstmtune.data import resolve_size
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import METRICS, ForecastTask
-from lstmtune.experiment._params import complete
+from lstmtune.experiment._params import SCORED, build_task, complete
 from lstmtune.search._space import (
     DEFAULT_SPACE,
     Fixed,
@@ -59,7 +60,7 @@ from lstmtune.search._space import (
 )
 
 __all__ = ["DataConfig", "SearchConfig", "StudyConfig", "load_study_file", "study_from_dict",
-           "may_impute",
+           "may_impute", "resolve_sizes",
            "STRATEGIES", "PRUNERS", "AGGREGATES", "LIMITS"]
 
 STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "hyperband", "ga", "hybrid")
@@ -86,8 +87,9 @@ class DataConfig:
     decimal: str | None = None  # decimal mark, "." or "," (None: detected)
     date_format: str | None = None  # strptime format of the time column (None: detected)
     season: int | None = None  # seasonal period (None: from the frequency, 12 for months)
-    test_size: int = 12  # the final test window, never seen during the search
-    val_size: int | None = None  # the validation window (default: test_size)
+    test_size: int | float = 12  # the final test window, never seen during the search
+    val_size: int | float | None = None  # the validation window (default: test_size)
+    # (a float in (0, 1): that fraction of the series, rounded up; see ``resolve_sizes``)
     folds: int = 1  # walk-forward folds over the validation window
 
 
@@ -120,8 +122,7 @@ class StudyConfig:
     def task(self) -> ForecastTask:
         """What every trial, the final test and the baselines score: the (fixed) horizon
         forecast from each walk-forward origin, by the study's metric."""
-        return ForecastTask(horizon=complete(dict(self.fixed))["horizon"],
-                            metric=self.search.metric)
+        return build_task(complete(dict(self.fixed)), self.search.metric)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able description (stored with the study to detect a changed file)."""
@@ -196,18 +197,45 @@ def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
     src = str(t.get("source", "shampoo"))
     if base is not None and not Path(src).is_absolute() and (base / src).exists():
         src = str(base / src)
-    sizes = {k: _whole("data", k, t[k]) for k in ("test_size", "val_size", "folds", "season")
-             if k in t}
+    sizes = {k: _whole("data", k, t[k]) for k in ("folds", "season") if k in t}
+    sizes |= {k: _size("data", k, t[k]) for k in ("test_size", "val_size") if k in t}
     cfg = DataConfig(source=src, time_col=t.get("time_col"), target=t.get("target"),
                      features=tuple(features), freq=t.get("freq"), sep=t.get("sep"),
                      decimal=t.get("decimal"), date_format=t.get("date_format"),
                      test_size=sizes.get("test_size", 12), val_size=sizes.get("val_size"),
                      folds=sizes.get("folds", 1), season=sizes.get("season"))
-    val = cfg.val_size or cfg.test_size
-    if val % cfg.folds:
-        raise ConfigError(f"[data] val_size = {val} must divide into folds = {cfg.folds} "
-                          f"equal windows; use e.g. val_size = {val - val % cfg.folds or val}.")
+    _check_folds(cfg, "[data] ")
     return cfg
+
+
+def _size(section: str, key: str, value: Any) -> int | float:
+    """A window as a count (``LIMITS``) or as a fraction in (0, 1) of the series."""
+    if isinstance(value, float) and not value.is_integer():
+        if not 0 < value < 1:
+            raise ConfigError(f"[{section}] {key} = {value}: a fraction of the series must lie "
+                              f"in (0, 1), e.g. {key} = 0.2; or give a count, e.g. {key} = 12.")
+        return value
+    return _whole(section, key, value)
+
+
+def _check_folds(d: DataConfig, where: str) -> None:
+    val = d.val_size or d.test_size
+    if isinstance(val, int) and val % d.folds:
+        raise ConfigError(f"{where}val_size = {val} must divide into folds = {d.folds} "
+                          f"equal windows; use e.g. val_size = {val - val % d.folds or val}.")
+
+
+def resolve_sizes(cfg: StudyConfig, n: int) -> StudyConfig:
+    """``cfg`` with fractional test and validation sizes turned into counts for a series of
+    ``n`` points (rounded up, as ``prepare`` does); counts are kept."""
+    d = cfg.data
+    test = resolve_size(d.test_size, n, "test_size")
+    val = None if d.val_size is None else resolve_size(d.val_size, n, "val_size")
+    if (test, val) == (d.test_size, d.val_size):
+        return cfg
+    data = replace(d, test_size=test, val_size=val)
+    _check_folds(data, f"[data] with {n} points, ")
+    return replace(cfg, data=data)
 
 
 def _choice(key: str, value: Any, options: tuple[str, ...]) -> str:
@@ -256,10 +284,12 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
             name = _name(raw, f"[{section}] {raw}")
             fixed[name] = _value(name, v, f"[{section}] {raw}")
     space = parse_space(doc["space"], "[space]") if "space" in doc else DEFAULT_SPACE
-    if "horizon" in space.searched():
-        raise ConfigError("[space] horizon: the horizon is what every trial is scored on, so "
-                          "it is fixed for a study: set it in [model] (horizon = 12) or with "
-                          "--horizon, and run one study per horizon.")
+    for name in SCORED:
+        if name in space.searched():
+            raise ConfigError(f"[space] {name}: it is part of what every trial is scored on, "
+                              f"so it is fixed for a study: set it in [model] ({name} = 12) "
+                              f"or with --{name.replace('_', '-')}, and run one study per "
+                              f"{name}.")
     clash = sorted(set(fixed) & set(space.searched()))
     if clash:
         raise ConfigError(f"{clash[0]} is both fixed and searched in [space]; remove one.")

@@ -34,7 +34,7 @@ from lstmtune.errors import ConfigError, LstmtuneError
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import complete, group_key
 from lstmtune.model import Ensemble
-from lstmtune.search._config import StudyConfig, may_impute
+from lstmtune.search._config import StudyConfig, may_impute, resolve_sizes
 from lstmtune.search._final import final_evaluation
 from lstmtune.search._preflight import fit_space, infeasible, preflight
 from lstmtune.search._space import Range, grid_values
@@ -351,6 +351,7 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
         ts = load(ts, allow_missing=may_impute(cfg))
     if storage is None:  # a new study of its own, in this process's memory
         storage = f"{MEMORY}{uuid.uuid4().hex}"
+    cfg = resolve_sizes(cfg, len(ts))
     cfg, note = fit_space(ts, cfg)
     if note and progress:
         progress(note)
