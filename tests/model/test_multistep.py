@@ -9,7 +9,7 @@ import pytest
 
 from lstmtune.data import Framing, Preprocessing, load, prepare
 from lstmtune.errors import ConfigError, DataError, SplitError
-from lstmtune.evaluation import ForecastTask
+from lstmtune.experiment import ForecastTask
 from lstmtune.model import fit_ensemble
 from lstmtune.search import study_from_dict, tune
 from lstmtune.search._final import FINAL

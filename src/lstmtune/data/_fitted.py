@@ -23,8 +23,8 @@ from lstmtune.data._prepare import (
     Prepared,
     Preprocessing,
     _clean,
-    _features,
     invert_forecasts,
+    model_space,
 )
 from lstmtune.data._transforms import _REGISTRY, Chain
 from lstmtune.data._windows import make_windows
@@ -132,14 +132,12 @@ class FittedPrep:
     def inputs(self, ts: TimeSeries, y_clean: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """Model-space input windows (S, T, F) at ``origins`` of ``ts`` whose cleaned target is
         ``y_clean`` (it may run past ``ts``'s known values: recursive forecasts)."""
-        z = self.chain.transform(y_clean)
         offset = position_offset(ts.index, self.start, self.freq)
-        feats, names = _features(ts, y_clean, self.framing, offset)
+        z, feats, names = model_space(ts, y_clean, self.framing, self.chain,
+                                      self.feature_scaler, offset)
         if tuple(names) != self.feature_names:
             raise DataError(f"the data gives input features {names}, the model was trained on "
                             f"{list(self.feature_names)}: pass data with the same columns.")
-        if feats.shape[1] and self.feature_scaler is not None:
-            feats = self.feature_scaler.transform(feats)
         lags = self.framing.lags
         w = make_windows(z, lags=lags, horizon=1, exog=feats, origins=origins, target_end=0)
         if len(w) != len(origins):

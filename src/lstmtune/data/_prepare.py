@@ -263,6 +263,22 @@ def _check_recursive(ts: TimeSeries, prep: Preprocessing, framing: Framing) -> N
                           "scale_on=series or multistep=direct.")
 
 
+def model_space(ts: TimeSeries, y_clean: np.ndarray, framing: Framing, chain: Chain,
+                feature_scaler=None, offset: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The series in model space with fitted transforms: the target through ``chain`` and
+    the input features (the data's columns, calendar, Fourier terms counted from ``offset``,
+    indicators) through ``feature_scaler``; the one path from data to what ``make_windows``
+    frames, used by ``prepare`` and by a saved model's ``FittedPrep.inputs``."""
+    try:
+        z = chain.transform(y_clean)
+    except DataError as exc:
+        raise DataError(f"target '{ts.targets[0]}': {exc}") from None
+    feats, names = _features(ts, y_clean, framing, offset)
+    if feats.shape[1] and feature_scaler is not None:
+        feats = feature_scaler.transform(feats)
+    return z, feats, names
+
+
 def _need(prep: Preprocessing, framing: Framing, val: int, test: int) -> int:
     return prep.span + framing.lags + framing.horizon + val + test
 
@@ -297,7 +313,6 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
     chain = prep.target_chain(with_scaler=prep.scale_on == "series")
     try:
         chain.fit(y_clean[:train_end])
-        z = chain.transform(y_clean)
     except DataError as exc:
         raise DataError(f"target '{ts.targets[0]}': {exc}") from None
     feats, names = _features(ts, y_clean, framing)
@@ -305,9 +320,9 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
     if feats.shape[1] and prep.scaler is not None and prep.scale_on == "series":
         try:
             feature_scaler = prep.make_scaler().fit(feats[:train_end])
-            feats = feature_scaler.transform(feats)
         except DataError as exc:
             raise DataError(f"features: {exc} (columns: {', '.join(names)})") from None
+    z, feats, _ = model_space(ts, y_clean, framing, chain, feature_scaler)
     lags, H = framing.lags, framing.horizon
     _check_recursive(ts, prep, framing)
     every = make_windows(z, lags=lags, horizon=framing.train_horizon, exog=feats)

@@ -5,8 +5,18 @@ device per core (see ``_devices``) so populations can use every core.
 """
 
 from lstmtune.engine._devices import configure_cpu_devices  # first: before JAX starts
-from lstmtune.engine._lstm import ACTIVATIONS, ModelSpec, forward, init_params, n_params
+from lstmtune.engine._lstm import (
+    ACTIVATIONS,
+    ModelSpec,
+    flatten_params,
+    forward,
+    init_params,
+    n_params,
+    nest_params,
+    param_shapes,
+)
 from lstmtune.engine._population import (
+    ChunkView,
     PopulationResult,
     chunk_length,
     enable_compilation_cache,
@@ -22,7 +32,8 @@ from lstmtune.engine._train import (
     predict,
 )
 
-__all__ = ["ACTIVATIONS", "ModelSpec", "forward", "init_params", "PopulationResult",
+__all__ = ["ACTIVATIONS", "ModelSpec", "forward", "init_params", "ChunkView", "PopulationResult",
            "chunk_length", "enable_compilation_cache", "train_population", "HPARAM_DEFAULTS",
            "LOSSES", "OPTIMIZERS", "PopulationData", "TrainSpec", "predict",
-           "configure_cpu_devices", "n_params", "estimate_bytes"]
+           "configure_cpu_devices", "n_params", "estimate_bytes", "param_shapes",
+           "flatten_params", "nest_params"]

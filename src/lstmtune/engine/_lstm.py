@@ -10,6 +10,7 @@ Axes: T time steps, F features, U units, H horizon.  Parameters are a dict pytre
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import jax
@@ -17,7 +18,8 @@ import jax.numpy as jnp
 
 from lstmtune.errors import ConfigError
 
-__all__ = ["ModelSpec", "init_params", "forward", "zero_state", "ACTIVATIONS", "n_params"]
+__all__ = ["ModelSpec", "init_params", "forward", "zero_state", "ACTIVATIONS", "n_params",
+           "param_shapes", "flatten_params", "nest_params"]
 
 
 def hard_sigmoid(x: jax.Array) -> jax.Array:
@@ -53,13 +55,34 @@ class ModelSpec:
                                   f"{getattr(self, name)!r}.")
 
 
-def n_params(spec: ModelSpec) -> int:
-    """Weights of one member of ``spec`` (the layout ``init_params`` builds)."""
-    total, f_in = 0, spec.n_features
-    for u in spec.units:
-        total += 4 * u * (f_in + u + 1)
+def param_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
+    """The parameter layout of one member, the one place it is written: every weight's
+    dotted name (``layers.0.W``, ..., ``Wd``, ``bd``) and shape, in Keras' gate order."""
+    out, f_in = {}, spec.n_features
+    for i, u in enumerate(spec.units):
+        out |= {f"layers.{i}.W": (f_in, 4 * u), f"layers.{i}.U": (u, 4 * u),
+                f"layers.{i}.b": (4 * u,)}
         f_in = u
-    return total + f_in * spec.horizon + spec.horizon
+    return out | {"Wd": (f_in, spec.horizon), "bd": (spec.horizon,)}
+
+
+def flatten_params(params: dict) -> dict:
+    """The parameter pytree as ``{dotted name: array}`` (names of :func:`param_shapes`)."""
+    out = {f"layers.{i}.{k}": v for i, layer in enumerate(params["layers"])
+           for k, v in layer.items()}
+    return out | {"Wd": params["Wd"], "bd": params["bd"]}
+
+
+def nest_params(arrays: dict) -> dict:
+    """The inverse of :func:`flatten_params`."""
+    n = sum(1 for k in arrays if k.startswith("layers.") and k.endswith(".W"))
+    layers = [{k: arrays[f"layers.{i}.{k}"] for k in ("W", "U", "b")} for i in range(n)]
+    return {"layers": layers, "Wd": arrays["Wd"], "bd": arrays["bd"]}
+
+
+def n_params(spec: ModelSpec) -> int:
+    """Weights of one member of ``spec``."""
+    return sum(math.prod(shape) for shape in param_shapes(spec).values())
 
 
 def _glorot(key: jax.Array, shape: tuple[int, int]) -> jax.Array:
@@ -77,17 +100,15 @@ def _orthogonal(key: jax.Array, shape: tuple[int, int]) -> jax.Array:
 
 
 def init_params(key: jax.Array, spec: ModelSpec) -> dict:
-    """Keras default initialisation for one member."""
-    layers = []
-    f_in = spec.n_features
+    """Keras default initialisation for one member, in the layout of :func:`param_shapes`."""
+    shapes = param_shapes(spec)
     keys = jax.random.split(key, 2 * len(spec.units) + 1)
+    out = {"Wd": _glorot(keys[-1], shapes["Wd"]), "bd": jnp.zeros(shapes["bd"])}
     for i, u in enumerate(spec.units):
-        b = jnp.zeros((4 * u,)).at[u:2 * u].set(1.0)  # unit_forget_bias
-        layers.append({"W": _glorot(keys[2 * i], (f_in, 4 * u)),
-                       "U": _orthogonal(keys[2 * i + 1], (u, 4 * u)), "b": b})
-        f_in = u
-    return {"layers": layers, "Wd": _glorot(keys[-1], (f_in, spec.horizon)),
-            "bd": jnp.zeros((spec.horizon,))}
+        out[f"layers.{i}.W"] = _glorot(keys[2 * i], shapes[f"layers.{i}.W"])
+        out[f"layers.{i}.U"] = _orthogonal(keys[2 * i + 1], shapes[f"layers.{i}.U"])
+        out[f"layers.{i}.b"] = jnp.zeros(shapes[f"layers.{i}.b"]).at[u:2 * u].set(1.0)
+    return nest_params(out)  # b: unit_forget_bias
 
 
 def zero_state(spec: ModelSpec) -> list[tuple[jax.Array, jax.Array]]:

@@ -29,8 +29,8 @@ from lstmtune.engine._train import (
 )
 from lstmtune.errors import ConfigError
 
-__all__ = ["PopulationResult", "train_population", "enable_compilation_cache", "chunk_length",
-           "population_bucket", "estimate_bytes"]
+__all__ = ["ChunkView", "PopulationResult", "train_population", "enable_compilation_cache",
+           "chunk_length", "population_bucket", "estimate_bytes"]
 
 _CACHE_ON = False
 
@@ -49,6 +49,22 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path:
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
         _CACHE_ON = True
     return folder
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkView:
+    """What an ``on_chunk`` hook sees between chunks of epochs (pruning, Ctrl-C): histories so
+    far, which members still train, and their current predictions over ``eval_X``.  The
+    evaluation layer adds ``scores`` (original-unit scores per member) with
+    ``dataclasses.replace``, and the experiment layer binds it to its task's metric."""
+
+    epochs_done: int
+    epochs_total: int
+    active: np.ndarray  # (P,) bool
+    train_loss: np.ndarray  # (P, epochs so far)
+    val_loss: np.ndarray
+    predict: Callable[[], np.ndarray]  # (P, Se, H) model-space predictions, current weights
+    scores: Callable[..., np.ndarray] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,8 +220,8 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
 
     ``hparams`` maps per-member hyperparameters (learning_rate, dropout, recurrent_dropout,
     l1, l2, momentum) to scalars or (P,) arrays.  ``on_chunk(epochs_done, view)`` is called
-    after every chunk with the histories so far and ``view["predict"]()`` (current predictions
-    over eval_X); it may return a (P,) bool mask of members to stop (pruning).  With
+    after every chunk with a :class:`ChunkView` (histories so far, ``view.predict()``: current
+    predictions over eval_X); it may return a (P,) bool mask of members to stop (pruning).  With
     ``bucket`` the trained population is padded to :func:`population_bucket` sizes so that
     differently sized populations share programs, and it shrinks between chunks once enough
     members have stopped (early stopping, pruning, failure).  ``units`` (P, layers) lets
@@ -272,11 +288,11 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
             snaps[done] = predict_full(full.params)
         active = np.asarray(full.active)
         if on_chunk is not None:
-            view = {"train_loss": np.concatenate(train_hist, axis=1),
-                    "val_loss": np.concatenate(val_hist, axis=1),
-                    "active": active.copy(), "epochs_done": done,
-                    "epochs_total": tspec.epochs,
-                    "predict": lambda p=full.params: predict_full(p)}
+            view = ChunkView(epochs_done=done, epochs_total=tspec.epochs,
+                             active=active.copy(),
+                             train_loss=np.concatenate(train_hist, axis=1),
+                             val_loss=np.concatenate(val_hist, axis=1),
+                             predict=lambda p=full.params: predict_full(p))
             stop = on_chunk(done, view)
             if stop is not None:
                 stop = np.asarray(stop, bool) & active

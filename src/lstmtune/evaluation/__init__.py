@@ -20,6 +20,7 @@ from lstmtune.evaluation._metrics import (
     mae,
     mape,
     mase,
+    metric_value,
     rmse,
     smape,
 )
@@ -27,10 +28,10 @@ from lstmtune.evaluation._metrics import (
 __all__ = [
     "BASELINES", "drift", "evaluate_baselines", "fitting_season", "mean_forecast",
     "persistence", "seasonal_naive", "walk_forward_forecasts",
-    "METRICS", "compute_metrics", "get_metric", "mae", "mape", "mase", "rmse", "smape",
+    "METRICS", "compute_metrics", "get_metric", "metric_value", "mae", "mape", "mase", "rmse",
+    "smape",
 ]
 
 from lstmtune.evaluation._members import Fold, MemberRun, fit_members  # noqa: E402
-from lstmtune.evaluation._task import ForecastTask, metric_value  # noqa: E402
 
-__all__ += ["Fold", "MemberRun", "fit_members", "ForecastTask", "metric_value"]
+__all__ += ["Fold", "MemberRun", "fit_members"]

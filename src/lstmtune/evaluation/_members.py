@@ -8,13 +8,14 @@ plus access to forecasts and per-epoch histories in original units.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from lstmtune.data import Prepared, Windows, trim_to_multiple
 from lstmtune.engine import (
+    ChunkView,
     ModelSpec,
     PopulationData,
     PopulationResult,
@@ -23,7 +24,7 @@ from lstmtune.engine import (
 )
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation._baselines import fitting_season
-from lstmtune.evaluation._task import metric_value
+from lstmtune.evaluation._metrics import metric_value
 
 __all__ = ["MemberRun", "fit_members"]
 
@@ -195,7 +196,7 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
                 configs: Sequence[Mapping[str, object]] | None = None,
                 trim_start: int | None = None,
                 folds: Sequence[int] | None = None,
-                on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
+                on_chunk: Callable[[int, ChunkView], np.ndarray | None] | None = None,
                 units: np.ndarray | None = None) -> MemberRun:
     """Train one member per seed and score each on validation and test of its fold.
 
@@ -206,8 +207,9 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
     mapping per member) become ``param_*`` columns.  A stateful model needs whole batches: the
     oldest ``trim_start`` training windows are dropped (default: just enough for a multiple of
     the batch size; seed 000 always drops 2).  ``on_chunk(epochs_done, view)`` is called
-    between chunks (see ``train_population``) with ``view["scores"](part="test")`` added: the
-    members' current metric in original units; it may return a mask of members to stop.
+    between chunks (see ``train_population``) with ``view.scores(part="test", metric=...)``
+    added: the members' current metric in original units; it may return a mask of members
+    to stop.
     ``units`` (P, layers): members narrower than ``spec`` (see ``train_population``).
     """
     preps = [prepared] if isinstance(prepared, Prepared) else list(prepared)
@@ -220,10 +222,10 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
     data, future = _population_data(fold_list, member_fold, spec.stateful)
     hook = None
     if on_chunk is not None:
-        def hook(done: int, view: dict) -> np.ndarray | None:
-            view["scores"] = lambda part="test", metric="rmse": score_predictions(
-                fold_list, member_fold, view["predict"](), part, metric)
-            return on_chunk(done, view)
+        def hook(done: int, view: ChunkView) -> np.ndarray | None:
+            return on_chunk(done, replace(
+                view, scores=lambda part="test", metric="rmse": score_predictions(
+                    fold_list, member_fold, view.predict(), part, metric)))
     result = train_population(spec, tspec, data, seeds=np.asarray(seeds), hparams=hparams,
                               on_chunk=hook, units=units, eval_future=future)
     run = MemberRun(folds=fold_list, fold=member_fold, result=result, table=pd.DataFrame())

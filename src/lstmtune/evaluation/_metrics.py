@@ -20,6 +20,7 @@ __all__ = [
     "METRICS",
     "compute_metrics",
     "get_metric",
+    "metric_value",
     "mae",
     "mape",
     "mase",
@@ -180,3 +181,20 @@ def compute_metrics(
         else:
             out[name] = fn(y_true, y_pred)
     return out
+
+
+def metric_value(metric: str, y_true: ArrayLike, y_pred: ArrayLike, *, y_train: ArrayLike,
+                 season: int = 1) -> float:
+    """``metric`` of a forecast, NaN where the forecast is not finite at a scored target or
+    the metric is undefined (MAPE of a zero, MASE of a constant training part): one member's
+    score, which must never raise in the middle of a population."""
+    t, p = np.asarray(y_true, float), np.asarray(y_pred, float)
+    known = np.isfinite(t)
+    if not known.any() or not np.isfinite(p[known]).all():
+        return float("nan")
+    try:
+        if metric == "mase":
+            return mase(t, p, y_train=y_train, season=season)
+        return METRICS[metric](t, p)
+    except DataError:
+        return float("nan")

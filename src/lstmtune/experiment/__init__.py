@@ -1,7 +1,34 @@
-"""Experiment layer: seed 000's method as a library — vary hyperparameters, repeat every
-configuration, compare distributions.  Uses data, engine and evaluation; no Optuna."""
+"""Experiment layer: the hyperparameter vocabulary and the configuration object, the task
+seam (what a problem prepares, models and scores), seed 000's method as a library (vary
+hyperparameters, repeat every configuration, compare distributions) and the scoring of many
+configurations as populations.  Uses data, engine and evaluation; no Optuna.
 
-from lstmtune.experiment._params import PARAMS, parse_assignment
+The layers above (model, search, report, cli) import from here, never from the private
+modules."""
+
+from lstmtune.experiment._evaluate import (
+    ConfigScores,
+    evaluate_configs,
+    fold_series,
+    prepare_fold,
+)
+from lstmtune.experiment._params import (
+    ALIASES,
+    MEMORY_FRACTION,
+    PARAMS,
+    Config,
+    Param,
+    build_train,
+    check_memory,
+    complete,
+    group_key,
+    machine_memory,
+    member_hparams,
+    n_inputs,
+    param_name,
+    parse_assignment,
+    parse_value,
+)
 from lstmtune.experiment._recipes import RECIPES, TUTORIAL_FIXED, published, recipe_specs
 from lstmtune.experiment._run import (
     ExperimentResult,
@@ -10,8 +37,13 @@ from lstmtune.experiment._run import (
     run_experiment,
 )
 from lstmtune.experiment._stats import compare, describe, describe_table, summarize
+from lstmtune.experiment._task import SCORED, ForecastTask
 
-__all__ = ["PARAMS", "parse_assignment", "RECIPES", "TUTORIAL_FIXED", "published",
-           "recipe_specs", "ExperimentResult", "ExperimentSpec", "run_experiment",
-           "check_experiment", "compare",
-           "describe", "describe_table", "summarize"]
+__all__ = ["Config", "Param", "PARAMS", "ALIASES", "complete", "param_name", "parse_value",
+           "parse_assignment", "group_key", "check_memory", "n_inputs", "machine_memory",
+           "MEMORY_FRACTION", "build_train", "member_hparams",
+           "ForecastTask", "SCORED",
+           "ConfigScores", "evaluate_configs", "fold_series", "prepare_fold",
+           "RECIPES", "TUTORIAL_FIXED", "published", "recipe_specs",
+           "ExperimentResult", "ExperimentSpec", "run_experiment", "check_experiment",
+           "compare", "describe", "describe_table", "summarize"]

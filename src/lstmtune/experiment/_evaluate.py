@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lstmtune.data import Prepared, TimeSeries, prepare
+from lstmtune.data import Prepared, TimeSeries, WalkForward
 from lstmtune.evaluation import fit_members
 from lstmtune.experiment._params import (
-    build_model,
-    build_prep,
     build_train,
     group_key,
     member_hparams,
     units_bucket,
 )
+from lstmtune.experiment._task import ForecastTask
 
 __all__ = ["ConfigScores", "evaluate_configs", "fold_series", "prepare_fold"]
 
@@ -47,20 +46,18 @@ class ConfigScores:
 
 
 def fold_series(ts: TimeSeries, *, scored: int, folds: int) -> list[tuple[TimeSeries, int]]:
-    """Walk-forward folds over the last ``scored`` points: fold k ends ``(folds-1-k) * w``
-    points before the end and is scored on its last ``w = scored // folds`` points."""
+    """Walk-forward folds over the last ``scored`` points (``WalkForward``'s windows of
+    ``w = scored // folds`` points): fold k is the series up to the end of window k, scored
+    on its last ``w`` points."""
     w = scored // folds
-    return [(ts.head(len(ts) - (folds - 1 - k) * w), w) for k in range(folds)]
+    windows = WalkForward(horizon=w, n_windows=folds).split(len(ts))
+    return [(ts.head(int(test[-1]) + 1), w) for _, test in windows]
 
 
-def prepare_fold(series: TimeSeries, scored: int, config: dict) -> Prepared:
-    """The configuration's preprocessing and framing on one fold: scored on the last
-    ``scored`` points, with an early-stopping window of the same size before it when the
-    configuration uses patience."""
-    prep, framing = build_prep(config)
-    return prepare(series, test_size=scored, val_size=scored if config["patience"] else 0,
-                   preprocessing=prep, framing=framing,
-                   min_train_samples=config["batch_size"] if config["stateful"] else 1)
+def prepare_fold(series: TimeSeries, scored: int, config: dict,
+                 task: ForecastTask | None = None) -> Prepared:
+    """``config`` prepared on one fold by ``task`` (default: the task of ``config``)."""
+    return (task or ForecastTask.of(config)).prepare(series, scored, config)
 
 
 def _record_every(epochs: list[int], points: int = 500) -> int:
@@ -70,22 +67,25 @@ def _record_every(epochs: list[int], points: int = 500) -> int:
 
 
 def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[dict], *,
-                     repeats: int, seed: int = 0, metric: str = "rmse",
+                     repeats: int, seed: int = 0, task: ForecastTask | None = None,
                      diagnostics: bool = False, trim_start: int | None = None,
                      progress: Callable[[str], None] | None = None,
                      checkpoints: tuple[int, ...] = (),
                      on_chunk: Callable[[list[int], np.ndarray, int, dict], np.ndarray | None]
                      | None = None,
                      cancelled: Callable[[], bool] | None = None) -> list[ConfigScores | None]:
-    """Score every configuration on every fold ``(series, scored window size)``.
+    """Score every configuration on every fold ``(series, scored window size)`` as ``task``
+    (default: the task of the first configuration, RMSE) prepares, models and scores them.
 
     ``on_chunk(config_indices, member_config, epochs_done, view)`` is called between chunks of
     each population (``member_config[i]`` is the position in ``config_indices`` of member i;
-    ``view["scores"]()`` gives the members' current scored-window metric); it may return a
-    mask of members to stop (pruning).  ``checkpoints`` are extra epochs at which a chunk
-    must end (successive-halving rungs).  When ``cancelled()`` turns true (e.g. Ctrl-C), the
-    populations not yet started are skipped and their configurations come back as None.
+    ``view.scores()`` gives the members' current scored-window score, an
+    ``engine.ChunkView``); it may return a mask of members to stop (pruning).
+    ``checkpoints`` are extra epochs at which a chunk must end (successive-halving rungs).
+    When ``cancelled()`` turns true (e.g. Ctrl-C), the populations not yet started are
+    skipped and their configurations come back as None.
     """
+    task = task or ForecastTask.of(configs[0])
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(configs):
         groups.setdefault(group_key(c), []).append(i)
@@ -94,7 +94,7 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         if cancelled is not None and cancelled():
             break
         first = configs[idx[0]]
-        preps = [prepare_fold(s, w, first) for s, w in folds]
+        preps = [task.prepare(s, w, first) for s, w in folds]
         epochs = sorted({configs[i]["epochs"] for i in idx})
         F = len(folds)
         member_cfg = np.repeat(np.arange(len(idx)), F * repeats)
@@ -109,7 +109,7 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                             record=diagnostics, record_every=every)
         own = {configs[i]["units"] for i in idx}
         width = units_bucket(first["units"]) if len(own) > 1 else None
-        model = build_model(first, n_features=preps[0].train.X.shape[-1], units=width)
+        model = task.model(first, n_features=preps[0].train.X.shape[-1], units=width)
         member_units = None if width is None else \
             np.array([(m["units"],) * m["layers"] for m in members])
         if progress:
@@ -119,9 +119,9 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         hook = None
         if on_chunk is not None:
             def hook(done, view, idx=idx, mc=member_cfg):
-                scores = view["scores"]
-                view = {**view, "scores": lambda part="test": scores(part, metric)}
-                return on_chunk(idx, mc, done, view)
+                scores = view.scores
+                return on_chunk(idx, mc, done, replace(
+                    view, scores=lambda part="test": scores(part, task.metric)))
         run = fit_members(preps, model, tspec, seeds=seed + member_rep,
                           hparams=member_hparams(members), trim_start=trim_start,
                           folds=member_fold, on_chunk=hook, units=member_units)
@@ -130,10 +130,10 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         status = run.table["status"].to_numpy()
         fail_epoch = np.asarray(run.result.fail_epoch)
         trained = run.table["epochs_trained"].to_numpy()
-        by_epoch = {e: run.scores("test", metric, epoch=None if e == epochs[-1] else e)
+        by_epoch = {e: task.score(run, "test", epoch=None if e == epochs[-1] else e)
                     for e in epochs}  # one scoring pass per snapshot, not per configuration
-        steps = {e: run.scores("test", metric, epoch=None if e == epochs[-1] else e,
-                               per_step=True) for e in epochs} if first["horizon"] > 1 else {}
+        steps = {e: task.score(run, "test", epoch=None if e == epochs[-1] else e,
+                               per_step=True) for e in epochs} if task.horizon > 1 else {}
         for k, i in enumerate(idx):
             e = configs[i]["epochs"]
             sel = member_cfg == k

@@ -27,12 +27,12 @@ from lstmtune.data import (
 )
 from lstmtune.engine import ACTIVATIONS, LOSSES, OPTIMIZERS, ModelSpec, TrainSpec
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import ForecastTask
 
-__all__ = ["Param", "PARAMS", "parse_assignment", "parse_value", "complete", "group_key",
+__all__ = ["Config", "Param", "PARAMS", "ALIASES", "param_name", "parse_assignment",
+           "parse_value", "complete", "group_key",
            "units_bucket", "split_group", "n_inputs",
-           "build_prep", "build_model", "build_train", "build_task", "SCORED",
-           "member_hparams", "check_memory", "machine_memory"]
+           "build_prep", "build_model", "build_train", "member_hparams", "check_memory",
+           "machine_memory"]
 
 
 def _bool(text: str) -> bool:
@@ -225,7 +225,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
 ALIASES = {"lags": "timesteps", "neurons": "units", "batch": "batch_size", "lr": "learning_rate"}
 
 
-def _name(raw: str, where: str | None = None) -> str:
+def param_name(raw: str, where: str | None = None) -> str:
     """The registry name of ``raw`` (aliases allowed); ``where`` prefixes the error."""
     name = ALIASES.get(raw.strip(), raw.strip())
     if name not in PARAMS:
@@ -253,7 +253,7 @@ def parse_assignment(text: str, *, many: bool) -> tuple[str, tuple[Any, ...]]:
     if not sep or not values.strip():
         raise ConfigError(f"'{text}' is not NAME=VALUE{'S' if many else ''}: write e.g. "
                           f"{'epochs=500,1000' if many else 'batch_size=4'}.")
-    name = _name(raw)
+    name = param_name(raw)
     parts = [v for v in values.split(",") if v.strip()] if many else [values]
     parsed = tuple(parse_value(name, v) for v in parts)
     if len(set(parsed)) != len(parsed):
@@ -261,9 +261,65 @@ def parse_assignment(text: str, *, many: bool) -> tuple[str, tuple[Any, ...]]:
     return name, parsed
 
 
-def complete(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults filled in, in registry order."""
-    return {name: config.get(name, p.default) for name, p in PARAMS.items()}
+class Config(Mapping[str, Any]):
+    """A complete configuration: every hyperparameter of :data:`PARAMS`, in registry order,
+    with defaults filled in, aliases resolved (``lags`` → ``timesteps``) and every value
+    validated; frozen and hashable.  It reads like a dict (``c["units"]``, ``{**c}``) and by
+    attribute (``c.units``); ``c.replace(units=8)`` is a new one.
+
+    >>> Config(units=8, lr=0.01).learning_rate
+    0.01
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any] | None = None, /, **changes: Any) -> None:
+        given: dict[str, Any] = {}
+        for raw, value in {**(values or {}), **changes}.items():
+            given[param_name(raw)] = value
+        object.__setattr__(self, "_values", {
+            name: p.check(given[name]) if name in given else p.default
+            for name, p in PARAMS.items()})
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Config is frozen: use config.replace(name=value)")
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
+
+    def __repr__(self) -> str:
+        changed = ", ".join(f"{k}={v!r}" for k, v in self._values.items()
+                            if v != PARAMS[k].default)
+        return f"Config({changed})"
+
+    def __reduce__(self):
+        return (Config, (self._values,))
+
+    def replace(self, **changes: Any) -> Config:
+        return Config(self._values, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+def complete(config: Mapping[str, Any]) -> Config:
+    """``config`` as a complete, validated :class:`Config` (defaults filled in)."""
+    return config if isinstance(config, Config) else Config(config)
 
 
 def units_bucket(units: int) -> int:
@@ -302,15 +358,6 @@ def build_prep(c: Mapping[str, Any]) -> tuple[Preprocessing, Framing]:
                          indicators=split_group(c["indicators"]), multistep=c["multistep"],
                          known=split_group(c["known_features"]),
                          origin_step=c["origin_step"])
-
-
-SCORED = ("horizon", "origin_step")  # what is scored: shared by a study's configurations
-
-
-def build_task(c: Mapping[str, Any], metric: str = "rmse") -> ForecastTask:
-    """What configurations like ``c`` are scored on: its horizon from every origin_step-th
-    walk-forward origin, by ``metric``."""
-    return ForecastTask(horizon=c["horizon"], origin_step=c["origin_step"], metric=metric)
 
 
 def n_inputs(c: Mapping[str, Any], n_exog: int) -> int:

@@ -20,16 +20,15 @@ import pandas as pd
 
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import ForecastTask, fitting_season
+from lstmtune.evaluation import fitting_season
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import (
-    SCORED,
-    build_task,
     check_memory,
     complete,
     group_key,
     n_inputs,
 )
+from lstmtune.experiment._task import SCORED, ForecastTask
 
 __all__ = ["ExperimentSpec", "ExperimentResult", "run_experiment", "check_experiment"]
 
@@ -85,7 +84,7 @@ class ExperimentSpec:
     @property
     def task(self) -> ForecastTask:
         """The horizon (set, shared by every configuration) and the metric scored."""
-        return build_task(complete(dict(self.fixed)), self.metric)
+        return ForecastTask.of(dict(self.fixed), self.metric)
 
     def configs(self) -> list[dict[str, Any]]:
         base = dict(self.fixed)
@@ -155,7 +154,7 @@ def run_experiment(ts: TimeSeries, spec: ExperimentSpec,
     check_experiment(ts, spec)
     task = spec.task
     results = evaluate_configs([(series, scored)], configs, repeats=spec.repeats,
-                               seed=spec.seed, metric=task.metric,
+                               seed=spec.seed, task=task,
                                diagnostics=spec.diagnostics, trim_start=spec.trim_start,
                                progress=progress)
     rows, histories, step_scores = [], {}, {}

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 
 from lstmtune.data import TimeSeries, load
 from lstmtune.errors import ConfigError
-from lstmtune.experiment._params import ALIASES, PARAMS, complete
+from lstmtune.experiment import ALIASES, PARAMS, complete
 from lstmtune.model._ensemble import Ensemble
 from lstmtune.model._fit import fit_ensemble
 from lstmtune.model._io import load_model, save_model

@@ -17,13 +17,7 @@ from lstmtune.data import FittedPrep, TimeSeries
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import fit_members
 from lstmtune.evaluation._members import MemberRun
-from lstmtune.experiment._evaluate import prepare_fold
-from lstmtune.experiment._params import (
-    build_model,
-    build_train,
-    complete,
-    member_hparams,
-)
+from lstmtune.experiment import ForecastTask, build_train, complete, member_hparams
 from lstmtune.model._ensemble import Ensemble
 
 __all__ = ["fit_ensemble"]
@@ -37,22 +31,25 @@ def _finite_members(params: dict) -> np.ndarray:
 
 
 def fit_ensemble(ts: TimeSeries, config: Mapping[str, Any], *, repeats: int = 30,
-                 seed: int = 0, holdout: int = 0) -> tuple[Ensemble, MemberRun]:
+                 seed: int = 0, holdout: int = 0, task: ForecastTask | None = None
+                 ) -> tuple[Ensemble, MemberRun]:
     """Train ``config`` ``repeats`` times (seeds ``seed``, ``seed + 1``, ...) on ``ts``
     without its last ``holdout`` points, which are forecast walk-forward and scored (the
     :class:`MemberRun`'s ``test`` part).  Preprocessing is fitted on the training part only.
-    Members that diverged are left out of the ensemble (``info["failed"]`` counts them)."""
+    Members that diverged are left out of the ensemble (``info["failed"]`` counts them).
+    ``task`` prepares, models and scores (default: the configuration's own)."""
     config = complete(config)
     if repeats < 1:
         raise ConfigError(f"repeats must be >= 1, got {repeats}.")
     if config["patience"] and holdout < 1:
         raise ConfigError("early stopping (patience) watches a window before the hold-out: "
                           "give holdout >= 1, or set patience=0.")
-    prepared = prepare_fold(ts, holdout, config)
+    task = task or ForecastTask.of(config)
+    prepared = task.prepare(ts, holdout, config)
     tspec = build_train(config, epochs=config["epochs"], snapshots=(),
                         dropout=bool(config["dropout"] or config["recurrent_dropout"]),
                         record=False)
-    spec = build_model(config, n_features=prepared.train.X.shape[-1])
+    spec = task.model(config, n_features=prepared.train.X.shape[-1])
     seeds = seed + np.arange(repeats)
     run = fit_members(prepared, spec, tspec, seeds=seeds,
                       hparams=member_hparams([config] * repeats))

@@ -31,12 +31,12 @@ import numpy as np
 from lstmtune._files import old_name, temp_dir
 from lstmtune._json import dumps
 from lstmtune.data import FittedPrep
-from lstmtune.engine import ModelSpec
+from lstmtune.engine import ModelSpec, flatten_params, nest_params, param_shapes
 from lstmtune.errors import DataError, LstmtuneError
-from lstmtune.experiment._params import (
+from lstmtune.experiment import (
     MEMORY_FRACTION,
     PARAMS,
-    build_model,
+    ForecastTask,
     complete,
     machine_memory,
 )
@@ -62,34 +62,15 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
-    """Every weight's shape for one member of ``spec`` (Keras layout)."""
-    out, f_in = {}, spec.n_features
-    for i, u in enumerate(spec.units):
-        out |= {f"layers.{i}.W": (f_in, 4 * u), f"layers.{i}.U": (u, 4 * u),
-                f"layers.{i}.b": (4 * u,)}
-        f_in = u
-    return out | {"Wd": (f_in, spec.horizon), "bd": (spec.horizon,)}
-
-
 def _flatten(params: dict) -> dict[str, np.ndarray]:
-    out = {f"layers.{i}.{k}": np.asarray(v, np.float32)
-           for i, layer in enumerate(params["layers"]) for k, v in layer.items()}
-    return out | {"Wd": np.asarray(params["Wd"], np.float32),
-                  "bd": np.asarray(params["bd"], np.float32)}
-
-
-def _nest(arrays: dict[str, np.ndarray], spec: ModelSpec) -> dict:
-    layers = [{k: arrays[f"layers.{i}.{k}"] for k in ("W", "U", "b")}
-              for i in range(len(spec.units))]
-    return {"layers": layers, "Wd": arrays["Wd"], "bd": arrays["bd"]}
+    return {k: np.asarray(v, np.float32) for k, v in flatten_params(params).items()}
 
 
 def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
     """Write ``ens`` as a model directory at ``path`` (replacing one saved there before)."""
     path = Path(path)
     arrays = _flatten(ens.params)
-    want = _shapes(ens.spec)
+    want = param_shapes(ens.spec)
     R = ens.repeats
     for name, shape in want.items():
         if arrays.get(name) is None or arrays[name].shape != (R, *shape):
@@ -228,14 +209,14 @@ def load_model(path: str | os.PathLike) -> Ensemble:
         what = f"lacks '{key}'" if isinstance(exc, KeyError) and str(exc).strip("'") == key \
             else f"has a malformed '{key}' ({exc})"
         raise ModelError(f"{path / 'model.json'} {what}; re-export the model.") from None
-    if build_model(config, n_features=prep.n_features) != spec:
+    if ForecastTask.of(config).model(config, n_features=prep.n_features) != spec:
         raise ModelError(f"{path / 'model.json'}: the saved model spec {spec} does not match "
                          f"its configuration and preprocessing ({prep.n_features} input "
                          "feature(s)); re-export the model.")
     if not 1 <= len(seeds) <= MAX_MEMBERS:
         raise ModelError(f"{path / 'model.json'} lists {len(seeds)} members; a model has 1 to "
                          f"{MAX_MEMBERS}: re-export the model.")
-    want = {k: (len(seeds), *v) for k, v in _shapes(spec).items()}
+    want = {k: (len(seeds), *v) for k, v in param_shapes(spec).items()}
     need = 4 * sum(int(np.prod(v)) for v in want.values())
     total = machine_memory()
     if total is not None and need > MEMORY_FRACTION * total:
@@ -263,5 +244,5 @@ def load_model(path: str | os.PathLike) -> Ensemble:
                          "model.")
     if not all(np.isfinite(a).all() for a in arrays.values()):
         raise ModelError(f"{path / 'params.npz'} holds NaN/inf weights; re-export the model.")
-    return Ensemble(config=config, spec=spec, params=_nest(arrays, spec), seeds=seeds,
+    return Ensemble(config=config, spec=spec, params=nest_params(arrays), seeds=seeds,
                     prep=prep, first_origin=first_origin, info=info)

@@ -47,13 +47,12 @@ from typing import Any
 
 from lstmtune.data import resolve_size
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import METRICS, ForecastTask
-from lstmtune.experiment._params import SCORED, build_task, complete
+from lstmtune.evaluation import METRICS
+from lstmtune.experiment import SCORED, ForecastTask, param_name
 from lstmtune.search._space import (
     DEFAULT_SPACE,
     Fixed,
     Space,
-    _name,
     _value,
     grid_values,
     parse_space,
@@ -122,7 +121,7 @@ class StudyConfig:
     def task(self) -> ForecastTask:
         """What every trial, the final test and the baselines score: the (fixed) horizon
         forecast from each walk-forward origin, by the study's metric."""
-        return build_task(complete(dict(self.fixed)), self.search.metric)
+        return ForecastTask.of(dict(self.fixed), self.search.metric)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able description (stored with the study to detect a changed file)."""
@@ -281,7 +280,7 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
     fixed = {}
     for section in ("preprocessing", "model", "training"):
         for raw, v in doc.get(section, {}).items():
-            name = _name(raw, f"[{section}] {raw}")
+            name = param_name(raw, f"[{section}] {raw}")
             fixed[name] = _value(name, v, f"[{section}] {raw}")
     space = parse_space(doc["space"], "[space]") if "space" in doc else DEFAULT_SPACE
     for name in SCORED:

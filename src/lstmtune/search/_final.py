@@ -27,9 +27,8 @@ import optuna
 from lstmtune._json import jsonable
 from lstmtune._version import __version__
 from lstmtune.data import TimeSeries
-from lstmtune.evaluation import ForecastTask, fitting_season, walk_forward_forecasts
-from lstmtune.experiment._evaluate import evaluate_configs
-from lstmtune.experiment._params import complete
+from lstmtune.evaluation import fitting_season, walk_forward_forecasts
+from lstmtune.experiment import ForecastTask, complete, evaluate_configs
 from lstmtune.model import Ensemble, fit_ensemble
 from lstmtune.model._ensemble import time_label
 from lstmtune.search._config import StudyConfig
@@ -71,13 +70,13 @@ def _mean_std(scores: np.ndarray) -> tuple[float, float]:
 def _test_scores(run, failed: np.ndarray, task: ForecastTask) -> dict[str, Any]:
     """The members' test scores by the study's metric (``value``: their mean, ``per_step``:
     the mean of each horizon step's error) and their RMSE."""
-    scores = np.where(failed, np.nan, run.scores("test", task.metric))
+    scores = np.where(failed, np.nan, task.score(run))
     value, std = _mean_std(scores)
     out = {"metric": task.metric, "value": value, "std": std, task.metric: value,
            f"{task.metric}_std": std}
     if task.metric != "rmse":
         out["rmse"], out["rmse_std"] = _mean_std(np.where(failed, np.nan, run.scores("test")))
-    steps = np.where(failed[:, None], np.nan, run.scores("test", task.metric, per_step=True))
+    steps = np.where(failed[:, None], np.nan, task.score(run, per_step=True))
     out["per_step"] = [float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
                        for v in steps.T]
     return {**out, "repeats": int(len(scores)), "failed": int((~np.isfinite(scores)).sum()),
@@ -109,6 +108,7 @@ def _forecast_table(ts: TimeSeries, test_size: int, members: np.ndarray) -> dict
 def _history(folds, config: dict, cfg: StudyConfig) -> dict[str, Any]:
     """Per-epoch curves of ``config`` on the validation folds, seeds as in the search."""
     r = evaluate_configs(folds, [config], repeats=cfg.search.repeats, seed=cfg.search.seed,
+                         task=cfg.task,
                          diagnostics=True)[0]
     h = r.history
     epochs = np.asarray(h["epochs"])
@@ -137,10 +137,10 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     if progress:
         progress(f"retraining the best (trial {best.number}) on train + validation, "
                  f"{cfg.search.final_repeats} repeats, scored once on the test window")
-    ens, run = fit_ensemble(ts, config, repeats=cfg.search.final_repeats,
-                            seed=cfg.search.seed + 10_000, holdout=test_size)
-    failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
     task = cfg.task
+    ens, run = fit_ensemble(ts, config, repeats=cfg.search.final_repeats,
+                            seed=cfg.search.seed + 10_000, holdout=test_size, task=task)
+    failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
     test = _test_scores(run, failed, task)
     baselines = task.baselines(ts.y, test_size=test_size,
                                season=fitting_season(ts.season, len(ts) - test_size))
@@ -154,7 +154,7 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     val = cfg.data.val_size or test_size
     final = {
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,
-        "metric": task.metric, "horizon": task.horizon,
+        "metric": task.metric, "horizon": task.horizon, "task": task.describe(),
         "config": config, "test": test, "baselines": baselines,
         "interval": {"low_q": INTERVAL[0], "high_q": INTERVAL[1]},
         "data": {"name": ts.name, "n": n, "start": time_label(ts.index[0]),

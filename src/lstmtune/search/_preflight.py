@@ -24,8 +24,14 @@ import optuna
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.evaluation import fitting_season
-from lstmtune.experiment._evaluate import fold_series, prepare_fold
-from lstmtune.experiment._params import PARAMS, check_memory, complete, n_inputs
+from lstmtune.experiment import (
+    PARAMS,
+    ForecastTask,
+    check_memory,
+    complete,
+    fold_series,
+    n_inputs,
+)
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._space import DEFAULT_SPACE, Choice, Fixed, Range, Space
 
@@ -34,11 +40,14 @@ __all__ = ["preflight", "infeasible", "fit_space", "SAMPLES"]
 SAMPLES = 64  # configurations drawn from the space to find one that can be framed
 
 
-def infeasible(config: dict[str, Any], folds) -> str | None:
-    """Why this configuration cannot be prepared on some fold (None when it can)."""
+def infeasible(config: dict[str, Any], folds, task: ForecastTask | None = None) -> str | None:
+    """Why this configuration cannot be prepared on some fold by ``task`` (default: the
+    configuration's own) (None when it can)."""
+    task = task or ForecastTask.of(config)
     for series, w in folds:
         try:
-            prepare_fold(series, w, config)
+            task.prepare(series, w, config)
+            task.model(config, n_features=1)  # e.g. a recursive stateful model
         except (SplitError, DataError, ConfigError) as exc:  # e.g. calendar without dates
             return f"infeasible on this data: {exc}"
     return None
@@ -66,7 +75,7 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
     worst = {"difference": max(entries["difference"].values), "batch_size":
              min(entries["batch_size"].values)}  # stateful models need a batch of samples
     fits = [L for L in range(int(lags.low), int(lags.high) + 1)
-            if infeasible(complete({**worst, **fixed, "timesteps": L}), folds) is None]
+            if infeasible(complete({**worst, **fixed, "timesteps": L}), folds, cfg.task) is None]
     if not fits or fits[-1] == lags.high:
         return cfg, None
     capped = replace(lags, high=fits[-1])
@@ -77,7 +86,7 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
 
 
 def _framing_key(c: dict[str, Any]) -> tuple:
-    """The values that decide whether ``prepare_fold`` succeeds."""
+    """The values that decide whether the task's ``prepare`` succeeds."""
     keys = [k for k, p in PARAMS.items() if p.kind in ("prep", "framing")]
     keys += ["patience", "stateful"] + (["batch_size"] if c["stateful"] else [])
     return tuple((k, c[k]) for k in keys)
@@ -102,7 +111,7 @@ def _check_feasible(cfg: StudyConfig, folds) -> None:
         if key in seen:
             continue
         seen.add(key)
-        reason = infeasible(c, folds)
+        reason = infeasible(c, folds, cfg.task)
         if reason is None:
             return
         reasons[reason.removeprefix("infeasible on this data: ")] += 1

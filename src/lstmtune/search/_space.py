@@ -24,7 +24,7 @@ from optuna.distributions import (
 )
 
 from lstmtune.errors import ConfigError
-from lstmtune.experiment._params import PARAMS, _name, parse_value
+from lstmtune.experiment import PARAMS, param_name, parse_value
 
 __all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE", "MAX_GRID"]
 
@@ -228,7 +228,7 @@ def _entry(name: str, spec: Any, where: str, earlier: list[str]) -> Entry:
         raise ConfigError(f"{where}.when = {spec['when']!r}: must be a table of earlier "
                           "entries and their values, e.g. when = { optimizer = \"sgd\" }.")
     for cname, cval in spec.get("when", {}).items():
-        cname_n = _name(cname, f"{where}.when")
+        cname_n = param_name(cname, f"{where}.when")
         if PARAMS[cname_n].group:
             raise ConfigError(f"{where}.when: '{cname}' is a group of items; a condition can "
                               "name a single-valued entry only (e.g. optimizer, impute).")
@@ -288,7 +288,7 @@ def parse_space(table: Mapping[str, Any], where: str = "space") -> Space:
     """Read a ``[space]`` table: ``name = value`` (fixed) or ``name = {int|float|choice ...}``."""
     entries, earlier = [], []
     for raw, spec in table.items():
-        name = _name(raw, f"{where}.{raw}")
+        name = param_name(raw, f"{where}.{raw}")
         if name in earlier:
             raise ConfigError(f"{where}: '{raw}' is given twice.")
         entries.append((name, _entry(name, spec, f"{where}.{raw}", earlier)))

@@ -31,8 +31,7 @@ from optuna.trial import TrialState
 
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError, LstmtuneError
-from lstmtune.experiment._evaluate import evaluate_configs
-from lstmtune.experiment._params import complete, group_key
+from lstmtune.experiment import complete, evaluate_configs, group_key
 from lstmtune.model import Ensemble
 from lstmtune.search._config import StudyConfig, may_impute, resolve_sizes
 from lstmtune.search._final import final_evaluation
@@ -161,7 +160,7 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
     for trial, c in zip(trials, configs, strict=True):
         key = group_key(c)
         if key not in reasons:
-            reasons[key] = infeasible(c, folds)
+            reasons[key] = infeasible(c, folds, cfg.task)
         reason = reasons[key]
         ok.append(reason is None)
         if reason is not None:  # e.g. more lags than the training part allows: this trial only
@@ -176,13 +175,13 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
     per_member = s.pruner == "wilcoxon" and extra_hook is None  # a paired test over members
 
     def on_chunk(idx, member_cfg, done, view):
-        if stop.requested and done < view["epochs_total"]:  # unfinished: run again later
+        if stop.requested and done < view.epochs_total:  # unfinished: run again later
             interrupted[[i for i in idx if not pruned[i]]] = True
             return np.ones(len(member_cfg), bool)
-        if not use_pruner or done >= view["epochs_total"]:  # nothing left to save at the end
+        if not use_pruner or done >= view.epochs_total:  # nothing left to save at the end
             return None
-        scores = view["scores"]()
-        active = view["active"]
+        scores = view.scores()
+        active = view.active
         stop_mask = np.zeros(len(member_cfg), bool)
         values = {}
         for k, i in enumerate(idx):
@@ -211,7 +210,7 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
         return stop_mask
 
     results = evaluate_configs(folds, configs, repeats=s.repeats, seed=s.seed,
-                               metric=s.metric, on_chunk=on_chunk, checkpoints=checkpoints,
+                               task=cfg.task, on_chunk=on_chunk, checkpoints=checkpoints,
                                progress=progress, cancelled=lambda: stop.requested)
     for i, (trial, r) in enumerate(zip(trials, results, strict=True)):
         if r is None or interrupted[i]:  # Ctrl-C came before it finished
@@ -308,7 +307,8 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
     """Create or resume the study; refuse to resume one made from a different study file."""
     with study_lock(storage, "claim"):  # two workers creating one study/schema take turns
         study = optuna.create_study(storage=storage_from_url(storage), study_name=study_name,
-                                    direction="minimize", sampler=sampler, pruner=pruner,
+                                    direction=cfg.task.direction, sampler=sampler,
+                                    pruner=pruner,
                                     load_if_exists=True)
         stored = study.user_attrs.get("lstmtune:config")
         desc = cfg.to_dict()

@@ -1,0 +1,127 @@
+"""The task seam: what differs between problems lives in one object that the experiment,
+search, model and report layers consult instead of branching on the problem.
+
+A task says how a configuration's data is prepared on a fold (``prepare``), what the model's
+head is (``model``), how trained members are scored (``score``, ``step_scores``), which way is
+better (``direction``), what the cheap reference forecasts are (``baselines``) and how it
+describes itself to the stored tables and the report (``describe``).  :class:`ForecastTask`
+is the one built so far: forecast ``horizon`` steps from every ``origin_step``-th
+walk-forward origin of one series, scored by a point-forecast metric.  Sequence
+classification and panels of series are to be tasks of their own with the same methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from lstmtune.data import Prepared, TimeSeries, prepare
+from lstmtune.engine import ModelSpec
+from lstmtune.errors import ConfigError
+from lstmtune.evaluation import (
+    BASELINES,
+    METRICS,
+    MemberRun,
+    compute_metrics,
+    get_metric,
+    metric_value,
+    walk_forward_forecasts,
+)
+from lstmtune.experiment._params import build_model, build_prep, complete
+
+__all__ = ["ForecastTask", "SCORED"]
+
+SCORED = ("horizon", "origin_step")  # the configuration values a task is made of
+
+
+@dataclass(frozen=True)
+class ForecastTask:
+    """Forecast ``horizon`` steps from every ``origin_step``-th walk-forward origin of one
+    series, scored by ``metric`` (lower is better) in the series' own units."""
+
+    horizon: int = 1
+    metric: str = "rmse"
+    origin_step: int = 1
+    direction: ClassVar[str] = "minimize"
+    kind: ClassVar[str] = "forecast"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.metric, str) or self.metric.strip().lower() not in METRICS:
+            get_metric(str(self.metric))  # raises with the valid names and a suggestion
+        object.__setattr__(self, "metric", self.metric.strip().lower())
+        for name in SCORED:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}.")
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], metric: str = "rmse") -> ForecastTask:
+        """The task configurations like ``config`` are scored on (its horizon and origin
+        step, which a study or experiment shares), by ``metric``."""
+        c = complete(config)
+        return cls(horizon=c["horizon"], origin_step=c["origin_step"], metric=metric)
+
+    @property
+    def label(self) -> str:
+        """The metric as tables name it (``RMSE``, ``MASE``)."""
+        return self.metric.upper()
+
+    def describe(self) -> dict[str, Any]:
+        """What the stored tables and the report say about the task."""
+        return {"kind": self.kind, "metric": self.metric, "direction": self.direction,
+                "horizon": self.horizon, "origin_step": self.origin_step}
+
+    # -- data and model -----------------------------------------------------------------------
+    def prepare(self, series: TimeSeries, scored: int, config: Mapping[str, Any]) -> Prepared:
+        """``config``'s preprocessing and framing on one fold, scored on its last ``scored``
+        points (this task's horizon and origins), with an early-stopping window of the same
+        size before them when the configuration uses patience."""
+        c = {**complete(config), "horizon": self.horizon, "origin_step": self.origin_step}
+        prep, framing = build_prep(c)
+        return prepare(series, test_size=scored, val_size=scored if c["patience"] else 0,
+                       preprocessing=prep, framing=framing,
+                       min_train_samples=c["batch_size"] if c["stateful"] else 1)
+
+    def model(self, config: Mapping[str, Any], n_features: int, units: int | None = None
+              ) -> ModelSpec:
+        """The model of ``config`` for this task: a head of H outputs (direct) or of one
+        (recursive)."""
+        return build_model({**complete(config), "horizon": self.horizon,
+                            "origin_step": self.origin_step}, n_features, units)
+
+    # -- scores ------------------------------------------------------------------------------
+    def score(self, run: MemberRun, part: str = "test", epoch: int | None = None,
+              per_step: bool = False) -> np.ndarray:
+        """Every member's score on ``part`` (P,), or per horizon step (P, H)."""
+        return run.scores(part, self.metric, epoch=epoch, per_step=per_step)
+
+    def step_scores(self, actual: ArrayLike, forecast: ArrayLike, *, y_train: ArrayLike,
+                    season: int = 1) -> list[float]:
+        """The metric of each horizon step (column) of aligned (S, H) arrays: H values."""
+        t = np.atleast_2d(np.asarray(actual, float))
+        p = np.atleast_2d(np.asarray(forecast, float))
+        return [metric_value(self.metric, t[:, h], p[:, h], y_train=y_train, season=season)
+                for h in range(t.shape[1])]
+
+    def baselines(self, y: ArrayLike, *, test_size: int, season: int = 1
+                  ) -> dict[str, dict[str, Any]]:
+        """Every baseline walk-forward over the last ``test_size`` points of ``y`` on the
+        origins and steps a model is scored on: all metrics, the task's ``value`` and its
+        ``per_step`` errors."""
+        arr = np.asarray(y, float)
+        table = walk_forward_forecasts(arr, test_size=test_size, horizon=self.horizon,
+                                       season=season, origin_step=self.origin_step)
+        y_train = arr[: arr.size - test_size]
+        wide = table.pivot(index="origin", columns="step")
+        out = {}
+        for name in BASELINES:
+            scores = compute_metrics(table["y"], table[name], y_train=y_train, season=season)
+            out[name] = {**scores, "value": scores[self.metric],
+                         "per_step": self.step_scores(wide["y"].to_numpy(),
+                                                      wide[name].to_numpy(),
+                                                      y_train=y_train, season=season)}
+        return out
