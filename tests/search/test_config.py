@@ -175,3 +175,33 @@ def test_grid_works_on_the_default_space_and_says_its_size():
     # difference 2 x scaler 2, counted by hand
     assert len(grid) == 3 * 2 * 3 * 2 * 2 * 2 * 3 * 3 * 4 * 2 * 2 * 2 * 2 == 82_944
     assert sum("momentum" in p for p in grid) == len(grid) // 2  # sgd: 2 of the 4 optimizers
+
+
+@pytest.mark.parametrize("name", ["shampoo", "sunspots", "nile", "co2", "airpassengers",
+                                  "amazon", "bitcoin"])
+def test_no_configuration_of_the_default_space_is_infeasible_on_a_builtin(name):
+    """Every combination of the values that decide whether a configuration can be framed
+    (lags, differencing, scaler, batch size; the rest do not touch the data), so no strategy,
+    grid included, can draw an infeasible trial; data with gaps gets imputation."""
+    import itertools
+
+    from lstmtune.data import BUILTINS, load
+    from lstmtune.search._preflight import fit_space, infeasible, preflight
+
+    ds = BUILTINS[name]
+    if not ds.available:
+        pytest.skip(f"{ds.requires} is not installed")
+    ts = load(name, allow_missing=ds.gaps)
+    cfg, note = fit_space(ts, study_from_dict({"data": {"source": name}}))
+    if ds.gaps:
+        assert dict(cfg.fixed)["impute"] == "linear" and "imputed" in note
+    folds = preflight(ts, cfg)
+    entries = dict(cfg.space.entries)
+    lags = entries["timesteps"]
+    framing = {"timesteps": range(int(lags.low), int(lags.high) + 1),
+               "difference": entries["difference"].values, "scaler": entries["scaler"].values,
+               "batch_size": entries["batch_size"].values}
+    bad = [combo for combo in itertools.product(*framing.values())
+           if infeasible({**dict(cfg.fixed), **dict(zip(framing, combo, strict=True))}, folds,
+                         cfg.task)]
+    assert bad == []

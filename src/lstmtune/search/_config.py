@@ -334,6 +334,8 @@ def load_study_file(path: str | Path) -> StudyConfig:
 def may_impute(cfg: StudyConfig) -> bool:
     """Whether some configuration of the study imputes gaps (then data with gaps is read, and
     the configurations without imputation are infeasible on it, with that reason)."""
+    if cfg.space == DEFAULT_SPACE and "impute" not in dict(cfg.fixed):
+        return True  # the default space imputes data that has gaps (``fit_space``)
     fixed = dict(cfg.fixed).get("impute", "none")
     entry = dict(cfg.space.entries).get("impute")
     values = {fixed} if entry is None or entry.when else set()  # inactive: the fixed value

@@ -62,12 +62,17 @@ def _folds(ts: TimeSeries, cfg: StudyConfig) -> list[tuple[TimeSeries, int]]:
 def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
     """The default space fitted to the data: its ``timesteps`` range capped by what the
     training part of every fold allows with differencing on, so that no trial is infeasible
-    for its lags.  A user's own space is returned as written (``preflight`` refuses it when
+    for its lags, and linear imputation fixed when the data has gaps.  A user's own space is returned as written (``preflight`` refuses it when
     nothing in it fits).  Returns the configuration and a note saying what changed (None
     when nothing did)."""
     if cfg.space != DEFAULT_SPACE or cfg.declared is not None or \
             len(ts) - cfg.data.test_size - (cfg.data.val_size or cfg.data.test_size) < 2:
         return cfg, None
+    notes = []
+    if np.isnan(ts.y).any() and "impute" not in dict(cfg.fixed):
+        cfg = replace(cfg, fixed=(*cfg.fixed, ("impute", "linear")))
+        notes.append(f"{int(np.isnan(ts.y).sum())} gap(s) imputed linearly (impute=linear: "
+                     "two-sided inside each training part, carried forward after it)")
     entries = dict(cfg.space.entries)
     lags = entries["timesteps"]
     folds = _folds(ts, cfg)
@@ -76,13 +81,16 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
              min(entries["batch_size"].values)}  # stateful models need a batch of samples
     fits = [L for L in range(int(lags.low), int(lags.high) + 1)
             if infeasible(complete({**worst, **fixed, "timesteps": L}), folds, cfg.task) is None]
-    if not fits or fits[-1] == lags.high:
+    if fits and fits[-1] < lags.high:
+        capped = replace(lags, high=fits[-1])
+        space = Space(tuple((n, capped if n == "timesteps" else e)
+                            for n, e in cfg.space.entries))
+        cfg = replace(cfg, space=space, declared=cfg.space)
+        notes.append(f"timesteps {int(lags.low)}–{fits[-1]} (the training part of the "
+                     f"smallest fold allows no more than {fits[-1]} lags)")
+    if not notes:
         return cfg, None
-    capped = replace(lags, high=fits[-1])
-    space = Space(tuple((n, capped if n == "timesteps" else e) for n, e in cfg.space.entries))
-    note = (f"default space fitted to '{ts.name}': timesteps {int(lags.low)}–{fits[-1]} (the "
-            f"training part of the smallest fold allows no more than {fits[-1]} lags)")
-    return replace(cfg, space=space, declared=cfg.space), note
+    return cfg, f"default space fitted to '{ts.name}': {'; '.join(notes)}"
 
 
 def _framing_key(c: dict[str, Any]) -> tuple:
