@@ -231,7 +231,7 @@ def post(url: str, html: str) -> dict:
 
     import lstmtune.engine  # noqa: F401 (the search had JAX loaded)
     from lstmtune.data import load
-    from lstmtune.experiment._evaluate import fold_series
+    from lstmtune.experiment import fold_series
     from lstmtune.search import storage_from_url
     from lstmtune.search._final import final_evaluation
     from lstmtune.search._tune import leaderboard

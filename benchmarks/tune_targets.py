@@ -23,7 +23,7 @@ import numpy as np
 
 import lstmtune.search._tune as tune_mod
 from lstmtune.data import load
-from lstmtune.experiment._evaluate import ConfigScores
+from lstmtune.experiment import ConfigScores
 from lstmtune.search import study_from_dict, tune
 
 ap = argparse.ArgumentParser()

@@ -166,6 +166,27 @@ def _nan_weights(m: Path) -> None:
     _resign(m)
 
 
+def _known_future_model(future: str):
+    """A recursive model that reads a known feature column, asked to forecast with a future
+    file whose body is ``future``."""
+    def setup(tmp: Path, model: Path) -> list[str]:
+        import pandas as pd
+
+        idx = pd.date_range("2000-01-01", periods=40, freq="MS")
+        frame = pd.DataFrame({"y": np.arange(40.0) + np.sin(np.arange(40)),
+                              "promo": np.arange(40) % 2.0}, index=idx)
+        frame.rename_axis("date").to_csv(tmp / "promo.csv")
+        ts = load(tmp / "promo.csv", target="y", features=["promo"])
+        ens, _ = fit_ensemble(ts, {"units": 1, "epochs": 2, "horizon": 2,
+                                   "multistep": "recursive", "known_features": "promo"},
+                              repeats=2, holdout=4)
+        save_model(ens, tmp / "known")
+        (tmp / "future.csv").write_text(future)
+        return ["predict", "known", "promo.csv", "--target", "y", "--features", "promo",
+                "--horizon", "2", "--future", "future.csv"]
+    return setup
+
+
 def _readonly_out(tmp: Path, model: Path) -> list[str]:
     (tmp / "ro").mkdir()
     (tmp / "ro").chmod(0o555)
@@ -173,6 +194,9 @@ def _readonly_out(tmp: Path, model: Path) -> list[str]:
     return ["tune", "s.toml", "--out", "ro/out"]
 
 
+FEATURE_GAP = "date,y,x\n" + "".join(
+    f"{2000 + i // 12}-{i % 12 + 1:02d}-01,{i + (i % 5)},{'' if i == 30 else i % 3}\n"
+    for i in range(48))
 SHORT = "date,value\n" + "".join(f"2020-{m:02d}-01,{m * 3 % 7 + 1}\n" for m in range(1, 13))
 
 CASES = {
@@ -474,6 +498,24 @@ CASES = {
     "experiment with an unknown metric": (argv("experiment", "shampoo", "--vary",
                                                "units=1,2", "--metric", "rsme", "--out", "o"),
                                           ["--metric", "rsme"]),
+    "future file without the known feature": (
+        _known_future_model("date,other\n2003-05-01,1\n2003-06-01,0\n"),
+        ["future file lacks column 'promo'", "known feature"]),
+    "future file with a gap": (_known_future_model("date,promo\n2003-05-01,1\n2003-06-01,\n"),
+                               ["column 'promo' has a missing or non-numeric value at row 2"]),
+    "future file of the wrong dates": (
+        _known_future_model("date,promo\n2004-05-01,1\n2004-06-01,0\n"),
+        ["times start at 2004-05-01", "2003-05-01"]),
+    "feature with a gap and no imputation": (
+        argv("experiment", "feat.csv", "--features", "x", "--vary", "units=1,2", "--out", "o",
+             files={"feat.csv": FEATURE_GAP}),
+        ["1 row(s) with missing values", "--set impute=linear"]),
+    "feature with a gap in a study without imputation": (
+        argv("tune", "s.toml", "--out", "out", files={
+            "feat.csv": FEATURE_GAP,
+            "s.toml": study('[data] source = "feat.csv"\n[data] features = ["x"]\n'
+                            "[data] test_size = 6")}),
+        ["1 row(s) with missing values", "[preprocessing] impute"]),
     "predict --future that is not a file": (argv("predict", "{model}", "shampoo",
                                                  "--horizon", "2", "--future", "nope.csv"),
                                             ["--future 'nope.csv' is not a file"]),

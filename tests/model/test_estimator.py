@@ -46,6 +46,8 @@ def test_save_load_and_predict_beyond(shampoo, tmp_path):
     back = LSTMForecaster.load(tmp_path / "m")
     np.testing.assert_array_equal(back.predict(2, y=shampoo).to_numpy(),
                                   est.predict(2).to_numpy())
+    with pytest.raises(ConfigError, match="pass the series to continue"):
+        back.predict(2)  # a loaded model has no series of its own
 
 
 def test_exogenous_columns_and_their_known_future():

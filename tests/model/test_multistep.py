@@ -228,3 +228,80 @@ def test_origin_step_needs_a_stateless_model():
 
     with pytest.raises(ConfigError, match="origin_step=2 skips windows"):
         build_model(complete({"origin_step": 2, "stateful": True}), 1)
+
+
+def test_feature_gaps_are_refused_without_imputation_and_filled_causally_with_it():
+    df = _monthly(40, x=np.arange(40.0))
+    df.iloc[30, 1] = np.nan  # inside the validation window (28..33)
+    ts = load(df, target="y", features=["x"], allow_missing=True)
+    with pytest.raises(DataError, match="feature 'x' has 1 missing value"):
+        prepare(ts, test_size=6, val_size=6)
+    p = prepare(ts, test_size=6, val_size=6, preprocessing=Preprocessing(impute="linear",
+                                                                         scaler=None),
+                framing=Framing(lags=2))
+    at = {int(o): p.val.X[k, -1, 1] for k, o in enumerate(p.val.origin)}
+    assert at[30] == 29.0  # carried forward: the value after the gap is never read
+
+
+def test_mase_is_scaled_like_the_baselines_by_the_raw_series_before_the_test(shampoo):
+    """With early stopping the training part ends 12 points earlier (the watched window),
+    but the scale is still that of everything before the scored window, as the baselines'."""
+    _, run = fit_ensemble(shampoo, {**BASE, "patience": 5}, repeats=2, holdout=12)
+    assert run.folds[0].prepared.split.train.stop == 12
+    fc, y = run.forecasts("test"), shampoo.y
+    actual = run.folds[0].prepared.actual(run.folds[0].prepared.test)
+    scale = np.mean(np.abs(y[12:24] - y[:12]))  # seasonal naive (12) on the 24 before test
+    known = np.isfinite(actual)
+    want = [np.abs(fc[m][known] - actual[known]).mean() / scale for m in range(2)]
+    np.testing.assert_allclose(run.scores("test", "mase"), want, rtol=1e-9)
+
+
+def test_origin_step_studies_publish_their_forecast_table_and_report(tmp_path):
+    from lstmtune.report import load_study_tables, write_study_report
+
+    cfg = study_from_dict({
+        "data": {"source": "shampoo", "test_size": 6, "val_size": 6},
+        "model": {"horizon": 3, "origin_step": 3, "timesteps": 2},
+        "training": {"epochs": 5},
+        "search": {"strategy": "random", "trials": 1, "repeats": 1, "final_repeats": 2},
+        "space": {"units": {"int": [1, 2]}}})
+    r = tune(load("shampoo"), cfg, storage="memory://origin-step", study_name="s")
+    t = load_study_tables("memory://origin-step", "s", study=r.study)
+    mean = t.forecast["mean"].to_numpy(float)  # origins 29 and 32: rows 30 and 33 (0, 3)
+    assert np.isfinite(mean[[0, 3]]).all() and np.isnan(mean[[1, 2, 4, 5]]).all()
+    assert write_study_report(t, tmp_path / "r.html").stat().st_size > 0
+
+
+def test_fit_ensemble_stores_the_tasks_horizon_so_the_model_loads(tmp_path, shampoo):
+    from lstmtune.experiment import ForecastTask
+    from lstmtune.model import load_model, save_model
+
+    ens, _ = fit_ensemble(shampoo, {"units": 1, "epochs": 2}, repeats=1, holdout=6,
+                          task=ForecastTask(horizon=3))
+    assert ens.config["horizon"] == 3 and ens.spec.horizon == 3
+    assert load_model(save_model(ens, tmp_path / "m")).spec == ens.spec
+
+
+def test_stateful_direct_heads_are_refused():
+    from lstmtune.experiment._params import build_model, complete
+
+    with pytest.raises(ConfigError, match="stateful=true with horizon=3"):
+        build_model(complete({"horizon": 3, "stateful": True}), 1)
+
+
+def test_a_model_fills_feature_gaps_of_the_series_it_continues():
+    df = _monthly(48, x=np.arange(48.0) % 5)
+    ts = load(df, target="y", features=["x"])
+    ens, _ = fit_ensemble(ts, {"units": 2, "epochs": 10, "timesteps": 3, "horizon": 2,
+                               "impute": "linear"}, repeats=2, holdout=6)
+    gappy = df.copy()
+    gappy.iloc[-2, 1] = np.nan  # inside the last lags
+    fc = ens.forecast(load(gappy, target="y", features=["x"], allow_missing=True), 2)
+    assert np.isfinite(fc["forecast"]).all()
+
+
+def test_a_one_column_future_file_is_read(tmp_path):
+    from lstmtune.cli._model import read_future
+
+    (tmp_path / "f.csv").write_text("promo\n1\n0\n")
+    assert list(read_future(str(tmp_path / "f.csv"))["promo"]) == [1, 0]

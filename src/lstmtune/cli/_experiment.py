@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmtune._files import check_output_dir, make_dir, remove_stale_temps
-from lstmtune.cli._common import load_data, print_json, step_table, whole
+from lstmtune.cli._common import load_data, print_json, size, step_table, whole
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import METRICS
 from lstmtune.experiment import (
@@ -45,8 +45,8 @@ def add_experiment_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--score-on", choices=("validation", "test"), default=None,
                    help="validation (default): the test window is cut off and never seen; "
                         "test: seed 000's protocol, not for selection")
-    g.add_argument("--val-size", type=whole(1, 10_000_000), metavar="N",
-                   help="validation window (default: the test size)")
+    g.add_argument("--val-size", type=size(1), metavar="N",
+                   help="validation window: a count or a fraction (default: the test size)")
     g.add_argument("--metric", choices=tuple(METRICS), default="rmse",
                    help="score of every repeat and baseline: rmse (default), mae, mape, smape "
                         "or mase (scaled by the training part's seasonal naive)")

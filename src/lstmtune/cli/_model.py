@@ -57,8 +57,11 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
     out.add_argument("--csv", action="store_true", help="print the forecast table as CSV")
 
 
-def read_future(path: str):
-    """The ``--future`` CSV as a frame; a first column that is no feature becomes ``time``."""
+def read_future(path: str, sep: str = ",", decimal: str = "."):
+    """The ``--future`` CSV (the data's ``--sep``/``--decimal``) as a frame; a first column
+    that is no number becomes ``time``."""
+    import csv
+
     import pandas as pd
 
     p = Path(path)
@@ -66,9 +69,11 @@ def read_future(path: str):
         raise DataError(f"--future '{p}' is not a file: give a CSV with the known features' "
                         "future values.")
     try:
-        frame = pd.read_csv(p, sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"--future '{p}' cannot be read as CSV ({exc}).") from None
+        frame = pd.read_csv(p, sep=sep, decimal=decimal)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            csv.Error) as exc:
+        raise DataError(f"--future '{p}' cannot be read as CSV ({exc}); write one row per "
+                        "step with a header, e.g. date,holiday.") from None
     first = frame.columns[0] if len(frame.columns) else None
     if first is not None and not pd.api.types.is_numeric_dtype(frame[first]):
         frame = frame.rename(columns={first: "time"})
@@ -84,7 +89,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
               freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None,
               **format_options(args))
-    future = read_future(args.future) if args.future else None
+    future = read_future(args.future, args.sep or ",", args.decimal or ".") \
+        if args.future else None
     fc = ens.forecast(ts, args.horizon, point=args.point, level=args.level, future=future)
     if args.csv:
         fc.to_csv(sys.stdout, index=False)

@@ -33,10 +33,20 @@ from lstmtune.cli._common import (
 from lstmtune.data import MULTISTEP, load
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import METRICS
-from lstmtune.search import STRATEGIES, StudyConfig, load_study_file, study_from_dict, tune
-from lstmtune.search._config import LIMITS, may_impute, resolve_sizes
-from lstmtune.search._preflight import fit_space, preflight
-from lstmtune.search._storage import describe_url, storage_from_url
+from lstmtune.search import (
+    LIMITS,
+    STRATEGIES,
+    StudyConfig,
+    describe_url,
+    fit_space,
+    load_study_file,
+    may_impute,
+    preflight,
+    resolve_sizes,
+    storage_from_url,
+    study_from_dict,
+    tune,
+)
 
 console = Console()
 err = Console(stderr=True)
@@ -275,6 +285,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
     cfg = _config(args)
     name = args.study_name or study_name_of(args.source)
     out = study_folder(args.out, name)
+    legacy = Path(args.out) / "study.db"
+    if not args.storage and legacy.is_file() and not args.json:
+        err.print(f"[yellow]note:[/] {legacy} is a study file of the earlier layout (one study "
+                  f"folder per --out); this study lives in {out}. To continue a study kept "
+                  f"there, pass --storage sqlite:///{legacy.resolve()} --study-name NAME.")
     ts, storage, cfg = prepare_run(args, cfg, out)
     files: dict[str, str] = {}
     prog, on_batch = _progress(f"{cfg.search.strategy}")

@@ -19,7 +19,7 @@ from lstmtune.data._features import (
     season_length,
     sma,
 )
-from lstmtune.data._fitted import FittedPrep
+from lstmtune.data._fitted import FittedPrep, position_offset
 from lstmtune.data._load import TimeSeries, load
 from lstmtune.data._prepare import (
     MULTISTEP,
@@ -48,7 +48,8 @@ __all__ = [
     "StandardScale",
     "Windows", "frame_supervised", "make_windows", "trim_to_multiple",
     "Split", "WalkForward", "chronological_split", "resolve_size",
-    "Framing", "Prepared", "Preprocessing", "prepare", "FittedPrep", "MULTISTEP", "past_only",
+    "Framing", "Prepared", "Preprocessing", "prepare", "FittedPrep", "position_offset",
+    "MULTISTEP", "past_only",
     "calendar_features", "fourier_features", "indicator_features", "sma", "ema", "rsi", "macd",
     "returns", "parse_indicator", "CALENDAR_PARTS", "INDICATORS", "season_length",
     "DEFAULT_WINDOWS",

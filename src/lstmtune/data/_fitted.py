@@ -23,6 +23,7 @@ from lstmtune.data._prepare import (
     Prepared,
     Preprocessing,
     _clean,
+    clean_features,
     invert_forecasts,
     model_space,
 )
@@ -128,6 +129,11 @@ class FittedPrep:
     def clean(self, ts: TimeSeries) -> np.ndarray:
         """The cleaned target of ``ts`` (every point is history here: two-sided imputation)."""
         return _clean(ts.y.astype(float), ts, self.preprocessing, len(ts))
+
+    def clean_inputs(self, ts: TimeSeries) -> TimeSeries:
+        """``ts`` with the gaps of its feature columns filled as in training (every point is
+        history here), or refused without imputation."""
+        return clean_features(ts, self.preprocessing, len(ts))
 
     def inputs(self, ts: TimeSeries, y_clean: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """Model-space input windows (S, T, F) at ``origins`` of ``ts`` whose cleaned target is

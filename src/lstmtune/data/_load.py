@@ -1125,8 +1125,9 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
                f"a time missing from {where}, added by --freq {freq}")
         raise DataError(f"{where} has {int(gaps.sum())} row(s) with missing values (first at "
                         f"{index[i]}, {row}): gaps are allowed only "
-                        "with an imputation step; use --impute linear (or time, spline), or "
-                        "fill the gaps.")
+                        "with an imputation step: impute = linear, time or spline (--impute "
+                        "in prepare, --set impute=linear in experiment, [preprocessing] "
+                        "impute in a study file), or fill the gaps.")
     label = name or (Path(str(source)).stem if isinstance(source, str | Path) else
                      str(targets[0]))
     return TimeSeries(name=label, index=index, values=values, targets=tuple(targets),

@@ -213,6 +213,30 @@ def _clean(y: np.ndarray, ts: TimeSeries, prep: Preprocessing, train_end: int) -
     return out
 
 
+def clean_features(ts: TimeSeries, prep: Preprocessing, train_end: int) -> TimeSeries:
+    """The data's feature columns with their gaps filled as the target's are (two-sided
+    inside the training part, carried forward after it), or refused without imputation: a
+    missing input would otherwise drop its windows, and their origins, silently."""
+    f = ts.features
+    if not f.size or not np.isnan(f).any():
+        return ts
+    if prep.impute is None:
+        j = int(np.flatnonzero(np.isnan(f).any(axis=0))[0])
+        i = int(np.flatnonzero(np.isnan(f[:, j]))[0])
+        raise DataError(f"feature '{ts.feature_names[j]}' has {int(np.isnan(f[:, j]).sum())} "
+                        f"missing value(s) (first at {ts.index[i]}): set impute (linear, time "
+                        "or spline) or fill the gaps.")
+    interp = Interpolate(method=prep.impute)
+    index = ts.index if prep.impute == "time" else None
+    out = np.column_stack([
+        interp.transform(np.concatenate([
+            interp.transform(col[:train_end],
+                             index=None if index is None else index[:train_end]),
+            col[train_end:]]), causal=True)
+        for col in f.T.astype(float)])
+    return replace(ts, features=out)
+
+
 def _features(ts: TimeSeries, y_clean: np.ndarray, framing: Framing, offset: int = 0
               ) -> tuple[np.ndarray, list[str]]:
     """Extra input columns; Fourier terms count positions from ``offset`` (the position of the
@@ -310,6 +334,7 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
     train_end = split.train.stop
     y = ts.y.astype(float)
     y_clean = _clean(y, ts, prep, train_end)
+    ts = clean_features(ts, prep, train_end)
     chain = prep.target_chain(with_scaler=prep.scale_on == "series")
     try:
         chain.fit(y_clean[:train_end])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from lstmtune.data._splits import resolve_size
+from lstmtune.data import resolve_size
 from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.evaluation._metrics import compute_metrics
 

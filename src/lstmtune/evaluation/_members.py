@@ -38,6 +38,15 @@ class Fold:
     train: Windows  # the training windows actually used (trimmed for stateful batches)
     parts: dict[str, slice]
 
+    def test_origins(self) -> np.ndarray:
+        """The origins of the test windows (one per scored point, or every k-th)."""
+        return self.prepared.test.origin
+
+    def start(self, part: str) -> int:
+        """Index of the first point of ``part`` in the fold's series."""
+        split = self.prepared.split
+        return {"train": split.train.stop, "val": split.val.start, "test": split.test.start}[part]
+
     def windows(self, part: str) -> Windows:
         if part not in self.parts:
             raise ConfigError(f"part must be one of {', '.join(self.parts)}, got {part!r}.")
@@ -114,8 +123,8 @@ def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.
         if not sel.any() or len(w) == 0:  # e.g. no test window: a final model on all data
             continue
         actual = f.prepared.actual(w)
-        y_train = f.prepared.y_clean[: f.prepared.split.train.stop]
-        season = fitting_season(f.prepared.series.season, len(y_train))  # MASE's scale
+        y_train = f.prepared.y[: f.start(part)]  # MASE's scale: the raw series before the
+        season = fitting_season(f.prepared.series.season, len(y_train))  # part, as baselines
         fc = f.prepared.to_original(preds[sel][:, f.parts[part], :w.y.shape[1]], w)
         if per_step:
             out[sel] = [[metric_value(metric, actual[:, h], x[:, h], y_train=y_train,

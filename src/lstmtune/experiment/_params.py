@@ -150,9 +150,22 @@ class Param:
             except ValueError as exc:
                 raise ConfigError(f"bad value '{value}' for {self.name}: {exc}; e.g. "
                                   f"{self.name}={example}.") from None
-        if isinstance(value, float) and not math.isfinite(value):
+        if isinstance(self.default, bool):
+            if not isinstance(value, bool | np.bool_):
+                raise ConfigError(f"{self.name}={value!r}: true or false is expected, e.g. "
+                                  f"{self.name}={str(self.default).lower()}.")
+            return bool(value)
+        if isinstance(value, bool | np.bool_) or not isinstance(
+                value, int | float | np.integer | np.floating):
+            raise ConfigError(f"{self.name}={value!r}: a number is expected, e.g. "
+                              f"{self.name}={self.default}.")
+        if isinstance(value, float | np.floating) and not math.isfinite(value):
             raise ConfigError(f"{self.name}={value} is not a finite number: give e.g. "
                               f"{self.name}={self.default}.")
+        if isinstance(self.default, int) and value != int(value):
+            raise ConfigError(f"{self.name}={value}: a whole number is expected, e.g. "
+                              f"{self.name}={self.default}.")
+        value = int(value) if isinstance(self.default, int) else float(value)
         if self.low is not None and value < self.low or self.high is not None and \
                 value > self.high:
             hi = "" if self.high is None else f" and <= {self.high}"
@@ -372,6 +385,11 @@ def build_model(c: Mapping[str, Any], n_features: int, units: int | None = None)
     """The model of ``c`` (``units`` overrides the width, e.g. with its ``units_bucket``):
     a head of ``horizon`` outputs (direct) or of one (recursive)."""
     direct = c["multistep"] == "direct"
+    if c["stateful"] and direct and c["horizon"] > 1:
+        raise ConfigError(f"stateful=true with horizon={c['horizon']}: a stateful model carries "
+                          "its state through consecutive windows, which a head of several "
+                          "steps leaves out between training and validation; set "
+                          "stateful=false (or horizon=1).")
     if c["stateful"] and c["origin_step"] > 1:
         raise ConfigError(f"origin_step={c['origin_step']} skips windows, but a stateful model "
                           "carries its state from one window to the next: set origin_step=1 "

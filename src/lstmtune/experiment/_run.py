@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmtune.data import TimeSeries
+from lstmtune.data import TimeSeries, resolve_size
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import fitting_season
 from lstmtune.experiment._evaluate import evaluate_configs
@@ -45,8 +45,8 @@ class ExperimentSpec:
     fixed: tuple[tuple[str, Any], ...] = ()  # everything else (defaults fill the rest)
     repeats: int = 30
     score_on: str = "validation"  # validation: the test window is cut off and never seen
-    test_size: int = 12
-    val_size: int | None = None  # validation window (default: test_size)
+    test_size: int | float = 12  # a count, or a fraction of the series
+    val_size: int | float | None = None  # validation window (default: test_size)
     seed: int = 0
     trim_start: int | None = None  # stateful: training windows dropped (seed 000: 2)
     diagnostics: bool = True  # keep per-epoch curves (train and scored window)
@@ -120,21 +120,26 @@ class ExperimentResult:
 
 
 def _windows(ts: TimeSeries, spec: ExperimentSpec) -> tuple[TimeSeries, int]:
+    """The series the experiment sees and the size of its scored window (counts or
+    fractions of the series, rounded up)."""
+    test = resolve_size(spec.test_size, len(ts), "--test-size")
     if spec.score_on == "test":
-        return ts, spec.test_size
-    if not 1 <= spec.test_size < len(ts):
+        return ts, test
+    if not 1 <= test < len(ts):
         raise ConfigError(f"--test-size {spec.test_size} must lie in 1..{len(ts) - 1}.")
-    return ts.head(len(ts) - spec.test_size), spec.val_size or spec.test_size
+    val = test if spec.val_size is None else resolve_size(spec.val_size, len(ts), "--val-size")
+    return ts.head(len(ts) - test), val
 
 
 def check_experiment(ts: TimeSeries, spec: ExperimentSpec) -> None:
     """Refuse, before anything runs, an experiment whose windows do not fit the series or
     whose populations would not fit in memory."""
-    series, _ = _windows(ts, spec)
+    series, scored = _windows(ts, spec)
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for c in spec.configs():
         groups.setdefault(group_key(c), []).append(c)
-    gaps = np.isnan(series.y).any()
+    gaps = np.isnan(series.y).any() or np.isnan(series.features).any()
+    spec.task.check_data(series, len(series) - scored)
     for group in groups.values():
         big = max(group, key=lambda c: c["units"])
         if gaps and big["impute"] == "none":

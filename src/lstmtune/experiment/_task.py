@@ -27,6 +27,7 @@ from lstmtune.evaluation import (
     METRICS,
     MemberRun,
     compute_metrics,
+    fitting_season,
     get_metric,
     metric_value,
     walk_forward_forecasts,
@@ -74,6 +75,22 @@ class ForecastTask:
         """What the stored tables and the report say about the task."""
         return {"kind": self.kind, "metric": self.metric, "direction": self.direction,
                 "horizon": self.horizon, "origin_step": self.origin_step}
+
+    def check_data(self, ts: TimeSeries, train_end: int) -> None:
+        """Refuse, before anything trains, data the metric is undefined on: MAPE where the
+        series is 0 after ``train_end`` (in a scored window), MASE whose training part repeats
+        itself exactly (a scale of 0)."""
+        y = np.asarray(ts.y, float)
+        if self.metric == "mape" and (y[train_end:] == 0).any():
+            raise ConfigError(f"metric = mape is undefined where '{ts.name}' is 0 (it is, "
+                              "inside the validation or test window): use smape or mase.")
+        if self.metric == "mase":
+            m = fitting_season(ts.season, train_end)
+            diffs = np.abs(y[m:train_end] - y[:train_end - m])
+            if not (diffs[np.isfinite(diffs)] > 0).any():
+                raise ConfigError(f"metric = mase is undefined on '{ts.name}': its training "
+                                  f"part repeats itself exactly (season {m}), so the scale "
+                                  "is 0; use rmse or mae.")
 
     # -- data and model -----------------------------------------------------------------------
     def prepare(self, series: TimeSeries, scored: int, config: Mapping[str, Any]) -> Prepared:

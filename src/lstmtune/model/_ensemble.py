@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmtune.data import FittedPrep, TimeSeries
-from lstmtune.data._fitted import position_offset
+from lstmtune.data import FittedPrep, TimeSeries, position_offset
 from lstmtune.engine import ModelSpec, predict
 from lstmtune.errors import ConfigError, DataError
 
@@ -88,7 +87,14 @@ def check_future(future: pd.DataFrame, ts: TimeSeries, names: list[str], horizon
         future.index if isinstance(future.index, pd.DatetimeIndex) else None
     if times is not None and isinstance(expected, pd.DatetimeIndex):
         got = pd.to_datetime(pd.Series(times), errors="coerce").to_numpy()
-        if not (got == expected.to_numpy()).all():
+        if ts.freq == "B":  # trading days: holidays ahead are unknown, so any later weekdays
+            days = pd.DatetimeIndex(got)
+            if days.isna().any() or (days.day_of_week >= 5).any() or \
+                    not days.is_monotonic_increasing or days[0] <= ts.index[-1]:
+                raise DataError(f"the future file's times must be the next {horizon} trading "
+                                f"days after {time_label(ts.index[-1])}, weekdays in order, "
+                                f"got {pd.Series(times).iloc[0]} ..")
+        elif not (got == expected.to_numpy()).all():
             raise DataError(f"the future file's times start at {pd.Series(times).iloc[0]}, "
                             f"but the forecast's steps are {time_label(expected[0])} .. "
                             f"{time_label(expected[-1])}: give the rows of those times.")
@@ -159,6 +165,7 @@ class Ensemble:
         if future is not None and needs and horizon > 1:
             future = check_future(future, ts, needs, horizon)
         self._check(ts, horizon, future)
+        ts = self.prep.clean_inputs(ts)
         n, R = len(ts), self.repeats
         y0 = self.prep.clean(ts)
         if self.spec.horizon > 1:

@@ -80,24 +80,31 @@ class LSTMForecaster(BaseEstimator):
         feature columns over the steps ahead; ``y``: continue another (later) series than the
         one given to ``fit``."""
         steps = _steps(fh)
-        table = self.forecast(steps.max(), y=y, X=X)
-        picked = table.iloc[steps - 1]
-        index = pd.Index(pd.to_datetime(picked["time"]) if self._dated(y) else
+        self._fitted()
+        ts = self._continued(y)
+        picked = self.forecast(int(steps.max()), y=ts, X=X).iloc[steps - 1]
+        dated = isinstance(ts.index, pd.DatetimeIndex)
+        index = pd.Index(pd.to_datetime(picked["time"]) if dated else
                          picked["time"].astype(int), name="time")
-        return pd.Series(picked["forecast"].to_numpy(), index=index,
-                         name=self.series_.targets[0] if hasattr(self, "series_") else "y")
+        return pd.Series(picked["forecast"].to_numpy(), index=index, name=ts.targets[0])
 
     def forecast(self, horizon: int, y: TimeSeries | pd.Series | pd.DataFrame | None = None,
                  X: pd.DataFrame | None = None, **load_kw) -> pd.DataFrame:
         """The next ``horizon`` values as a table (see :meth:`Ensemble.forecast`: forecast,
         low/high, mean, median, std and every member)."""
         ens = self._fitted()
-        ts = self.series_ if y is None else _series(y, None, load_kw)
-        return ens.forecast(ts, horizon, point=self.point, level=self.level, future=X)
+        return ens.forecast(self._continued(y, load_kw), horizon, point=self.point,
+                            level=self.level, future=X)
 
-    def _dated(self, y) -> bool:
-        ts = self.series_ if y is None or not isinstance(y, TimeSeries) else y
-        return isinstance(ts.index, pd.DatetimeIndex)
+    def _continued(self, y, load_kw: dict | None = None) -> TimeSeries:
+        """The series to forecast after: ``y``, or the one given to ``fit``."""
+        if y is not None:
+            return _series(y, None, load_kw or {})
+        if not hasattr(self, "series_"):
+            raise ConfigError("this LSTMForecaster was loaded from a model directory and has "
+                              "no series of its own: pass the series to continue, "
+                              "predict(fh, y=series).")
+        return self.series_
 
     def save(self, path: str | os.PathLike):
         return save_model(self._fitted(), path)

@@ -15,8 +15,7 @@ import numpy as np
 from lstmtune._version import __version__
 from lstmtune.data import FittedPrep, TimeSeries
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import fit_members
-from lstmtune.evaluation._members import MemberRun
+from lstmtune.evaluation import MemberRun, fit_members
 from lstmtune.experiment import ForecastTask, build_train, complete, member_hparams
 from lstmtune.model._ensemble import Ensemble
 
@@ -45,6 +44,7 @@ def fit_ensemble(ts: TimeSeries, config: Mapping[str, Any], *, repeats: int = 30
         raise ConfigError("early stopping (patience) watches a window before the hold-out: "
                           "give holdout >= 1, or set patience=0.")
     task = task or ForecastTask.of(config)
+    config = config.replace(horizon=task.horizon, origin_step=task.origin_step)
     prepared = task.prepare(ts, holdout, config)
     tspec = build_train(config, epochs=config["epochs"], snapshots=(),
                         dropout=bool(config["dropout"] or config["recurrent_dropout"]),

@@ -18,9 +18,15 @@ from optuna.trial import FrozenTrial, TrialState
 
 from lstmtune.errors import ConfigError
 from lstmtune.report._tables import StudyTables
-from lstmtune.search import member_scores, storage_from_url
-from lstmtune.search._final import FINAL, FORECAST, HISTORY
-from lstmtune.search._storage import describe_url, storage_file
+from lstmtune.search import (
+    FINAL,
+    FORECAST,
+    HISTORY,
+    describe_url,
+    member_scores,
+    storage_file,
+    storage_from_url,
+)
 
 __all__ = ["load_study_tables", "resolve_study", "trials_table", "IMPORTANCE_TRIALS"]
 

@@ -6,15 +6,21 @@ populations through the experiment layer's ``evaluate_configs``.
 
 from lstmtune.search._config import (
     AGGREGATES,
+    LIMITS,
     PRUNERS,
     STRATEGIES,
     DataConfig,
     SearchConfig,
     StudyConfig,
     load_study_file,
+    may_impute,
+    resolve_sizes,
     study_from_dict,
 )
+from lstmtune.search._final import FINAL, FORECAST, HISTORY
+from lstmtune.search._preflight import fit_space, preflight
 from lstmtune.search._space import DEFAULT_SPACE, Choice, Fixed, Range, Space, parse_space
+from lstmtune.search._storage import describe_url, storage_file
 from lstmtune.search._tune import (
     TuneResult,
     aggregate,
@@ -28,4 +34,6 @@ from lstmtune.search._tune import (
 __all__ = ["AGGREGATES", "PRUNERS", "STRATEGIES", "DataConfig", "SearchConfig", "StudyConfig",
            "load_study_file", "study_from_dict", "DEFAULT_SPACE", "Choice", "Fixed", "Range",
            "Space", "parse_space", "TuneResult", "aggregate", "leaderboard", "open_study",
-           "tune", "member_scores", "storage_from_url"]
+           "tune", "member_scores", "storage_from_url", "LIMITS", "may_impute",
+           "resolve_sizes", "FINAL", "FORECAST", "HISTORY", "fit_space", "preflight",
+           "describe_url", "storage_file"]

@@ -29,8 +29,7 @@ from lstmtune._version import __version__
 from lstmtune.data import TimeSeries
 from lstmtune.evaluation import fitting_season, walk_forward_forecasts
 from lstmtune.experiment import ForecastTask, complete, evaluate_configs
-from lstmtune.model import Ensemble, fit_ensemble
-from lstmtune.model._ensemble import time_label
+from lstmtune.model import Ensemble, fit_ensemble, time_label
 from lstmtune.search._config import StudyConfig
 
 __all__ = ["final_evaluation", "FINAL", "FORECAST", "HISTORY", "INTERVAL"]
@@ -90,7 +89,8 @@ def _forecast_table(ts: TimeSeries, test_size: int, members: np.ndarray) -> dict
                                   season=fitting_season(ts.season, n - test_size))
     base = base[base["step"] == 1].sort_values("target_index")
     names = [c for c in base.columns if c not in ("origin", "step", "target_index", "y")]
-    ok = np.isfinite(members).all(axis=1)
+    forecast = np.isfinite(members).any(axis=0)  # rows an origin forecasts (origin_step)
+    ok = np.isfinite(members[:, forecast]).all(axis=1)
     good = members[ok] if ok.any() else members
     lo, hi = np.quantile(good, INTERVAL, axis=0)
     cols = {"time": [time_label(t) for t in ts.index[n - test_size:]],
@@ -103,6 +103,15 @@ def _forecast_table(ts: TimeSeries, test_size: int, members: np.ndarray) -> dict
     context = {"time": [time_label(t) for t in ts.index[start: n - test_size]],
                "actual": _round(ts.y[start: n - test_size])}
     return {"columns": cols, "context": context}
+
+
+def _on_rows(step1: np.ndarray, origins: np.ndarray, start: int, size: int) -> np.ndarray:
+    """Members' step-1 forecasts (R, S) made at ``origins``, placed on the rows of their
+    targets in the ``size`` points from ``start`` (NaN where no origin forecasts: every
+    ``origin_step``-th origin only)."""
+    out = np.full((len(step1), size), np.nan)
+    out[:, origins + 1 - start] = step1
+    return out
 
 
 def _history(folds, config: dict, cfg: StudyConfig) -> dict[str, Any]:
@@ -144,7 +153,8 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     test = _test_scores(run, failed, task)
     baselines = task.baselines(ts.y, test_size=test_size,
                                season=fitting_season(ts.season, len(ts) - test_size))
-    members = run.forecasts("test")[:, :, 0]
+    members = _on_rows(run.forecasts("test")[:, :, 0], run.folds[0].test_origins(),
+                       len(ts) - test_size, test_size)
     members[failed] = np.nan
     ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number})
     if progress:

@@ -23,7 +23,6 @@ import optuna
 
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError, DataError, SplitError
-from lstmtune.evaluation import fitting_season
 from lstmtune.experiment import (
     PARAMS,
     ForecastTask,
@@ -62,17 +61,18 @@ def _folds(ts: TimeSeries, cfg: StudyConfig) -> list[tuple[TimeSeries, int]]:
 def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
     """The default space fitted to the data: its ``timesteps`` range capped by what the
     training part of every fold allows with differencing on, so that no trial is infeasible
-    for its lags, and linear imputation fixed when the data has gaps.  A user's own space is returned as written (``preflight`` refuses it when
-    nothing in it fits).  Returns the configuration and a note saying what changed (None
-    when nothing did)."""
+    for its lags, and linear imputation fixed when the data has gaps.  A user's own space is
+    returned as written (``preflight`` refuses it when nothing in it fits).  Returns the
+    configuration and a note saying what changed (None when nothing did)."""
     if cfg.space != DEFAULT_SPACE or cfg.declared is not None or \
             len(ts) - cfg.data.test_size - (cfg.data.val_size or cfg.data.test_size) < 2:
         return cfg, None
     notes = []
-    if np.isnan(ts.y).any() and "impute" not in dict(cfg.fixed):
+    gaps = int(np.isnan(ts.y).sum() + np.isnan(ts.features).sum())
+    if gaps and "impute" not in dict(cfg.fixed):
         cfg = replace(cfg, fixed=(*cfg.fixed, ("impute", "linear")))
-        notes.append(f"{int(np.isnan(ts.y).sum())} gap(s) imputed linearly (impute=linear: "
-                     "two-sided inside each training part, carried forward after it)")
+        notes.append(f"{gaps} gap(s) imputed linearly (impute=linear: two-sided inside each "
+                     "training part, carried forward after it)")
     entries = dict(cfg.space.entries)
     lags = entries["timesteps"]
     folds = _folds(ts, cfg)
@@ -171,18 +171,7 @@ def _check_task(ts: TimeSeries, cfg: StudyConfig) -> None:
             raise ConfigError(f"horizon = {task.horizon} is longer than {what} = {size}, so its "
                               f"last steps would never be scored: use a horizon of at most "
                               f"{size}, or windows of at least {task.horizon} points.")
-    scored = ts.y[len(ts) - d.test_size - val:]
-    if task.metric == "mape" and (scored == 0).any():
-        raise ConfigError(f"metric = mape is undefined where '{ts.name}' is 0 (it is, inside "
-                          "the validation or test window): use smape or mase.")
-    if task.metric == "mase":
-        y = ts.y[: len(ts) - d.test_size - val]
-        m = fitting_season(ts.season, len(y))
-        diffs = np.abs(y[m:] - y[:-m])
-        if not (diffs[np.isfinite(diffs)] > 0).any():
-            raise ConfigError(f"metric = mase is undefined on '{ts.name}': its training part "
-                              f"repeats itself exactly (season {m}), so the scale is 0; use "
-                              "rmse or mae.")
+    task.check_data(ts, len(ts) - d.test_size - val)
 
 
 def preflight(ts: TimeSeries, cfg: StudyConfig) -> list[tuple[TimeSeries, int]]:
