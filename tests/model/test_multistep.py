@@ -305,3 +305,14 @@ def test_a_one_column_future_file_is_read(tmp_path):
 
     (tmp_path / "f.csv").write_text("promo\n1\n0\n")
     assert list(read_future(str(tmp_path / "f.csv"))["promo"]) == [1, 0]
+
+
+def test_a_recursive_model_needs_room_for_one_step_targets_only():
+    """36 months with a year of validation and a year of test leave 12 training points: too
+    few for a direct head of 12, enough for a one-step model rolled out 12 steps."""
+    shampoo = load("shampoo")
+    with pytest.raises(SplitError, match="trained horizon 12"):
+        prepare(shampoo, test_size=12, val_size=12, framing=Framing(lags=2, horizon=12))
+    p = prepare(shampoo, test_size=12, val_size=12,
+                framing=Framing(lags=2, horizon=12, multistep="recursive"))
+    np.testing.assert_array_equal(p.train.origin, np.arange(1, 11))  # o + 1 <= 11

@@ -304,7 +304,9 @@ def model_space(ts: TimeSeries, y_clean: np.ndarray, framing: Framing, chain: Ch
 
 
 def _need(prep: Preprocessing, framing: Framing, val: int, test: int) -> int:
-    return prep.span + framing.lags + framing.horizon + val + test
+    """Points for one training window (its lags and the targets it trains on: H direct, 1
+    recursive) before the scored windows."""
+    return prep.span + framing.lags + framing.train_horizon + val + test
 
 
 def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0,
@@ -322,7 +324,8 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
     if n < need:
         raise SplitError(
             f"series '{ts.name}' has {n} points, too short for differencing span {prep.span} + "
-            f"lags {framing.lags} + horizon {framing.horizon} + validation {val_n} + test "
+            f"lags {framing.lags} + trained horizon {framing.train_horizon} + validation "
+            f"{val_n} + test "
             f"{test_n} with {min_train_samples} training sample(s): need at least {need} points. "
             "Use fewer lags, smaller windows, or more data.")
     for part, size in (("validation", val_n), ("test", test_n)):
