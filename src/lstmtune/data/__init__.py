@@ -20,6 +20,7 @@ from lstmtune.data._features import (
     sma,
 )
 from lstmtune.data._fitted import FittedPrep, position_offset
+from lstmtune.data._labelled import LabelledSequences, load_labelled
 from lstmtune.data._load import TimeSeries, load
 from lstmtune.data._prepare import (
     MULTISTEP,
@@ -43,7 +44,7 @@ from lstmtune.data._transforms import (
 from lstmtune.data._windows import Windows, frame_supervised, make_windows, trim_to_multiple
 
 __all__ = [
-    "BUILTINS", "builtin_names", "TimeSeries", "load",
+    "BUILTINS", "builtin_names", "TimeSeries", "load", "LabelledSequences", "load_labelled",
     "Chain", "Difference", "Hampel", "Interpolate", "Log", "MinMaxScale", "RobustScale",
     "StandardScale",
     "Windows", "frame_supervised", "make_windows", "trim_to_multiple",
