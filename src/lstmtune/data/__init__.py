@@ -31,6 +31,7 @@ from lstmtune.data._prepare import (
     prepare,
 )
 from lstmtune.data._splits import Split, WalkForward, chronological_split, resolve_size
+from lstmtune.data._text import OOV, PAD, Vocabulary, tokenize
 from lstmtune.data._transforms import (
     Chain,
     Difference,
@@ -45,6 +46,7 @@ from lstmtune.data._windows import Windows, frame_supervised, make_windows, trim
 
 __all__ = [
     "BUILTINS", "builtin_names", "TimeSeries", "load", "LabelledSequences", "load_labelled",
+    "Vocabulary", "tokenize", "PAD", "OOV",
     "Chain", "Difference", "Hampel", "Interpolate", "Log", "MinMaxScale", "RobustScale",
     "StandardScale",
     "Windows", "frame_supervised", "make_windows", "trim_to_multiple",

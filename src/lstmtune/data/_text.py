@@ -1,0 +1,98 @@
+"""Text to token ids for a classifier, fitted on the training part only (seed 003).
+
+``Vocabulary.fit(train_texts, size)`` keeps the ``size`` most frequent words of the training
+texts (counted by scikit-learn's ``CountVectorizer`` with this module's tokenizer; ties broken
+alphabetically); ``encode(texts, length)`` maps every word to its id (1..size, by frequency)
+or to the out-of-vocabulary id, keeps the first (the paper) or the last ``length`` words and
+pads with 0.  A word seen only in validation or test texts is out of vocabulary: nothing is
+learned from them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lstmtune.errors import ConfigError, DataError
+
+__all__ = ["tokenize", "Vocabulary", "PAD", "OOV"]
+
+PAD, OOV = 0, 1  # ids: padding, out of vocabulary; words start at 2
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+TAG = re.compile(r"<[^>]{0,100}>")
+
+
+def tokenize(text: str, *, lower: bool = True, strip_html: bool = True) -> list[str]:
+    """Words of ``text``: lower-cased, HTML tags such as ``<br />`` removed, runs of letters
+    and digits with an optional apostrophe part (``don't``)."""
+    if strip_html:
+        text = TAG.sub(" ", text)
+    return WORD.findall(text.lower() if lower else text)
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """The ``size`` most frequent training words and their ids (2.. by frequency)."""
+
+    size: int
+    lower: bool = True
+    strip_html: bool = True
+    words_: tuple[str, ...] = field(default=())  # fitted: most frequent first
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], size: int, *, lower: bool = True,
+            strip_html: bool = True) -> Vocabulary:
+        """Count the words of the training ``texts`` only."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigError(f"vocabulary size must be a whole number >= 1, got {size!r}.")
+        if not len(texts):
+            raise DataError("a vocabulary needs training texts: the training part is empty.")
+        counter = CountVectorizer(tokenizer=lambda t: tokenize(t, lower=lower,
+                                                               strip_html=strip_html),
+                                  lowercase=False, token_pattern=None)
+        try:
+            counts = counter.fit_transform(texts).sum(axis=0).A1
+        except ValueError:  # every text empty of words
+            raise DataError("the training texts hold no words: check the text column.") \
+                from None
+        names = counter.get_feature_names_out()
+        order = sorted(range(len(names)), key=lambda i: (-counts[i], names[i]))[:size]
+        return cls(size=size, lower=lower, strip_html=strip_html,
+                   words_=tuple(str(names[i]) for i in order))
+
+    def ids(self) -> dict[str, int]:
+        return {w: k + 2 for k, w in enumerate(self.words_)}
+
+    def encode(self, texts: Sequence[str], length: int, *, keep: str = "first") -> np.ndarray:
+        """Token ids (N, length): each text's first (or last) ``length`` words, padded with
+        0 at the end (first) or the start (last)."""
+        if keep not in ("first", "last"):
+            raise ConfigError(f"keep must be 'first' or 'last', got {keep!r}.")
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ConfigError(f"input length must be a whole number >= 1, got {length!r}.")
+        ids = self.ids()
+        out = np.full((len(texts), length), PAD, np.int32)
+        for i, text in enumerate(texts):
+            words = tokenize(text, lower=self.lower, strip_html=self.strip_html)
+            words = words[:length] if keep == "first" else words[-length:]
+            row = [ids.get(w, OOV) for w in words]
+            if keep == "first":
+                out[i, : len(row)] = row
+            elif row:
+                out[i, length - len(row):] = row
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"size": self.size, "lower": self.lower, "strip_html": self.strip_html,
+                "words": list(self.words_)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Vocabulary:
+        return cls(size=int(d["size"]), lower=bool(d["lower"]),
+                   strip_html=bool(d["strip_html"]), words_=tuple(d["words"]))
