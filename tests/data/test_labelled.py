@@ -55,7 +55,7 @@ def test_a_pickled_npz_is_never_unpickled(tmp_path):
 @pytest.mark.parametrize("frame, match", [
     ({"text": ["a", "b"], "label": ["x", "x"]}, "a single class"),
     ({"text": ["a", " ", "c", "d"], "label": ["x", "y", "x", "y"]}, "1 empty text"),
-    ({"text": [f"t{i}" for i in range(8)], "label": [f"free text {i}" for i in range(8)]},
+    ({"text": [f"t{i}" for i in range(40)], "label": [f"free text {i}" for i in range(40)]},
      "looks like free text"),
     ({"text": ["a", "b", "c"], "label": ["x", None, "y"]}, "row 3 has no label"),
     ({"words": ["a", "b"], "label": ["x", "y"]}, "no text column 'text'"),
@@ -79,3 +79,9 @@ def test_text_that_is_not_utf8_is_refused(tmp_path):
     (root / "train" / "pos" / "9.txt").write_bytes("caf\xe9".encode("latin-1"))
     with pytest.raises(DataError, match="is not UTF-8 text"):
         load_labelled(root)
+
+
+def test_a_small_table_with_as_many_classes_as_rows_is_not_free_text(tmp_path):
+    pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "y", "z"]}).to_csv(
+        tmp_path / "t.csv", index=False)
+    assert load_labelled(tmp_path / "t.csv").classes == ("x", "y", "z")

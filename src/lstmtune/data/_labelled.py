@@ -28,6 +28,7 @@ __all__ = ["LabelledSequences", "load_labelled"]
 
 TEXT_SUFFIXES = (".txt",)
 MAX_CLASSES = 1_000
+FREE_TEXT = 20  # more distinct labels than this and than half the rows: free text
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +110,7 @@ def _from_table(path: Path, text_col: str | None, label_col: str | None) -> Labe
         i = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DataError(f"'{path}' row {i + 2} has no label: give every item a class.")
     classes = sorted(values.unique())
-    if len(classes) > min(MAX_CLASSES, max(2, len(values) // 2)):
+    if len(classes) > MAX_CLASSES or len(classes) > max(FREE_TEXT, len(values) // 2):
         raise DataError(f"the label column '{label.name}' of '{path}' has {len(classes)} "
                         f"distinct values for {len(values)} rows: it looks like free text, "
                         "not a class; name the label column with --label-col.")
