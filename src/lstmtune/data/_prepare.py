@@ -193,6 +193,15 @@ def _broadcast(chain: Chain, m: int) -> Chain:
     return Chain([s.select([0] * m) if hasattr(s, "select") else s for s in chain.steps])
 
 
+def _impute(values: np.ndarray, ts: TimeSeries, method: str, train_end: int) -> np.ndarray:
+    """Gaps filled two-sided inside the training part, carried forward after it (never from
+    a later value)."""
+    interp = Interpolate(method=method)
+    index = ts.index[:train_end] if method == "time" else None
+    head = interp.transform(values[:train_end], index=index)
+    return interp.transform(np.concatenate([head, values[train_end:]]), causal=True)
+
+
 def _clean(y: np.ndarray, ts: TimeSeries, prep: Preprocessing, train_end: int) -> np.ndarray:
     """Impute (two-sided inside the training part, causal after it) and filter outliers."""
     out = y.copy()
@@ -202,12 +211,7 @@ def _clean(y: np.ndarray, ts: TimeSeries, prep: Preprocessing, train_end: int) -
             raise DataError(f"target '{ts.targets[0]}' has {int(np.isnan(out).sum())} missing "
                             f"value(s) (first at {ts.index[i]}): set an imputation "
                             "(--impute linear, time or spline) or fill the gaps.")
-        interp = Interpolate(method=prep.impute)
-        index = ts.index if prep.impute == "time" else None
-        head = interp.transform(out[:train_end], index=None if index is None
-                                else index[:train_end])
-        tail = interp.transform(np.concatenate([head, out[train_end:]]), causal=True)
-        out = tail
+        out = _impute(out, ts, prep.impute, train_end)
     if prep.outlier_threshold is not None:
         out = Hampel(window=prep.outlier_window, threshold=prep.outlier_threshold).transform(out)
     return out
@@ -226,14 +230,7 @@ def clean_features(ts: TimeSeries, prep: Preprocessing, train_end: int) -> TimeS
         raise DataError(f"feature '{ts.feature_names[j]}' has {int(np.isnan(f[:, j]).sum())} "
                         f"missing value(s) (first at {ts.index[i]}): set impute (linear, time "
                         "or spline) or fill the gaps.")
-    interp = Interpolate(method=prep.impute)
-    index = ts.index if prep.impute == "time" else None
-    out = np.column_stack([
-        interp.transform(np.concatenate([
-            interp.transform(col[:train_end],
-                             index=None if index is None else index[:train_end]),
-            col[train_end:]]), causal=True)
-        for col in f.T.astype(float)])
+    out = np.column_stack([_impute(col, ts, prep.impute, train_end) for col in f.T.astype(float)])
     return replace(ts, features=out)
 
 
