@@ -4,8 +4,14 @@ Gate order and initialisation follow Keras: kernels are split [input, forget, ce
 glorot-uniform input kernels, orthogonal recurrent kernels, zero biases with the forget-gate
 bias set to 1 (``unit_forget_bias``), and a glorot-uniform Dense head of H outputs.
 
-Axes: T time steps, F features, U units, H horizon.  Parameters are a dict pytree:
-``{"layers": [{"W": (F_in, 4U), "U": (U, 4U), "b": (4U,)}, ...], "Wd": (U, H), "bd": (H,)}``.
+Axes: T time steps, F features, U units, H horizon (outputs).  Parameters are a dict pytree:
+``{"layers": [{"W": (F_in, 4U), "U": (U, 4U), "b": (4U,)}, ...], "Wd": (U, H), "bd": (H,)}``,
+plus ``"E": (V, D)`` for token inputs (an embedding of a vocabulary of V ids, D wide).
+
+Sequences of different lengths (classification, seed 003) travel padded in one array and are
+*masked*: a padded step (token id 0, ``PAD``, or a NaN value) leaves every layer's state as it
+was, so the head reads the state after each sequence's last real step, wherever the padding
+is.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import jax.numpy as jnp
 from lstmtune.errors import ConfigError
 
 __all__ = ["ModelSpec", "init_params", "forward", "zero_state", "ACTIVATIONS", "n_params",
-           "param_shapes", "flatten_params", "nest_params"]
+           "param_shapes", "flatten_params", "nest_params", "input_width", "embed_inputs"]
 
 
 def hard_sigmoid(x: jax.Array) -> jax.Array:
@@ -42,8 +48,14 @@ class ModelSpec:
     activation: str = "tanh"  # cell and output activation
     recurrent_activation: str = "sigmoid"  # gates; "hard_sigmoid" for Keras 2.0 fidelity
     stateful: bool = False  # Keras stateful semantics (state carried across batches)
+    vocab_size: int = 0  # > 0: x[:, 0] holds token ids < vocab_size (0 = padding), embedded
+    embed_dim: int = 0  # the embedding's width (with vocab_size)
+    masked: bool = False  # padded steps (id 0, or NaN in the first column) keep the state
 
     def __post_init__(self) -> None:
+        if self.vocab_size < 0 or (self.vocab_size > 0) != (self.embed_dim > 0):
+            raise ConfigError(f"vocab_size and embed_dim must both be >= 1 (token inputs) or "
+                              f"both 0, got {self.vocab_size} and {self.embed_dim}.")
         if not self.units or any(u < 1 for u in self.units):
             raise ConfigError(f"units must be one positive count per layer, got {self.units}.")
         for name in ("timesteps", "n_features", "horizon"):
@@ -58,7 +70,9 @@ class ModelSpec:
 def param_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
     """The parameter layout of one member, the one place it is written: every weight's
     dotted name (``layers.0.W``, ..., ``Wd``, ``bd``) and shape, in Keras' gate order."""
-    out, f_in = {}, spec.n_features
+    out, f_in = {}, input_width(spec)
+    if spec.vocab_size:
+        out["E"] = (spec.vocab_size, spec.embed_dim)
     for i, u in enumerate(spec.units):
         out |= {f"layers.{i}.W": (f_in, 4 * u), f"layers.{i}.U": (u, 4 * u),
                 f"layers.{i}.b": (4 * u,)}
@@ -66,18 +80,25 @@ def param_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
     return out | {"Wd": (f_in, spec.horizon), "bd": (spec.horizon,)}
 
 
+def input_width(spec: ModelSpec) -> int:
+    """The width of the first LSTM layer's input: the embedding's, or the features'."""
+    return spec.embed_dim if spec.vocab_size else spec.n_features
+
+
 def flatten_params(params: dict) -> dict:
     """The parameter pytree as ``{dotted name: array}`` (names of :func:`param_shapes`)."""
     out = {f"layers.{i}.{k}": v for i, layer in enumerate(params["layers"])
            for k, v in layer.items()}
-    return out | {"Wd": params["Wd"], "bd": params["bd"]}
+    out |= {"Wd": params["Wd"], "bd": params["bd"]}
+    return out | ({"E": params["E"]} if "E" in params else {})
 
 
 def nest_params(arrays: dict) -> dict:
     """The inverse of :func:`flatten_params`."""
     n = sum(1 for k in arrays if k.startswith("layers.") and k.endswith(".W"))
     layers = [{k: arrays[f"layers.{i}.{k}"] for k in ("W", "U", "b")} for i in range(n)]
-    return {"layers": layers, "Wd": arrays["Wd"], "bd": arrays["bd"]}
+    out = {"layers": layers, "Wd": arrays["Wd"], "bd": arrays["bd"]}
+    return out | ({"E": arrays["E"]} if "E" in arrays else {})
 
 
 def n_params(spec: ModelSpec) -> int:
@@ -108,6 +129,10 @@ def init_params(key: jax.Array, spec: ModelSpec) -> dict:
         out[f"layers.{i}.W"] = _glorot(keys[2 * i], shapes[f"layers.{i}.W"])
         out[f"layers.{i}.U"] = _orthogonal(keys[2 * i + 1], shapes[f"layers.{i}.U"])
         out[f"layers.{i}.b"] = jnp.zeros(shapes[f"layers.{i}.b"]).at[u:2 * u].set(1.0)
+    if spec.vocab_size:  # Keras' Embedding: uniform(-0.05, 0.05); its own key, so that
+        # models without an embedding keep their weights
+        out["E"] = jax.random.uniform(jax.random.fold_in(key, 7), shapes["E"],
+                                      minval=-0.05, maxval=0.05)
     return nest_params(out)  # b: unit_forget_bias
 
 
@@ -116,39 +141,59 @@ def zero_state(spec: ModelSpec) -> list[tuple[jax.Array, jax.Array]]:
 
 
 def _layer(p: dict, xs: jax.Array, state: tuple[jax.Array, jax.Array], act, ract,
-           in_mask: jax.Array | None, rec_mask: jax.Array | None):
+           in_mask: jax.Array | None, rec_mask: jax.Array | None,
+           steps: jax.Array | None = None):
+    """One LSTM layer over xs (T, F_in); ``steps`` (T,) bool marks real steps (the others
+    keep the state and repeat it as their output)."""
     if in_mask is not None:
         xs = xs * in_mask
     xw = xs @ p["W"] + p["b"]  # (T, 4U): the input projection of all steps at once
     u = p["U"].shape[0]
 
-    def step(carry, xw_t):
+    def step(carry, inp):
         h, c = carry
+        xw_t, real = inp
         hr = h if rec_mask is None else h * rec_mask
         z = xw_t + hr @ p["U"]
         i, f, g, o = z[:u], z[u:2 * u], z[2 * u:3 * u], z[3 * u:]
-        c = ract(f) * c + ract(i) * act(g)
-        h = ract(o) * act(c)
-        return (h, c), h
+        c_new = ract(f) * c + ract(i) * act(g)
+        h_new = ract(o) * act(c_new)
+        if real is not None:
+            h_new, c_new = jnp.where(real, h_new, h), jnp.where(real, c_new, c)
+        return (h_new, c_new), h_new
 
     # unroll=1: unrolling makes XLA fuse the gate gradients of several steps into huge
     # loops that recompute the cell-state chain (measured 1.6-1.7x slower at 64 units)
-    (h, c), hs = jax.lax.scan(step, state, xw, unroll=1)
+    (h, c), hs = jax.lax.scan(step, state, (xw, steps), unroll=1)
     return hs, (h, c)
+
+
+def embed_inputs(params: dict, x: jax.Array, spec: ModelSpec
+                 ) -> tuple[jax.Array, jax.Array | None]:
+    """One sample's first-layer inputs (T, F_in) and real-step flags (T,) or None: token ids
+    embedded, NaN padding zeroed (a NaN times 0 would still poison the gradients)."""
+    if spec.vocab_size:
+        ids = x[:, 0].astype(jnp.int32)
+        return params["E"][ids], ids > 0
+    if spec.masked:
+        real = jnp.isfinite(x[:, 0])
+        return jnp.where(jnp.isfinite(x), x, 0.0), real
+    return x, None
 
 
 def forward(params: dict, x: jax.Array, state: list, spec: ModelSpec,
             masks: list | None = None) -> tuple[jax.Array, list]:
-    """One sample: x (T, F) and per-layer (h, c) → (H,) forecast and the final states.
+    """One sample: x (T, F) and per-layer (h, c) → (H,) outputs and the final states (after
+    the last real step of a masked sequence).
 
     ``masks`` holds per-layer (input mask, recurrent mask) for dropout, or None.
     """
     act = ACTIVATIONS[spec.activation]
     ract = ACTIVATIONS[spec.recurrent_activation]
-    hs = x
+    hs, steps = embed_inputs(params, x, spec)
     new_state = []
     for i, p in enumerate(params["layers"]):
         in_mask, rec_mask = masks[i] if masks is not None else (None, None)
-        hs, st = _layer(p, hs, state[i], act, ract, in_mask, rec_mask)
+        hs, st = _layer(p, hs, state[i], act, ract, in_mask, rec_mask, steps)
         new_state.append(st)
     return hs[-1] @ params["Wd"] + params["bd"], new_state

@@ -22,14 +22,14 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from lstmtune.engine._lstm import ModelSpec, forward, init_params, zero_state
+from lstmtune.engine._lstm import ModelSpec, forward, init_params, input_width, zero_state
 from lstmtune.errors import ConfigError
 
 __all__ = ["TrainSpec", "PopulationData", "MemberState", "HPARAM_DEFAULTS", "OPTIMIZERS",
            "LOSSES", "init_members", "run_chunk", "predict", "unravel"]
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-LOSSES = ("mse", "mae", "huber")
+LOSSES = ("mse", "mae", "huber", "bce", "cce")  # bce/cce: cross-entropy of logits
 # per-member numeric hyperparameters (data, not structure: they share one compiled program)
 HPARAM_DEFAULTS = {"learning_rate": 1e-3, "dropout": 0.0, "recurrent_dropout": 0.0,
                    "l1": 0.0, "l2": 0.0, "momentum": 0.0}
@@ -42,7 +42,8 @@ class TrainSpec:
     epochs: int = 100  # maximum epochs
     batch_size: int = 32
     optimizer: str = "adam"  # adam | rmsprop | sgd (Keras defaults: eps 1e-7, rho 0.9)
-    loss: str = "mse"  # mse | mae | huber (delta 1)
+    loss: str = "mse"  # mse | mae | huber (delta 1) | bce (one logit, y in {0, 1}) |
+    # cce (K logits, y the class index): binary or categorical cross-entropy
     shuffle: bool = True  # reshuffle every epoch (stateless only; stateful never shuffles)
     patience: int | None = None  # early stopping on the validation loss; None = off
     min_delta: float = 0.0
@@ -83,7 +84,8 @@ class TrainSpec:
 class PopulationData(NamedTuple):
     """Training and evaluation arrays; each may be shared (no P axis) or per member (P first).
 
-    X (S, T, F), y (S, H), mask (S,) marks real samples (padding last).  ``eval_X`` (Se, T, F)
+    X (S, T, F), y (S, H), mask (S,) marks real samples (padding last): bool, or float sample
+    weights (class weights; 0 for padding), the loss being the weighted mean.  ``eval_X`` (Se, T, F)
     holds every window in time order (train, validation, test) and is predicted in one pass,
     so a stateful model builds its state over the training windows before the later ones;
     ``eval_y`` (Se, H) is finite only where the validation loss is scored.
@@ -121,7 +123,15 @@ def _optimizer(name: str, momentum: jax.Array) -> optax.GradientTransformation:
     return optax.trace(decay=momentum)
 
 
-def _loss(name: str, err: jax.Array) -> jax.Array:
+def _loss(name: str, out: jax.Array, y: jax.Array) -> jax.Array:
+    """Per-output loss of outputs ``out`` (..., H) against ``y``: same shape as ``y``
+    (cross-entropy: one value per sample, y (..., 1) holding the label)."""
+    if name == "bce":
+        return optax.sigmoid_binary_cross_entropy(out, y)
+    if name == "cce":
+        logp = jax.nn.log_softmax(out, axis=-1)
+        return -jnp.take_along_axis(logp, y.astype(jnp.int32), axis=-1)
+    err = out - y
     if name == "mse":
         return err**2
     if name == "mae":
@@ -223,6 +233,8 @@ def _embed(flat: np.ndarray, small: ModelSpec, big: ModelSpec) -> np.ndarray:
         d["b"] = gates(s["b"][:, None], 1, u, U)[:, 0]
     dst["Wd"][:, : small.units[-1]] = src["Wd"]
     dst["bd"] = src["bd"]
+    if "E" in src:
+        dst["E"] = src["E"]
     leaves = jax.tree.leaves(dst)
     return np.concatenate([x.reshape(len(x), -1) for x in leaves], axis=1)
 
@@ -251,7 +263,7 @@ def _dropout_masks(key, spec: ModelSpec, hp, n: int):
     of unit j is then the same whatever the layer's width, so a member padded to a wider
     program (see ``init_members``) gets exactly the masks it would get alone."""
     masks = []
-    f_in = spec.n_features
+    f_in = input_width(spec)
     for u in spec.units:
         key, k1, k2 = jax.random.split(key, 3)
         keep_in, keep_rec = 1.0 - hp["dropout"], 1.0 - hp["recurrent_dropout"]
@@ -314,12 +326,12 @@ def _predict_member(flat, eval_X, spec: ModelSpec, batch_size: int, future=None)
 
 def _epoch(state: MemberState, hp, data: PopulationData, spec: ModelSpec, tspec: TrainSpec):
     """One epoch of one member: batches in order (stateful) or reshuffled (stateless)."""
-    X, y, mask = data.X, data.y, data.mask
+    X, y, mask = data.X, data.y, data.mask.astype(jnp.float32)  # bool or sample weights
     S, B = X.shape[0], tspec.batch_size
     nb = math.ceil(S / B)
     key, k_perm, k_drop = jax.random.split(state.key, 3)
     if tspec.shuffle and not spec.stateful:
-        order = jnp.argsort(jnp.where(mask, jax.random.uniform(k_perm, (S,)), 2.0))
+        order = jnp.argsort(jnp.where(mask > 0, jax.random.uniform(k_perm, (S,)), 2.0))
     else:
         order = jnp.arange(S)
     order = jnp.concatenate([order, jnp.zeros(nb * B - S, order.dtype)]).reshape(nb, B)
@@ -331,7 +343,7 @@ def _epoch(state: MemberState, hp, data: PopulationData, spec: ModelSpec, tspec:
     def batch_loss(flat, xb, yb, mb, states, masks):
         params = to_tree(flat)
         out, new_states = _forward_batch(params, xb, states, spec, masks)
-        per = jnp.mean(_loss(tspec.loss, out - yb), axis=-1)
+        per = jnp.mean(_loss(tspec.loss, out, yb), axis=-1)
         loss = jnp.sum(per * mb) / jnp.maximum(jnp.sum(mb), 1.0)
         kernels = [p["W"] for p in params["layers"]]
         # |w| written as w * sign(w): its gradient at 0 is sign(0) = 0, as in TensorFlow
@@ -344,7 +356,7 @@ def _epoch(state: MemberState, hp, data: PopulationData, spec: ModelSpec, tspec:
         params, opt_state, states, total = carry
         idx, ok, b = inp
         xb, yb = X[idx], y[idx]
-        mb = (mask[idx] & ok).astype(jnp.float32)
+        mb = mask[idx] * ok
         masks = (_dropout_masks(jax.random.fold_in(k_drop, b), spec, hp, B)
                  if tspec.dropout else None)
         grads, (loss, new_states) = jax.grad(batch_loss, has_aux=True)(
@@ -381,9 +393,8 @@ def _member_chunk(state: MemberState, hp, data: PopulationData, *, spec: ModelSp
         if tspec.needs_eval:
             preds = _predict_member(params, data.eval_X, spec, tspec.batch_size)
             scored = jnp.isfinite(data.eval_y)
-            err = jnp.where(scored, preds - jnp.where(scored, data.eval_y, 0.0), 0.0)
-            val_loss = jnp.sum(jnp.where(scored, _loss(tspec.loss, err), 0.0)) / jnp.maximum(
-                jnp.sum(scored), 1)
+            per = _loss(tspec.loss, preds, jnp.where(scored, data.eval_y, 0.0))
+            val_loss = jnp.sum(jnp.where(scored, per, 0.0)) / jnp.maximum(jnp.sum(scored), 1)
         if tspec.patience is not None:
             improved = step & (val_loss < st.best_val - tspec.min_delta)
             best_val = jnp.where(improved, val_loss, st.best_val)
