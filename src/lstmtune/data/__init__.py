@@ -20,7 +20,12 @@ from lstmtune.data._features import (
     sma,
 )
 from lstmtune.data._fitted import FittedPrep, position_offset
-from lstmtune.data._labelled import LabelledSequences, load_labelled
+from lstmtune.data._labelled import (
+    LABELLED_BUILTINS,
+    LabelledSequences,
+    load_labelled,
+    stratified_split,
+)
 from lstmtune.data._load import TimeSeries, load
 from lstmtune.data._prepare import (
     MULTISTEP,
@@ -46,6 +51,7 @@ from lstmtune.data._windows import Windows, frame_supervised, make_windows, trim
 
 __all__ = [
     "BUILTINS", "builtin_names", "TimeSeries", "load", "LabelledSequences", "load_labelled",
+    "LABELLED_BUILTINS", "stratified_split",
     "Vocabulary", "tokenize", "PAD", "OOV",
     "Chain", "Difference", "Hampel", "Interpolate", "Log", "MinMaxScale", "RobustScale",
     "StandardScale",

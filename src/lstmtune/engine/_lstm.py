@@ -129,10 +129,13 @@ def init_params(key: jax.Array, spec: ModelSpec) -> dict:
         out[f"layers.{i}.W"] = _glorot(keys[2 * i], shapes[f"layers.{i}.W"])
         out[f"layers.{i}.U"] = _orthogonal(keys[2 * i + 1], shapes[f"layers.{i}.U"])
         out[f"layers.{i}.b"] = jnp.zeros(shapes[f"layers.{i}.b"]).at[u:2 * u].set(1.0)
-    if spec.vocab_size:  # Keras' Embedding: uniform(-0.05, 0.05); its own key, so that
-        # models without an embedding keep their weights
-        out["E"] = jax.random.uniform(jax.random.fold_in(key, 7), shapes["E"],
-                                      minval=-0.05, maxval=0.05)
+    if spec.vocab_size:  # Keras' Embedding: uniform(-0.05, 0.05), from its own key (models
+        # without an embedding keep their weights); row r from (key, r) alone, so a member
+        # in a program with a larger vocabulary gets the rows it would get alone
+        k_emb = jax.random.fold_in(key, 7)
+        out["E"] = jax.vmap(lambda r: jax.random.uniform(
+            jax.random.fold_in(k_emb, r), (spec.embed_dim,), minval=-0.05, maxval=0.05))(
+            jnp.arange(spec.vocab_size))
     return nest_params(out)  # b: unit_forget_bias
 
 

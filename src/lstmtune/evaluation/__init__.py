@@ -35,3 +35,23 @@ __all__ = [
 from lstmtune.evaluation._members import Fold, MemberRun, fit_members  # noqa: E402
 
 __all__ += ["Fold", "MemberRun", "fit_members"]
+
+from lstmtune.evaluation._classify import (  # noqa: E402
+    CLASS_METRICS,
+    MINIMISED,
+    ClassFold,
+    ClassifierRun,
+    best_threshold,
+    class_metric,
+    class_metrics,
+    classification_baselines,
+    confusion,
+    fit_classifiers,
+    pr_curve,
+    probabilities,
+    roc_curve_points,
+)
+
+__all__ += ["CLASS_METRICS", "MINIMISED", "ClassFold", "ClassifierRun", "best_threshold",
+            "class_metric", "class_metrics", "classification_baselines", "confusion",
+            "fit_classifiers", "pr_curve", "probabilities", "roc_curve_points"]

@@ -6,6 +6,7 @@ configurations as populations.  Uses data, engine and evaluation; no Optuna.
 The layers above (model, search, report, cli) import from here, never from the private
 modules."""
 
+from lstmtune.experiment._classify import ClassificationTask, class_weights, encode_items
 from lstmtune.experiment._evaluate import (
     ConfigScores,
     evaluate_configs,
@@ -42,7 +43,7 @@ from lstmtune.experiment._task import SCORED, ForecastTask
 __all__ = ["Config", "Param", "PARAMS", "ALIASES", "complete", "param_name", "parse_value",
            "parse_assignment", "group_key", "check_memory", "n_inputs", "machine_memory",
            "MEMORY_FRACTION", "build_train", "member_hparams",
-           "ForecastTask", "SCORED",
+           "ForecastTask", "SCORED", "ClassificationTask", "encode_items", "class_weights",
            "ConfigScores", "evaluate_configs", "fold_series", "prepare_fold",
            "RECIPES", "TUTORIAL_FIXED", "published", "recipe_specs",
            "ExperimentResult", "ExperimentSpec", "run_experiment", "check_experiment",

@@ -17,13 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lstmtune.data import Prepared, TimeSeries, WalkForward
-from lstmtune.evaluation import fit_members
-from lstmtune.experiment._params import (
-    build_train,
-    group_key,
-    member_hparams,
-    units_bucket,
-)
+from lstmtune.experiment._params import build_train, member_hparams, units_bucket
 from lstmtune.experiment._task import ForecastTask
 
 __all__ = ["ConfigScores", "evaluate_configs", "fold_series", "prepare_fold"]
@@ -86,15 +80,16 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
     skipped and their configurations come back as None.
     """
     task = task or ForecastTask.of(configs[0])
+    configs = [task.configure(c) for c in configs]
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(configs):
-        groups.setdefault(group_key(c), []).append(i)
+        groups.setdefault(task.group_key(c), []).append(i)
     out: list[ConfigScores | None] = [None] * len(configs)
     for gi, idx in enumerate(groups.values()):
         if cancelled is not None and cancelled():
             break
         first = configs[idx[0]]
-        preps = [task.prepare(s, w, first) for s, w in folds]
+        preps = task.prepare_group(folds, [configs[i] for i in idx])
         epochs = sorted({configs[i]["epochs"] for i in idx})
         F = len(folds)
         member_cfg = np.repeat(np.arange(len(idx)), F * repeats)
@@ -109,7 +104,7 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                             record=diagnostics, record_every=every)
         own = {configs[i]["units"] for i in idx}
         width = units_bucket(first["units"]) if len(own) > 1 else None
-        model = task.model(first, n_features=preps[0].train.X.shape[-1], units=width)
+        model = task.model(first, n_features=task.n_inputs(preps), units=width)
         member_units = None if width is None else \
             np.array([(m["units"],) * m["layers"] for m in members])
         if progress:
@@ -122,9 +117,10 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                 scores = view.scores
                 return on_chunk(idx, mc, done, replace(
                     view, scores=lambda part="test": scores(part, task.metric)))
-        run = fit_members(preps, model, tspec, seeds=seed + member_rep,
-                          hparams=member_hparams(members), trim_start=trim_start,
-                          folds=member_fold, on_chunk=hook, units=member_units)
+        run = task.fit(preps, model, tspec, seeds=seed + member_rep,
+                       hparams=member_hparams(members), trim_start=trim_start,
+                       member_fold=member_fold, member_config=member_cfg, on_chunk=hook,
+                       units=member_units)
         curves = (run.history("train"), run.history("test"), run.history_epochs()) \
             if diagnostics else None
         status = run.table["status"].to_numpy()

@@ -121,7 +121,7 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # prep | framing | model | train | member | epochs
+    kind: str  # prep | framing | text | model | train | member | epochs
     parse: Callable[[str], Any]
     default: Any
     low: float | None = None  # inclusive bounds for numbers
@@ -227,6 +227,15 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("known_features", "framing", _group(_column), "none",
           help="feature columns whose future is known, e.g. holiday (the others are "
           "observed only up to the forecast origin)", example="holiday"),
+    Param("vocab_size", "text", _int, 5000, 1, 1_000_000,
+          "classification: the most frequent training words kept, the rest out of vocabulary"),
+    Param("input_length", "text", _int, 200, 1, 100_000,
+          "classification: tokens (or steps) per sequence, longer cut, shorter padded"),
+    Param("keep", "text", _choice(("first", "last")), "first",
+          help="classification: the words a cut keeps, first (the paper) or last"),
+    Param("embed_dim", "model", _int, 32, 1, 4096, "classification: embedding width"),
+    Param("class_weight", "train", _choice(("none", "balanced")), "none",
+          help="classification: weigh classes by n / (K n_k) on the training items"),
     Param("learning_rate", "member", float, 1e-3, 1e-8, 10.0, "optimizer step size"),
     Param("dropout", "member", float, 0.0, 0.0, 0.95, "dropout of the LSTM inputs"),
     Param("recurrent_dropout", "member", float, 0.0, 0.0, 0.95,

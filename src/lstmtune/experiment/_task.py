@@ -27,12 +27,13 @@ from lstmtune.evaluation import (
     METRICS,
     MemberRun,
     compute_metrics,
+    fit_members,
     fitting_season,
     get_metric,
     metric_value,
     walk_forward_forecasts,
 )
-from lstmtune.experiment._params import build_model, build_prep, complete
+from lstmtune.experiment._params import build_model, build_prep, complete, group_key
 
 __all__ = ["ForecastTask", "SCORED"]
 
@@ -92,6 +93,23 @@ class ForecastTask:
                                   f"part repeats itself exactly (season {m}), so the scale "
                                   "is 0; use rmse or mae.")
 
+    def configure(self, config: Mapping[str, Any]):
+        """``config`` as this task trains it (complete; nothing to change for forecasts)."""
+        return complete(config)
+
+    def group_key(self, config: Mapping[str, Any]) -> tuple:
+        """Configurations with equal keys train in one population (``group_key``)."""
+        return group_key(config)
+
+    def prepare_group(self, folds, configs: list) -> list[Prepared]:
+        """The folds prepared for a group of configurations (equal ``group_key``: they
+        share their preparation), one per fold."""
+        return [self.prepare(s, w, configs[0]) for s, w in folds]
+
+    @staticmethod
+    def n_inputs(preps: list[Prepared]) -> int:
+        return preps[0].n_inputs
+
     # -- data and model -----------------------------------------------------------------------
     def prepare(self, series: TimeSeries, scored: int, config: Mapping[str, Any]) -> Prepared:
         """``config``'s preprocessing and framing on one fold, scored on its last ``scored``
@@ -109,6 +127,13 @@ class ForecastTask:
         (recursive)."""
         return build_model({**complete(config), "horizon": self.horizon,
                             "origin_step": self.origin_step}, n_features, units)
+
+    def fit(self, preps, spec: ModelSpec, tspec, *, seeds, hparams=None, member_fold=None,
+            member_config=None, on_chunk=None, units=None, trim_start=None) -> MemberRun:
+        """Train the members on their folds' windows (see ``evaluation.fit_members``)."""
+        return fit_members(preps, spec, tspec, seeds=seeds, hparams=hparams,
+                           trim_start=trim_start, folds=member_fold, on_chunk=on_chunk,
+                           units=units)
 
     # -- scores ------------------------------------------------------------------------------
     def score(self, run: MemberRun, part: str = "test", epoch: int | None = None,

@@ -40,6 +40,7 @@ from lstmtune.experiment import (
     complete,
     machine_memory,
 )
+from lstmtune.model._classifier import CLASSIFIER_FORMAT, Classifier, load_classifier
 from lstmtune.model._ensemble import Ensemble
 
 __all__ = ["save_model", "load_model", "ModelError", "FORMAT", "FORMAT_VERSION"]
@@ -161,12 +162,15 @@ def _npz_headers(path: Path) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def load_model(path: str | os.PathLike) -> Ensemble:
-    """Read a model directory written by :func:`save_model`, refusing one that was changed
-    or does not match its own description."""
+def load_model(path: str | os.PathLike) -> Ensemble | Classifier:
+    """Read a model directory written by :func:`save_model` (or ``save_classifier``: then
+    a :class:`Classifier`), refusing one that was changed or does not match its own
+    description."""
     path = Path(path)
     _verify(path)
     doc = _read_json(path / "model.json")
+    if isinstance(doc, dict) and doc.get("format") == CLASSIFIER_FORMAT:
+        return load_classifier(path, doc)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelError(f"{path / 'model.json'} is not an lstmtune model (format "
                          f"{doc.get('format') if isinstance(doc, dict) else None!r}).")

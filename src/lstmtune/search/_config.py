@@ -47,9 +47,10 @@ from typing import Any
 
 from lstmtune.data import resolve_size
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import METRICS
-from lstmtune.experiment import SCORED, ForecastTask, param_name
+from lstmtune.evaluation import CLASS_METRICS, METRICS
+from lstmtune.experiment import SCORED, ClassificationTask, ForecastTask, param_name
 from lstmtune.search._space import (
+    CLASSIFY_SPACE,
     DEFAULT_SPACE,
     Fixed,
     Space,
@@ -62,7 +63,12 @@ __all__ = ["DataConfig", "SearchConfig", "StudyConfig", "load_study_file", "stud
            "may_impute", "resolve_sizes",
            "STRATEGIES", "PRUNERS", "AGGREGATES", "LIMITS"]
 
-STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "hyperband", "ga", "hybrid")
+STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "hyperband", "ga", "ga1", "ga2", "ga3",
+              "hybrid")
+TASKS = ("forecast", "classify")
+# a classification study's training defaults (the forecasting ones are for tiny series)
+CLASSIFY_FIXED = {"epochs": 3, "batch_size": 64, "units": 32, "vocab_size": 5000,
+                  "input_length": 64, "embed_dim": 32}
 PRUNERS = ("none", "median", "successive_halving", "hyperband", "wilcoxon")
 AGGREGATES = ("mean", "median", "mean+std")
 SECTIONS = ("data", "preprocessing", "model", "training", "search", "space")
@@ -90,6 +96,12 @@ class DataConfig:
     val_size: int | float | None = None  # the validation window (default: test_size)
     # (a float in (0, 1): that fraction of the series, rounded up; see ``resolve_sizes``)
     folds: int = 1  # walk-forward folds over the validation window
+    task: str = "forecast"  # forecast | classify (sequences with a class, seed 003)
+    text_col: str | None = None  # classify, a table: the text column (default "text")
+    label_col: str | None = None  # classify, a table: the label column (default "label")
+    # classify: what the data holds (filled in when it is read, ``with_data``)
+    n_classes: int = 2
+    inputs: str = "tokens"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,9 +130,13 @@ class StudyConfig:
     declared: Space | None = None  # the space as written, when ``space`` was fitted to data
 
     @property
-    def task(self) -> ForecastTask:
+    def task(self) -> ForecastTask | ClassificationTask:
         """What every trial, the final test and the baselines score: the (fixed) horizon
-        forecast from each walk-forward origin, by the study's metric."""
+        forecast from each walk-forward origin, by the study's metric; or the class of every
+        held-out item (``[data] task = "classify"``)."""
+        if self.data.task == "classify":
+            return ClassificationTask(metric=self.search.metric, n_classes=self.data.n_classes,
+                                      inputs=self.data.inputs)
         return ForecastTask.of(dict(self.fixed), self.search.metric)
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,6 +144,9 @@ class StudyConfig:
         data = asdict(self.data) | {"features": list(self.data.features)}
         if data["season"] is None:  # as studies made before the key existed stored it
             del data["season"]
+        if self.data.task == "forecast":  # as studies made before classification stored it
+            for k in ("task", "text_col", "label_col", "n_classes", "inputs"):
+                del data[k]
         search = asdict(self.search)
         if search["metric"] == "rmse":  # as studies made before the metric was a choice
             del search["metric"]
@@ -178,11 +197,21 @@ def _text(section: str, key: str, value: Any, example: str) -> str:
 
 TEXT_EXAMPLES = {"source": '"sales.csv"', "time_col": '"date"', "target": '"Sales"',
                  "freq": '"MS"', "sep": '";"', "decimal": '","',
-                 "date_format": '"%d/%m/%Y"'}
+                 "date_format": '"%d/%m/%Y"', "text_col": '"review"', "label_col": '"sentiment"'}
 
 
 def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
-    _unknown("data", set(t), [f for f in DataConfig.__dataclass_fields__])
+    _unknown("data", set(t), [f for f in DataConfig.__dataclass_fields__
+                              if f not in ("n_classes", "inputs")])
+    task = t.get("task", "forecast")
+    if task not in TASKS:
+        raise ConfigError(f"[data] task = {task!r} is not one of {', '.join(TASKS)}; "
+                          'e.g. task = "classify" for labelled sequences.')
+    if task == "forecast":
+        for k in ("text_col", "label_col"):
+            if k in t:
+                raise ConfigError(f'[data] {k} applies to task = "classify" only; add that '
+                                  "or remove the key.")
     for k, example in TEXT_EXAMPLES.items():
         if k in t:
             _text("data", k, t[k], example)
@@ -198,11 +227,16 @@ def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
         src = str(base / src)
     sizes = {k: _whole("data", k, t[k]) for k in ("folds", "season") if k in t}
     sizes |= {k: _size("data", k, t[k]) for k in ("test_size", "val_size") if k in t}
+    default_test = 12 if task == "forecast" else 0.2  # a classifier's: a fifth of the items
     cfg = DataConfig(source=src, time_col=t.get("time_col"), target=t.get("target"),
                      features=tuple(features), freq=t.get("freq"), sep=t.get("sep"),
                      decimal=t.get("decimal"), date_format=t.get("date_format"),
-                     test_size=sizes.get("test_size", 12), val_size=sizes.get("val_size"),
-                     folds=sizes.get("folds", 1), season=sizes.get("season"))
+                     test_size=sizes.get("test_size", default_test),
+                     val_size=sizes.get("val_size"),
+                     folds=sizes.get("folds", 1), season=sizes.get("season"), task=task,
+                     text_col=t.get("text_col"), label_col=t.get("label_col"))
+    if task == "classify":
+        return cfg
     _check_folds(cfg, "[data] ")
     return cfg
 
@@ -248,7 +282,8 @@ def _choice(key: str, value: Any, options: tuple[str, ...]) -> str:
 def _search(t: Mapping[str, Any]) -> SearchConfig:
     _unknown("search", set(t), [f for f in SearchConfig.__dataclass_fields__])
     for key, options in (("strategy", STRATEGIES), ("pruner", PRUNERS),
-                         ("aggregate", AGGREGATES), ("metric", tuple(METRICS))):
+                         ("aggregate", AGGREGATES),
+                         ("metric", (*METRICS, *CLASS_METRICS))):
         if key in t:
             _choice(key, t[key], options)
     for key in ("trials", "repeats", "batch", "final_repeats", "top_k", "seed"):
@@ -282,7 +317,10 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
         for raw, v in doc.get(section, {}).items():
             name = param_name(raw, f"[{section}] {raw}")
             fixed[name] = _value(name, v, f"[{section}] {raw}")
-    space = parse_space(doc["space"], "[space]") if "space" in doc else DEFAULT_SPACE
+    data = _data(doc.get("data", {}), base)
+    classify = data.task == "classify"
+    space = parse_space(doc["space"], "[space]") if "space" in doc else \
+        CLASSIFY_SPACE if classify else DEFAULT_SPACE
     for name in SCORED:
         if name in space.searched():
             raise ConfigError(f"[space] {name}: it is part of what every trial is scored on, "
@@ -293,14 +331,25 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
     if clash:
         raise ConfigError(f"{clash[0]} is both fixed and searched in [space]; remove one.")
     search = _search(doc.get("search", {}))
+    given = doc.get("search", {}).get("metric")
+    if classify:
+        if given is None:
+            search = replace(search, metric="pr_auc")
+        elif given not in CLASS_METRICS:
+            raise ConfigError(f"[search] metric = {given!r} scores forecasts; a classification "
+                              f"study takes one of {', '.join(CLASS_METRICS)}.")
+        fixed = {**{k: v for k, v in CLASSIFY_FIXED.items() if k not in space.searched()},
+                 **fixed}
+    elif given in CLASS_METRICS:
+        raise ConfigError(f"[search] metric = {given!r} scores a classifier; add [data] task = "
+                          f'"classify", or use one of {", ".join(METRICS)}.')
     if search.strategy == "hyperband" and "epochs" in space.searched():
         raise ConfigError("[space] epochs: hyperband chooses the epochs itself; fix epochs "
                           "(the maximum) in [training] instead of searching it.")
     if search.strategy == "grid":
         grid_values(space)  # a grid too large even with the small default grid is refused
     fixed.update({n: e.value for n, e in space.entries if isinstance(e, Fixed) and not e.when})
-    return StudyConfig(data=_data(doc.get("data", {}), base), fixed=tuple(fixed.items()),
-                       search=search, space=space)
+    return StudyConfig(data=data, fixed=tuple(fixed.items()), search=search, space=space)
 
 
 def load_study_file(path: str | Path) -> StudyConfig:

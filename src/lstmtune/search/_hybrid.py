@@ -11,7 +11,7 @@ from optuna.trial import TrialState
 
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._storage import study_lock
-from lstmtune.search._strategies import make_pruner, make_sampler
+from lstmtune.search._strategies import better_first, make_pruner, make_sampler
 
 __all__ = ["run_hybrid", "HYBRID_STRATEGIES"]
 
@@ -36,8 +36,9 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
             progress(f"hybrid: {name} with {share} trials")
         search(study, sub, folds, storage=storage, progress=progress, on_batch=on_batch,
                trials=share)
+        key = better_first(study)
         done = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
-                      key=lambda t: t.value)
+                      key=lambda t: key(t.value))
         for t in done[: cfg.search.top_k]:
             if t.params not in union:
                 union.append(dict(t.params))

@@ -317,3 +317,13 @@ DEFAULT_SPACE = parse_space({
     "scaler": {"choice": ["minmax", "standard"]},
 })
 
+# Classification without a [space]: seed 003's four hyperparameters at ranges a CPU covers in
+# minutes (the paper: learning rate 0.0005-0.51, units 1-511, epochs 1-15, input length
+# 1-511; ``examples/reviews-paper.toml`` has those).
+CLASSIFY_SPACE = parse_space({
+    "learning_rate": {"float": [5e-4, 5e-2], "log": True},
+    "units": {"int": [4, 64], "log": True},
+    "epochs": {"int": [1, 6]},
+    "input_length": {"int": [8, 128], "log": True},
+})
+

@@ -36,13 +36,25 @@ def make_sampler(name: str, cfg: StudyConfig) -> optuna.samplers.BaseSampler:
         from lstmtune.search._gp import GPSampler
 
         return GPSampler(seed=seed, n_startup_trials=min(10, max(2, cfg.search.trials // 5)))
-    if name == "ga":
+    if name in GA_APPROACHES:
         from lstmtune.search._ga import GASampler
 
         return GASampler(seed=seed, population_size=cfg.search.batch,
+                         approach=GA_APPROACHES[name],
                          search_space=cfg.space.distributions())
     raise ConfigError(f"strategy '{name}' has no sampler; valid: grid, random, tpe, gp, cmaes, "
-                      "hyperband, ga, hybrid.")
+                      "hyperband, ga, ga1, ga2, ga3, hybrid.")
+
+
+# seed 003's genetic algorithm: approach I (fitness^4, the best re-run), II (fitness^4, the
+# top half kept), III (fitness^2, the top half kept); "ga" is III, the paper's best
+GA_APPROACHES = {"ga": "III", "ga1": "I", "ga2": "II", "ga3": "III"}
+
+
+def better_first(study: optuna.Study):
+    """A sort key that puts the study's better values first (either direction)."""
+    sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
+    return lambda value: sign * value
 
 
 def make_pruner(name: str, p_threshold: float = 0.1) -> optuna.pruners.BasePruner:
@@ -96,7 +108,8 @@ def successive_halving(study: optuna.Study, cfg: StudyConfig, remaining: int
     def hook(done: int, values: dict[int, float]) -> list[int]:
         if done not in rungs:
             return []
-        ranked = sorted((i for i in alive if i in values), key=lambda i: values[i])
+        key = better_first(study)
+        ranked = sorted((i for i in alive if i in values), key=lambda i: key(values[i]))
         keep = set(ranked[: max(1, len(ranked) // ETA)])
         stop = [i for i in ranked if i not in keep]
         alive.difference_update(stop)

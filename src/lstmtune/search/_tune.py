@@ -21,7 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -84,13 +84,17 @@ class TuneResult:
                 "leaderboard": self.leaderboard.to_dict(orient="records")}
 
 
-def aggregate(scores: np.ndarray, how: str, risk: float = 1.0) -> float:
-    """A trial's value from all its repeat × fold scores."""
+def aggregate(scores: np.ndarray, how: str, risk: float = 1.0,
+              direction: str = "minimize") -> float:
+    """A trial's value from all its repeat × fold scores; ``mean+std`` penalises the spread
+    in the study's ``direction`` (mean + risk·std when minimising, mean − risk·std when
+    maximising)."""
     s = np.asarray(scores, float)
     if how == "median":
         return float(np.median(s))
     if how == "mean+std":
-        return float(s.mean() + risk * (s.std(ddof=1) if s.size > 1 else 0.0))
+        sign = -1.0 if direction == "maximize" else 1.0
+        return float(s.mean() + sign * risk * (s.std(ddof=1) if s.size > 1 else 0.0))
     return float(s.mean())
 
 
@@ -172,6 +176,8 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
     pruned = np.zeros(len(trials), bool)
     interrupted = np.zeros(len(trials), bool)
     use_pruner = s.pruner != "none" or extra_hook is not None
+    direction = cfg.task.direction
+    worst = math.inf if direction == "minimize" else -math.inf  # a diverged trial's report
     per_member = s.pruner == "wilcoxon" and extra_hook is None  # a paired test over members
 
     def on_chunk(idx, member_cfg, done, view):
@@ -189,10 +195,10 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
             if pruned[i] or not active[sel].any():
                 continue
             sc = scores[sel]
-            values[i] = aggregate(sc, s.aggregate, s.risk) if np.isfinite(sc).all() \
-                else math.inf
+            values[i] = aggregate(sc, s.aggregate, s.risk, direction) \
+                if np.isfinite(sc).all() else worst
             if per_member:
-                report_members(trials[i], sc, done)
+                report_members(trials[i], sc, done, worst)
             else:
                 trials[i].report(values[i], step=done)
         if extra_hook is not None:
@@ -200,7 +206,7 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
                 pruned[i] = True
         elif s.pruner != "none":
             for i in values:
-                if per_member and values[i] == math.inf:
+                if per_member and values[i] == worst:
                     continue  # Wilcoxon never prunes a trial with inf reports, only warns
                 if trials[i].should_prune():
                     pruned[i] = True
@@ -227,16 +233,18 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
             _fail(study, trial, "diverged", f"{n_bad} of {len(r.scores)} members diverged "
                                             "(loss, weights or forecasts NaN/inf)")
         else:
-            _tell(study, trial, aggregate(r.scores, s.aggregate, s.risk))
+            _tell(study, trial, aggregate(r.scores, s.aggregate, s.risk, direction))
 
 
-def report_members(trial: optuna.Trial, scores: np.ndarray, done: int) -> None:
+def report_members(trial: optuna.Trial, scores: np.ndarray, done: int,
+                   worst: float = math.inf) -> None:
     """Report each member's score for the Wilcoxon pruner: member m (fold-major, then repeats;
     M members) after ``done`` epochs is step ``done * M + m``, so that every (epoch, fold,
-    repeat) pairs with the same one of the best trial.  Non-finite scores report inf."""
+    repeat) pairs with the same one of the best trial.  Non-finite scores report ``worst``
+    (inf when minimising)."""
     M = len(scores)
     for m, v in enumerate(scores):
-        trial.report(float(v) if np.isfinite(v) else math.inf, step=done * M + m)
+        trial.report(float(v) if np.isfinite(v) else worst, step=done * M + m)
 
 
 def member_scores(trial: optuna.trial.FrozenTrial) -> list[float]:
@@ -261,7 +269,9 @@ def leaderboard(study: optuna.Study, top: int | None = 10) -> pd.DataFrame:
                      **{f"param_{k}": v for k, v in t.params.items()}})
     if not rows:
         return pd.DataFrame(columns=["rank", "trial", "value", "mean", "std"])
-    df = pd.DataFrame(rows).sort_values("value", kind="stable", ignore_index=True)
+    df = pd.DataFrame(rows).sort_values(
+        "value", kind="stable", ignore_index=True,
+        ascending=study.direction != optuna.study.StudyDirection.MAXIMIZE)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df if top is None else df.head(top)
 
@@ -345,6 +355,9 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
     writes (the CLI: model and report) describes the best trial when the last worker ends.
     """
     t0 = time.perf_counter()
+    if cfg.data.task == "classify":
+        return _tune_labelled(ts, cfg, storage=storage, study_name=study_name,
+                              progress=progress, on_batch=on_batch, publish=publish, t0=t0)
     if not isinstance(ts, TimeSeries):
         from lstmtune.data import load
 
@@ -357,15 +370,7 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
         progress(note)
     folds = preflight(ts, cfg)  # every refusal before the storage exists
     storage_from_url(storage)  # a URL that cannot be opened: one line, nothing written
-    if cfg.search.strategy == "hybrid":
-        from lstmtune.search._hybrid import run_hybrid
-
-        study = run_hybrid(cfg, folds, storage=storage, study_name=study_name,
-                           progress=progress, on_batch=on_batch)
-    else:
-        study = open_study(cfg, storage, study_name, make_sampler(cfg.search.strategy, cfg),
-                           make_pruner(cfg.search.pruner, cfg.search.p_threshold))
-        search(study, cfg, folds, storage=storage, progress=progress, on_batch=on_batch)
+    study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
     with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
         # one worker at a time reads the best trial, retrains it and publishes
         if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -377,6 +382,66 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
         result = TuneResult(
             study=study, best_params=dict(best.params), best_value=float(best.value),
             test=test, baselines=baselines, n_trials_complete=counts[TrialState.COMPLETE],
+            n_trials_failed=counts[TrialState.FAIL] - _interrupted(study),
+            n_trials_pruned=counts[TrialState.PRUNED],
+            wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study),
+            model=model, failures=failures(study))
+        if publish is not None:
+            publish(result)
+    return result
+
+
+def _run_study(cfg: StudyConfig, folds, storage: str, study_name: str,
+               progress: Callable[[str], None] | None,
+               on_batch: Callable[[optuna.Study, int], None] | None) -> optuna.Study:
+    """Create, resume or join the study and search until its budget."""
+    if cfg.search.strategy == "hybrid":
+        from lstmtune.search._hybrid import run_hybrid
+
+        return run_hybrid(cfg, folds, storage=storage, study_name=study_name,
+                          progress=progress, on_batch=on_batch)
+    study = open_study(cfg, storage, study_name, make_sampler(cfg.search.strategy, cfg),
+                       make_pruner(cfg.search.pruner, cfg.search.p_threshold))
+    search(study, cfg, folds, storage=storage, progress=progress, on_batch=on_batch)
+    return study
+
+
+def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: str,
+                   progress, on_batch, publish, t0: float) -> TuneResult:
+    """A classification study: labelled items instead of a series; the same loop."""
+    from lstmtune.search._labelled import (
+        check_items,
+        final_classification,
+        has_test_part,
+        labelled_folds,
+        load_items,
+        split_items,
+        with_data,
+    )
+
+    if items is None or isinstance(items, str):
+        items = load_items(cfg if items is None else replace(
+            cfg, data=replace(cfg.data, source=items)))
+    if storage is None:
+        storage = f"{MEMORY}{uuid.uuid4().hex}"
+    cfg = with_data(cfg, items)
+    train, test = split_items(items, cfg)
+    folds = labelled_folds(train, cfg)
+    check_items(train, folds, cfg)
+    storage_from_url(storage)
+    study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
+    with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
+        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            raise _no_trial_completed(study, study_name)
+        best = study.best_trial
+        test_scores, baselines, model = final_classification(
+            study, train, test, folds, cfg, started=t0, progress=progress,
+            test_from_source=has_test_part(items))
+        counts = Counter(t.state for t in study.get_trials(deepcopy=False))
+        result = TuneResult(
+            study=study, best_params=dict(best.params), best_value=float(best.value),
+            test=test_scores, baselines=baselines,
+            n_trials_complete=counts[TrialState.COMPLETE],
             n_trials_failed=counts[TrialState.FAIL] - _interrupted(study),
             n_trials_pruned=counts[TrialState.PRUNED],
             wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study),

@@ -1,0 +1,185 @@
+"""A classification study (seed 003): the same study loop, strategies, storage and resume as
+a forecasting study, on labelled items.
+
+The split: the source's own test part when it has one (``aclImdb/test``, a UCR ``_TEST``
+file), else ``test_size`` items drawn stratified by ``seed``; never read before the end.
+Validation: ``val_size`` of the remaining items, stratified; with ``folds = k``, k such
+draws (seeds ``seed + 1 …``), each a fold every candidate is scored on.  At the end the best
+configuration's ``final_repeats`` members are trained on fold 0's training items, the
+decision threshold is chosen on its validation items, and the test items are scored once —
+beside the majority class and a bag-of-words logistic regression fitted on the same items.
+
+Stored with the study (``lstmtune:final``): the task, the split, the best trial, every
+member's test metrics, the baselines, the confusion matrix of the members' mean probability,
+each member's PR and ROC curve on a common grid, and the GA's fitness per generation.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from lstmtune._json import jsonable
+from lstmtune._version import __version__
+from lstmtune.data import LabelledSequences, load_labelled, stratified_split
+from lstmtune.errors import ConfigError, DataError
+from lstmtune.evaluation import class_metrics, confusion, pr_curve, roc_curve_points
+from lstmtune.model import Classifier, fit_classifier
+from lstmtune.search._config import StudyConfig
+from lstmtune.search._final import FINAL, describe_entry
+
+__all__ = ["load_items", "labelled_folds", "split_items", "final_classification",
+           "ga_generations", "with_data"]
+
+
+def load_items(cfg: StudyConfig) -> LabelledSequences:
+    d = cfg.data
+    return load_labelled(d.source, text_col=d.text_col, label_col=d.label_col)
+
+
+def with_data(cfg: StudyConfig, items: LabelledSequences) -> StudyConfig:
+    """``cfg`` with what the data holds: its number of classes and kind of inputs."""
+    inputs = "numeric" if items.kind == "numeric" else "tokens"
+    return replace(cfg, data=replace(cfg.data, n_classes=len(items.classes), inputs=inputs))
+
+
+def has_test_part(items: LabelledSequences) -> bool:
+    return items.part is not None and bool((items.part == "test").any())
+
+
+def split_items(items: LabelledSequences, cfg: StudyConfig
+                ) -> tuple[LabelledSequences, LabelledSequences]:
+    """(training items, test items): the source's test part, or a stratified draw."""
+    if has_test_part(items):
+        train = np.flatnonzero(items.part == "train")
+        test = np.flatnonzero(items.part == "test")
+    else:
+        train, test = stratified_split(items.labels, cfg.data.test_size, cfg.search.seed)
+    return items.take(train), items.take(test)
+
+
+def labelled_folds(train: LabelledSequences, cfg: StudyConfig):
+    """``folds`` stratified validation draws of ``val_size`` (default: ``test_size``'s
+    share) of the training items: ``((fit items, validation items), n_validation)``."""
+    val = cfg.data.val_size or (cfg.data.test_size if isinstance(cfg.data.test_size, float)
+                                else 0.2)
+    out = []
+    for k in range(cfg.data.folds):
+        keep, held = stratified_split(train.labels, val, cfg.search.seed + 1 + k)
+        out.append(((train.take(keep), train.take(held)), len(held)))
+    return out
+
+
+def check_items(train: LabelledSequences, folds, cfg: StudyConfig) -> None:
+    """Refuse, before the storage exists, a split the classifier cannot learn from: a class
+    with no training or no validation item."""
+    for (fit, held), _ in folds:
+        for part, items in (("training", fit), ("validation", held)):
+            missing = [train.classes[k] for k in range(len(train.classes))
+                       if not (items.labels == k).any()]
+            if missing:
+                raise DataError(f"the {part} items of '{train.name}' have no item of class(es) "
+                                f"{missing[:3]}: use more data or a larger val_size.")
+
+
+def ga_generations(study: optuna.Study) -> list[dict[str, Any]]:
+    """The GA's mean and best value per generation (the paper's Figure 6); [] without GA."""
+    by_gen: dict[int, list[float]] = {}
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        g = t.system_attrs.get("ga:generation")
+        if g is not None and g >= 0:
+            by_gen.setdefault(int(g), []).append(float(t.value))
+    maximise = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    return [{"generation": g, "mean": float(np.mean(v)),
+             "best": float(max(v) if maximise else min(v)), "trials": len(v)}
+            for g, v in sorted(by_gen.items())]
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    a = np.asarray(values, float)
+    a = a[np.isfinite(a)]
+    return (float(a.mean()) if a.size else math.nan,
+            float(a.std(ddof=1)) if a.size > 1 else math.nan)
+
+
+def final_classification(study: optuna.Study, train: LabelledSequences,
+                         test: LabelledSequences, folds, cfg: StudyConfig, *, started: float,
+                         test_from_source: bool = False,
+                         progress: Callable[[str], None] | None = None
+                         ) -> tuple[dict, dict, Classifier]:
+    """Train the best configuration's members on fold 0, choose the threshold on its
+    validation items, score the test items once; store the report's tables."""
+    task = cfg.task
+    best = study.best_trial
+    config = task.configure({**dict(cfg.fixed), **best.params})
+    (fit_items, val_items), _ = folds[0]
+    R = cfg.search.final_repeats
+    if progress:
+        progress(f"training the best (trial {best.number}) {R} times on the training items, "
+                 "threshold chosen on validation, scored once on the test items")
+    clf, run = fit_classifier(fit_items, val_items, config, task, repeats=R,
+                              seed=cfg.search.seed + 10_000)
+    probs = clf.predict_proba(test, members=True)  # (R, N, K)
+    val_probs = run.probabilities()[:, : len(val_items)]
+    failed = (run.table["status"] == "failed").to_numpy() | \
+        ~np.isfinite(probs).all(axis=(1, 2))
+    members = []
+    for m in range(R):
+        if failed[m]:
+            members.append(None)
+            continue
+        members.append(class_metrics(test.labels, probs[m], clf.threshold))
+    ok = [m for m in members if m is not None]
+    if not ok:
+        raise ConfigError(f"every one of the {R} final members of trial {best.number} "
+                          "diverged (NaN/inf): lower the learning-rate range.")
+    metrics = [k for k in ok[0] if k != "threshold"]
+    test_scores = {"metric": task.metric, "repeats": R, "failed": int(failed.sum()),
+                   "threshold": clf.threshold}
+    for k in metrics:
+        mean, std = _mean_std([m[k] for m in ok])
+        test_scores[k], test_scores[f"{k}_std"] = mean, std
+    test_scores["value"], test_scores["std"] = test_scores[task.metric], \
+        test_scores[f"{task.metric}_std"]
+    test_scores["scores"] = [m[task.metric] if m is not None else None for m in members]
+    mean_prob = probs[~failed].mean(axis=0)
+    test_scores["ensemble"] = class_metrics(test.labels, mean_prob, clf.threshold)
+    baselines = task.baselines(fit_items, val_items, test)
+    binary = len(train.classes) == 2
+    curves = {}
+    if binary:
+        curves = {"pr": [pr_curve(test.labels, probs[m]) for m in range(R) if not failed[m]],
+                  "roc": [roc_curve_points(test.labels, probs[m]) for m in range(R)
+                          if not failed[m]]}
+    clf = replace(clf, info={"study": study.study_name, "trial": best.number,
+                             "lstmtune_version": __version__})
+    counts = lambda items: np.bincount(items.labels, minlength=len(train.classes)).tolist()  # noqa: E731
+    final = {
+        "best_trial": best.number, "best_params": best.params, "best_value": best.value,
+        "metric": task.metric, "task": task.describe(), "config": dict(config),
+        "test": test_scores, "members": members, "baselines": baselines,
+        "confusion": confusion(test.labels, mean_prob, clf.threshold).tolist(),
+        "classes": list(train.classes), "curves": curves,
+        "validation_threshold": clf.threshold,
+        "ga": ga_generations(study),
+        "data": {"name": train.name, "kind": train.kind, "n": len(train) + len(test),
+                 "classes": list(train.classes)},
+        "split": {"train": counts(fit_items), "validation": counts(val_items),
+                  "test": counts(test), "folds": cfg.data.folds,
+                  "test_from_source": test_from_source},
+        "budget": {"trials": cfg.search.trials, "timeout": cfg.search.timeout,
+                   "final_repeats": R},
+        "space": {n: describe_entry(e) for n, e in cfg.space.entries},
+        "wall_seconds": time.perf_counter() - started, "lstmtune_version": __version__,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+    study.set_user_attr(FINAL, jsonable(final))
+    return test_scores, baselines, clf
