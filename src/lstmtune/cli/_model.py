@@ -35,7 +35,10 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL",
                    help="model directory (e.g. lstmtune-out/shampoo/model)")
     p.add_argument("data", metavar="DATA",
-                   help="the series to continue: built-in name or CSV/Parquet file")
+                   help="the series to continue: built-in name or CSV/Parquet file; for a "
+                        "classifier, the items to classify: a .txt file (one text per line), "
+                        "a CSV/Parquet table (--text-col), a folder of .txt files, .ts or "
+                        ".npz")
     p.add_argument("--horizon", type=whole(1, MAX_HORIZON), default=1, metavar="H",
                    help="values to forecast after the end of DATA (default 1)")
     p.add_argument("--point", choices=("mean", "median"), default="mean",
@@ -48,6 +51,8 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--target", metavar="C")
     g.add_argument("--features", metavar="C1,C2")
     g.add_argument("--freq", metavar="F")
+    g.add_argument("--text-col", metavar="C",
+                   help="a classifier's table: the text column (default text)")
     g.add_argument("--future", metavar="FILE",
                    help="CSV of the known feature columns' values over the forecast steps "
                         "(one row per step; an optional first time column is checked)")
@@ -83,9 +88,11 @@ def read_future(path: str, sep: str = ",", decimal: str = "."):
 def cmd_predict(args: argparse.Namespace) -> int:
     """Forecast the next H values after DATA with a saved model: its R repeat members form
     an ensemble (point forecast = their mean or median, low/high = their spread)."""
-    from lstmtune.model import load_model
+    from lstmtune.model import Classifier, load_model
 
     ens = load_model(args.model)
+    if isinstance(ens, Classifier):
+        return _classify(ens, args)
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
               freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None,
               **format_options(args))
@@ -107,6 +114,53 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return 0
     print_forecast(fc, f"{ts.name}: next {args.horizon} value(s), {fc.attrs['members']} "
                        f"members ({args.point})")
+    return 0
+
+
+def _classify(clf, args: argparse.Namespace) -> int:
+    """Probabilities and labels of new items from a saved classifier (its vocabulary or
+    scaler saved with it)."""
+    import pandas as pd
+
+    from lstmtune.data import load_items
+
+    if args.future:
+        raise ConfigError("--future applies to forecasting models; a classifier reads only "
+                          "the items to classify.")
+    items = load_items(args.data, text_col=args.text_col)
+    expect = "numeric" if clf.task.inputs == "numeric" else "tokens"
+    got = "numeric" if items.kind == "numeric" else "tokens"
+    if got != expect:
+        raise DataError(f"'{args.data}' holds {items.kind} items, but the model classifies "
+                        f"{'numeric sequences' if expect == 'numeric' else 'texts or tokens'}"
+                        ".")
+    if items.kind == "numeric" and items.channels != clf.spec.n_features:
+        raise DataError(f"'{args.data}' has {items.channels} channel(s); the model was trained "
+                        f"on {clf.spec.n_features}.")
+    prob = clf.predict_proba(items)
+    labels = clf.predict(items)
+    frame = pd.DataFrame({"item": range(len(items)), "label": labels,
+                          **{f"p_{c}": prob[:, k] for k, c in enumerate(clf.classes)}})
+    if items.texts is not None:
+        frame.insert(1, "text", [t[:80] for t in items.texts])
+    if args.csv:
+        frame.to_csv(sys.stdout, index=False)
+        return 0
+    if args.json:
+        print_json({"model": str(args.model), "data": str(args.data),
+                    "classes": list(clf.classes), "threshold": clf.threshold,
+                    "members": clf.repeats, "items": frame.to_dict(orient="records")})
+        return 0
+    t = Table(title=f"{len(items)} item(s): the mean probability of {clf.repeats} members; "
+                    + (f"label at threshold {clf.threshold:.3f} (chosen on validation)"
+                       if len(clf.classes) == 2 else "label: the most probable class"))
+    for col in frame.columns:
+        t.add_column(col, justify="left" if col in ("text", "label") else "right")
+    for _, row in frame.head(200).iterrows():
+        t.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(t)
+    if len(frame) > 200:
+        console.print(f"[dim]{len(frame) - 200} more rows: use --csv or --json.[/]")
     return 0
 
 

@@ -30,9 +30,9 @@ from lstmtune.cli._common import (
     step_table,
     whole,
 )
-from lstmtune.data import MULTISTEP, load
+from lstmtune.data import LABELLED_BUILTINS, MULTISTEP, load, load_labelled
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import METRICS
+from lstmtune.evaluation import CLASS_METRICS, METRICS
 from lstmtune.search import (
     LIMITS,
     STRATEGIES,
@@ -79,9 +79,15 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--multistep", choices=MULTISTEP,
                    help="direct: one head of H outputs (default); recursive: a one-step model "
                         "fed its own forecasts")
-    g.add_argument("--metric", choices=tuple(METRICS),
+    g.add_argument("--metric", choices=(*METRICS, *CLASS_METRICS),
                    help="trials, final test and baselines: rmse (default), mae, mape, smape, "
-                        "mase")
+                        "mase; a classifier: pr_auc (default), roc_auc, accuracy, precision, "
+                        "recall, f1, log_loss")
+    g.add_argument("--task", choices=("forecast", "classify"),
+                   help="classify: DATA holds labelled sequences (texts or numbers with a "
+                        "class; the default for the built-in labelled sets)")
+    g.add_argument("--text-col", metavar="C", help="classify, a table: the text column")
+    g.add_argument("--label-col", metavar="C", help="classify, a table: the label column")
     g.add_argument("--test-size", type=size(1), metavar="N",
                    help="final test window: a count or a fraction, e.g. 0.2 (default 12)")
     g.add_argument("--val-size", type=size(1), metavar="N",
@@ -121,7 +127,20 @@ def _config(args: argparse.Namespace) -> StudyConfig:
     if src.endswith(".toml"):
         cfg = load_study_file(src)
     else:
-        cfg = study_from_dict({"data": {"source": src}})
+        task = args.task or ("classify" if src in LABELLED_BUILTINS else "forecast")
+        table = {"source": src, "task": task}
+        if task == "classify":
+            table |= {k: v for k, v in (("text_col", args.text_col),
+                                        ("label_col", args.label_col)) if v is not None}
+        doc = {"data": table}
+        if args.metric is not None:
+            doc["search"] = {"metric": args.metric}
+        cfg = study_from_dict(doc)
+    if args.task is not None and args.task != cfg.data.task:
+        raise ConfigError(f"--task {args.task}: the study file says task = "
+                          f"{cfg.data.task!r}; change it there, or drop --task.")
+    if cfg.data.task == "classify":
+        return _classify_config(args, cfg)
     data = cfg.data
     data = replace(data, **{k: v for k, v in (("time_col", args.time_col),
                                               ("target", args.target), ("freq", args.freq),
@@ -155,6 +174,30 @@ def _config(args: argparse.Namespace) -> StudyConfig:
     return replace(cfg, data=data, search=search, fixed=tuple(fixed.items()))
 
 
+FORECAST_ONLY = ("time_col", "target", "freq", "features", "horizon", "origin_step",
+                 "multistep", "season")
+
+
+def _classify_config(args: argparse.Namespace, cfg: StudyConfig) -> StudyConfig:
+    """The options of a classification study (the forecasting ones are refused)."""
+    given = [k for k in FORECAST_ONLY if getattr(args, k, None) is not None]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise ConfigError(f"{flag} applies to forecasting; a classification study (task = "
+                          "classify) takes --test-size, --val-size, --folds, --metric, "
+                          "--text-col and --label-col.")
+    over = {k: getattr(args, k) for k in ("test_size", "val_size", "folds", "text_col",
+                                          "label_col") if getattr(args, k, None) is not None}
+    if args.metric is not None and args.metric not in CLASS_METRICS:
+        raise ConfigError(f"--metric {args.metric} scores forecasts; a classifier takes one "
+                          f"of {', '.join(CLASS_METRICS)}.")
+    search = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
+                                                   "seed", "final_repeats", "metric")}
+    return replace(cfg, data=replace(cfg.data, **over),
+                   search=replace(cfg.search, **{k: v for k, v in search.items()
+                                                 if v is not None}))
+
+
 def _storage(args: argparse.Namespace, out: Path) -> str:
     """The storage URL (the default SQLite file in ``out`` is not created here)."""
     if args.storage:
@@ -183,6 +226,8 @@ def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
     for name, kind in OUTPUTS.items():
         (check_output_dir if kind == "dir" else check_output_file)(out / name,
                                                                   f"--out {out}: {name}")
+    if cfg.data.task == "classify":
+        return _prepare_labelled(args, cfg, out)
     ts = _load(cfg)
     cfg = resolve_sizes(cfg, len(ts))
     preflight(ts, fit_space(ts, cfg)[0])  # tune fits the default space again, and says so
@@ -194,6 +239,21 @@ def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
     return ts, storage, cfg
 
 
+def _prepare_labelled(args: argparse.Namespace, cfg: StudyConfig, out: Path):
+    """As ``prepare_run``, for labelled items: read and split them (every refusal now)."""
+    from lstmtune.search import check_labelled
+
+    items = load_labelled(cfg.data.source, text_col=cfg.data.text_col,
+                          label_col=cfg.data.label_col)
+    cfg = check_labelled(items, cfg)
+    storage = _storage(args, out)
+    if args.storage:
+        storage_from_url(storage)
+    make_dir(out)
+    remove_stale_temps(out)
+    return items, storage, cfg
+
+
 def _progress(study_budget_label: str):
     prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total} trials"),
@@ -203,7 +263,8 @@ def _progress(study_budget_label: str):
 
     def on_batch(study, budget):
         done = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
-        best = min((t.value for t in done if t.value is not None), default=math.nan)
+        pick = max if study.direction.name == "MAXIMIZE" else min
+        best = pick((t.value for t in done if t.value is not None), default=math.nan)
         prog.update(task, total=budget, completed=min(budget, len(done)),
                     best="—" if math.isnan(best) else f"{best:.3f}")
 
@@ -247,8 +308,54 @@ def print_failures(r) -> None:
         console.print(f"  {v['count']} {kind}, e.g.: {v['example']}", highlight=False)
 
 
+CLASS_COLUMNS = (("pr_auc", "PR-AUC"), ("roc_auc", "ROC-AUC"), ("accuracy", "accuracy"),
+                 ("precision", "precision"), ("recall", "recall"), ("f1", "F1"),
+                 ("log_loss", "log loss"))
+
+
+def _print_classification(r, cfg: StudyConfig, where: str | None = None) -> None:
+    task = cfg.task
+    t, hidden = leaderboard_table(
+        r.leaderboard.head(10), f"Leaderboard: validation {task.label} over "
+        f"{cfg.search.repeats} repeat(s) × {cfg.data.folds} fold(s)", console.width)
+    console.print(t)
+    if hidden or where:
+        more = f"not shown: {', '.join(hidden)}. " if hidden else ""
+        console.print(f"[dim]{more}Every trial with all its parameters: {where}[/]")
+    console.print(f"Best configuration (trial value {r.best_value:.3f}):", highlight=False)
+    for k, v in r.best_params.items():
+        console.print(f"  {k} = {_cell(v)}", highlight=False)
+    final = r.study.user_attrs.get("lstmtune:final", {})
+    n_test = sum(final.get("split", {}).get("test", [])) or "the"
+    b = Table(title=f"Test items ({n_test}), scored once; threshold "
+                    f"{r.test['threshold']:.3f} chosen on validation", title_justify="left")
+    b.add_column("metric")
+    b.add_column(f"best: {r.test['repeats']} members, mean ± sd", justify="right")
+    b.add_column("members' mean probability", justify="right")
+    for name in r.baselines:
+        b.add_column(name.replace("_", " "), justify="right")
+    ens = r.test["ensemble"]
+    for k, label in CLASS_COLUMNS:
+        b.add_row(label, f"{r.test[k]:.3f} ± {r.test[k + '_std']:.3f}", f"{ens[k]:.3f}",
+                  *[f"{m[k]:.3f}" for m in r.baselines.values()])
+    console.print(b)
+    classes = final.get("classes", [])
+    if final.get("confusion"):
+        c = Table(title="Confusion matrix (rows: true class; columns: predicted)",
+                  title_justify="left")
+        c.add_column("")
+        for name in classes:
+            c.add_column(name, justify="right")
+        for name, row in zip(classes, final["confusion"], strict=False):
+            c.add_row(name, *map(str, row))
+        console.print(c)
+    print_failures(r)
+
+
 def _print_result(r, cfg: StudyConfig, where: str | None = None) -> None:
     task = cfg.task
+    if task.kind == "classify":
+        return _print_classification(r, cfg, where)
     ahead = f", {task.horizon} steps ahead" if task.horizon > 1 else ""
     t, hidden = leaderboard_table(
         r.leaderboard.head(10), f"Leaderboard: validation {task.label}{ahead} over "
@@ -361,6 +468,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError(f"--strategies lists '{twice[0]}' twice; give each strategy once.")
     out = study_folder(args.out, args.study_name or "compare")
     ts, storage, base = prepare_run(args, base, out)
+    classify = base.task.kind == "classify"
     rows = []
     for s in names:
         cfg = replace(base, search=replace(base.search, strategy=s))
@@ -370,9 +478,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
                      on_batch=on_batch)
         rows.append({"method": s, **r.best_params, "validation": r.best_value,
                      "metric": r.test["metric"], "test": r.test["value"],
-                     "test_std": r.test["std"], "test_rmse": r.test["rmse"],
+                     "test_std": r.test["std"],
+                     **({f"test_{k}": r.test[k] for k in CLASSIFY_COMPARED} if classify
+                        else {"test_rmse": r.test["rmse"]}),
                      "trials": r.n_trials_complete + r.n_trials_failed + r.n_trials_pruned,
                      "wall_seconds": r.wall_seconds})
+    if classify:
+        return _print_compare_classification(rows, r.baselines, base, args.json)
     if args.json:
         print_json({"table": rows, "persistence": r.baselines["persistence"]["value"],
                     "persistence_rmse": r.baselines["persistence"]["rmse"]})
@@ -390,3 +502,34 @@ def cmd_compare(args: argparse.Namespace) -> int:
     console.print(t)
     return 0
 
+
+
+CLASSIFY_COMPARED = ("precision", "recall", "f1")
+
+
+def _print_compare_classification(rows: list[dict], baselines: dict, base: StudyConfig,
+                                  as_json: bool) -> int:
+    """Seed 003's Table I: method, optimum, test score (mean ± sd over the final members),
+    precision, recall, F1, trials, time; and the baselines' scores on the same test items."""
+    label = base.task.label
+    if as_json:
+        print_json({"table": rows, "baselines": baselines})
+        return 0
+    meta = ("method", "validation", "metric", "test", "test_std", "trials", "wall_seconds",
+            *(f"test_{k}" for k in CLASSIFY_COMPARED))
+    params = list(dict.fromkeys(k for row in rows for k in row if k not in meta))
+    t = Table(title=f"Strategies at {base.search.trials} trials, seed {base.search.seed}: "
+                    f"test items scored once ({base.search.final_repeats} retrained members)")
+    for col in ("method", *params, f"val {label}", f"test {label}", "precision", "recall",
+                "F1", "trials", "time"):
+        t.add_column(col, justify="left" if col == "method" else "right")
+    for row in rows:
+        t.add_row(row["method"], *[_cell(row.get(p)) for p in params],
+                  f"{row['validation']:.3f}", f"{row['test']:.3f} ± {row['test_std']:.3f}",
+                  *[f"{row[f'test_{k}']:.3f}" for k in CLASSIFY_COMPARED],
+                  str(row["trials"]), f"{row['wall_seconds']:.1f} s")
+    for name, m in baselines.items():
+        t.add_row(name.replace("_", " "), *["—"] * len(params), "—", f"{m['value']:.3f}",
+                  *[f"{m[k]:.3f}" for k in CLASSIFY_COMPARED], "—", "—")
+    console.print(t)
+    return 0

@@ -23,6 +23,7 @@ from lstmtune.data._fitted import FittedPrep, position_offset
 from lstmtune.data._labelled import (
     LABELLED_BUILTINS,
     LabelledSequences,
+    load_items,
     load_labelled,
     stratified_split,
 )
@@ -51,7 +52,7 @@ from lstmtune.data._windows import Windows, frame_supervised, make_windows, trim
 
 __all__ = [
     "BUILTINS", "builtin_names", "TimeSeries", "load", "LabelledSequences", "load_labelled",
-    "LABELLED_BUILTINS", "stratified_split",
+    "LABELLED_BUILTINS", "stratified_split", "load_items",
     "Vocabulary", "tokenize", "PAD", "OOV",
     "Chain", "Difference", "Hampel", "Interpolate", "Log", "MinMaxScale", "RobustScale",
     "StandardScale",

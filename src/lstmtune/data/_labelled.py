@@ -30,7 +30,8 @@ import pandas as pd
 
 from lstmtune.errors import DataError
 
-__all__ = ["LabelledSequences", "load_labelled", "LABELLED_BUILTINS", "stratified_split"]
+__all__ = ["LabelledSequences", "load_labelled", "load_items", "LABELLED_BUILTINS",
+           "stratified_split"]
 
 TEXT_SUFFIXES = (".txt",)
 MAX_CLASSES = 1_000
@@ -335,6 +336,45 @@ def _builtin(name: str) -> LabelledSequences:
     folder = UCR[name]
     return _from_ts(_package_file("sktime", f"datasets/data/{folder}/{folder}_TRAIN.ts", SKTIME),
                     name=name)
+
+
+def load_items(source: str | Path, *, text_col: str | None = None) -> LabelledSequences:
+    """Items to classify, without labels (``labels`` are -1, ``classes`` empty): a ``.txt``
+    file (one text per non-empty line), a CSV/Parquet table (its text column), a folder of
+    ``.txt`` files (one text each), a ``.ts`` file (its values; labels ignored) or an
+    ``.npz`` (its ``x``)."""
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"'{path}' does not exist: give a .txt file (one text per line), a "
+                        "CSV/Parquet table with a text column, a folder of .txt files, a .ts "
+                        "or an .npz file.")
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*.txt") if f.is_file())
+        texts = tuple(_read_text(f) for f in files)
+    elif path.suffix == ".txt":
+        texts = tuple(line for line in _read_text(path).splitlines() if line.strip())
+    elif path.suffix in (".csv", ".parquet", ".tsv"):
+        try:
+            frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+                ValueError, OSError) as exc:
+            raise DataError(f"'{path}' cannot be read as a table ({exc}).") from None
+        col = text_col or "text"
+        if col not in frame.columns:
+            raise DataError(f"'{path}' has no text column '{col}' (columns: "
+                            f"{', '.join(map(str, frame.columns))}): name it with --text-col.")
+        texts = tuple("" if pd.isna(t) else str(t) for t in frame[col])
+    elif path.suffix in (".ts", ".npz"):
+        items = _from_ts(path) if path.suffix == ".ts" else _from_npz(path)
+        return LabelledSequences(name=items.name, labels=np.full(len(items), -1),
+                                 classes=(), sequences=items.sequences, values=items.values)
+    else:
+        raise DataError(f"'{path}' is not a .txt, .csv, .parquet, .ts or .npz file, or a "
+                        "folder of .txt files.")
+    if not texts:
+        raise DataError(f"'{path}' holds no text to classify.")
+    return LabelledSequences(name=path.stem, labels=np.full(len(texts), -1), classes=(),
+                             texts=texts)
 
 
 def load_labelled(source: str | Path, *, text_col: str | None = None,

@@ -40,7 +40,12 @@ from lstmtune.experiment import (
     complete,
     machine_memory,
 )
-from lstmtune.model._classifier import CLASSIFIER_FORMAT, Classifier, load_classifier
+from lstmtune.model._classifier import (
+    CLASSIFIER_FORMAT,
+    Classifier,
+    load_classifier,
+    save_classifier,
+)
 from lstmtune.model._ensemble import Ensemble
 
 __all__ = ["save_model", "load_model", "ModelError", "FORMAT", "FORMAT_VERSION"]
@@ -68,7 +73,10 @@ def _flatten(params: dict) -> dict[str, np.ndarray]:
 
 
 def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
-    """Write ``ens`` as a model directory at ``path`` (replacing one saved there before)."""
+    """Write ``ens`` as a model directory at ``path`` (replacing one saved there before);
+    a :class:`Classifier` as :func:`save_classifier` writes it."""
+    if isinstance(ens, Classifier):
+        return save_classifier(ens, path)
     path = Path(path)
     arrays = _flatten(ens.params)
     want = param_shapes(ens.spec)

@@ -162,6 +162,9 @@ def load_study_tables(storage: str, study_name: str, *,
     final = attrs.get(FINAL)
     every = study.get_trials(deepcopy=False)  # read once, shared with the importance
     trials, members = _frames(every)
+    maximise = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    if not trials.empty:  # what "better" sorts by: lower is better in either direction
+        trials["loss"] = -trials["value"] if maximise else trials["value"]
     importance, note, used = _importance(
         [t for t in every if t.state == TrialState.COMPLETE], study.directions)
     del every
@@ -171,6 +174,8 @@ def load_study_tables(storage: str, study_name: str, *,
         "trials": search.get("trials"), "repeats": search.get("repeats"),
         "folds": data.get("folds"), "aggregate": search.get("aggregate"),
         "seed": search.get("seed"), "metric": search.get("metric", "rmse"),
+        "direction": "maximize" if maximise else "minimize",
+        "task": data.get("task", "forecast"),
         "fixed": dict(config.get("fixed", {})),
         "space": {n: desc for n, desc in config.get("space", [])}, "importance_note": note,
         "importance_trials": used,

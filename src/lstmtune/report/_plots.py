@@ -82,6 +82,12 @@ def _complete(trials: pd.DataFrame) -> pd.DataFrame:
     return done[np.isfinite(pd.to_numeric(done["value"], errors="coerce"))]
 
 
+def loss(trials: pd.DataFrame) -> pd.Series:
+    """What ranks trials, lower better: the ``loss`` column (the value, negated when the
+    study maximises), or the value where a table has none."""
+    return trials["loss"] if "loss" in trials else trials["value"]
+
+
 def sample_complete(trials: pd.DataFrame) -> pd.DataFrame:
     """The complete trials a plot of every trial draws, in their order: all of them up to
     ``SAMPLE_BEST + SAMPLE_OTHERS``; above that the ``SAMPLE_BEST`` best by value (ties by
@@ -90,7 +96,7 @@ def sample_complete(trials: pd.DataFrame) -> pd.DataFrame:
     done = _complete(trials)
     if len(done) <= SAMPLE_BEST + SAMPLE_OTHERS:
         return done
-    order = np.lexsort((done["number"].to_numpy(), done["value"].to_numpy(float)))
+    order = np.lexsort((done["number"].to_numpy(), loss(done).to_numpy(float)))
     rest = np.random.default_rng(SAMPLE_SEED).choice(order[SAMPLE_BEST:], SAMPLE_OTHERS,
                                                      replace=False)
     return done.iloc[np.sort(np.concatenate([order[:SAMPLE_BEST], rest]))]
@@ -126,7 +132,8 @@ def _short(x: float) -> str:
 def repeats_png(trials: pd.DataFrame, members: pd.DataFrame, top: int = 10,
                 metric: str = "RMSE") -> bytes | None:
     """Box plots of the member scores of the ``top`` best complete trials, best first."""
-    best = _complete(trials).sort_values(["value", "number"]).head(top)
+    done = _complete(trials)
+    best = done.assign(_rank=loss(done)).sort_values(["_rank", "number"]).head(top)
     if members.empty or best.empty:
         return None
     mine = members[members["trial"].isin(best["number"])]
@@ -203,10 +210,11 @@ def history_png(trials: pd.DataFrame, metric: str = "RMSE") -> bytes | None:
                    color="tab:blue", alpha=0.75, lw=0,
                    label=f"complete ({len(done):,}" + (f"; {len(shown):,} drawn)"
                                                        if len(shown) < len(done) else ")"))
-        best = np.fmin.accumulate(y)  # every trial counts; only the improvements are drawn
-        steps = np.flatnonzero(np.r_[True, best[1:] < best[:-1]])
+        sign = 1.0 if loss(done).equals(done["value"]) else -1.0  # -1: maximised
+        best = sign * np.fmin.accumulate(sign * y)  # every trial counts; improvements drawn
+        steps = np.flatnonzero(np.r_[True, sign * best[1:] < sign * best[:-1]])
         right = float(trials["number"].max())
-        ax.step(np.append(x[steps], right), np.append(best[steps], y.min()), where="post",
+        ax.step(np.append(x[steps], right), np.append(best[steps], best[-1]), where="post",
                 color="tab:red", lw=1.4, label="best so far")
         if log_scale(y):
             ax.set_yscale("log")
@@ -282,7 +290,8 @@ def axis_positions(col: pd.Series) -> tuple[np.ndarray, list[tuple[float, str]]]
 def parallel_png(trials: pd.DataFrame, params: list[str]) -> bytes | None:
     """Parallel coordinates of the complete trials: one axis per parameter and one for the
     value, every trial a line coloured by its value (best drawn last, on top)."""
-    done = sample_complete(trials).sort_values("value", ascending=False)
+    done = sample_complete(trials)
+    done = done.assign(_rank=loss(done)).sort_values("_rank", ascending=False)
     if done.empty:
         return None
     from matplotlib.collections import LineCollection

@@ -63,9 +63,11 @@ def _seconds(s: Any) -> str:
 
 
 def _complete(trials: pd.DataFrame) -> pd.DataFrame:
+    """Complete trials, best first (by ``loss``: the value, negated when maximised)."""
     done = trials[trials["state"] == "COMPLETE"]
     done = done[np.isfinite(pd.to_numeric(done["value"], errors="coerce"))]
-    return done.sort_values(["value", "number"])
+    return done.assign(_rank=plots.loss(done)).sort_values(["_rank", "number"]) \
+        .drop(columns="_rank")
 
 
 def _counts(trials: pd.DataFrame) -> dict[str, int]:
@@ -162,7 +164,8 @@ def _leaderboard(t: StudyTables) -> str:
                      *(param_text(r[f"param_{p}"]) for p in t.params)])
     agg = t.meta.get("aggregate") or "aggregate"
     body = (f"<p>The {len(top)} best complete trials by value (the {esc(agg)} of their "
-            f"validation {_label(t)} over repeats × folds; lower is better), with the mean ± "
+            f"validation {_label(t)} over repeats × folds; {_better(t)} is better), with the "
+            "mean ± "
             "standard "
             "deviation and number of their member scores; members that failed (diverged, no "
             "score) are left out of both and counted in brackets.</p>"
@@ -214,6 +217,10 @@ def _best(t: StudyTables) -> str:
             + _per_step(test, f.get("baselines") or {}, label)
             + _test_members(test, label))
     return section("best", "Best configuration", body)
+
+
+def _better(t: StudyTables) -> str:
+    return "higher" if t.meta.get("direction") == "maximize" else "lower"
 
 
 def _label(t: StudyTables) -> str:
@@ -400,6 +407,18 @@ BUILDERS: tuple[Callable[[StudyTables], str], ...] = (
     _forecast, _residuals, _members)
 
 
+def _builders(tables: StudyTables) -> tuple[Callable[[StudyTables], str], ...]:
+    """The sections of the study's task: forecasting's, or classification's (which shares
+    the leaderboard, repeats, history, importance and trials sections)."""
+    if tables.meta.get("task") == "classify":
+        from lstmtune.report._classify import classification_sections
+
+        return classification_sections({
+            "leaderboard": _leaderboard, "repeats": _repeats, "history": _history,
+            "importance": _importance, "parallel": _parallel, "members": _members})
+    return BUILDERS
+
+
 def render_study(tables: StudyTables) -> str:
     """The study report as one self-contained HTML page (a pure function of ``tables``)."""
     m = tables.meta
@@ -407,7 +426,7 @@ def render_study(tables: StudyTables) -> str:
     sub = (f"{(m.get('data') or {}).get('name') or 'data'} · strategy "
            f"{m.get('strategy') or '–'} · {len(tables.trials)} trials · "
            f"{'created ' + str(m['created']) if m.get('created') else 'no final evaluation'}")
-    return page(title, sub, (build(tables) for build in BUILDERS))
+    return page(title, sub, (build(tables) for build in _builders(tables)))
 
 
 def write_study_report(tables: StudyTables, path: Path) -> Path:

@@ -36,7 +36,7 @@ from lstmtune.model import Classifier, fit_classifier
 from lstmtune.search._config import StudyConfig
 from lstmtune.search._final import FINAL, describe_entry
 
-__all__ = ["load_items", "labelled_folds", "split_items", "final_classification",
+__all__ = ["check_labelled", "load_items", "labelled_folds", "split_items", "final_classification",
            "ga_generations", "with_data"]
 
 
@@ -90,6 +90,15 @@ def check_items(train: LabelledSequences, folds, cfg: StudyConfig) -> None:
                                 f"{missing[:3]}: use more data or a larger val_size.")
 
 
+def check_labelled(items: LabelledSequences, cfg: StudyConfig) -> StudyConfig:
+    """Every refusal of a classification study before anything is written; returns the
+    configuration with what the data holds (``with_data``)."""
+    cfg = with_data(cfg, items)
+    train, _ = split_items(items, cfg)
+    check_items(train, labelled_folds(train, cfg), cfg)
+    return cfg
+
+
 def ga_generations(study: optuna.Study) -> list[dict[str, Any]]:
     """The GA's mean and best value per generation (the paper's Figure 6); [] without GA."""
     by_gen: dict[int, list[float]] = {}
@@ -128,7 +137,6 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
     clf, run = fit_classifier(fit_items, val_items, config, task, repeats=R,
                               seed=cfg.search.seed + 10_000)
     probs = clf.predict_proba(test, members=True)  # (R, N, K)
-    val_probs = run.probabilities()[:, : len(val_items)]
     failed = (run.table["status"] == "failed").to_numpy() | \
         ~np.isfinite(probs).all(axis=(1, 2))
     members = []
