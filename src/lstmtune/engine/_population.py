@@ -142,11 +142,13 @@ def _check_data(data: PopulationData, spec: ModelSpec, tspec: TrainSpec, P: int)
                           f"{X.shape[-3]} training samples.")
 
 
-def population_bucket(P: int) -> int:
+def population_bucket(P: int, smallest: int = 8) -> int:
     """The compiled population size for P members: 8, 12, 16, 24, 32, 48, ... (at most a
     third wasted), so populations of nearby sizes reuse one program instead of compiling
-    one each (a search's batches vary in size from shape to shape)."""
-    size = 8
+    one each (a search's batches vary in size from shape to shape).  ``smallest``: the
+    first size (2 gives 2, 3, 4, 6, 8, ...: for members so costly that padding a small
+    population to 8 would cost more than compiling its own program)."""
+    size = smallest
     while size < P:
         size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
     return size
@@ -174,9 +176,10 @@ class _Working:
     rebuilt smaller when enough members have stopped (compaction), so stopped members stop
     costing compute."""
 
-    def __init__(self, members: np.ndarray, bucket: bool) -> None:
+    def __init__(self, members: np.ndarray, bucket: bool | int) -> None:
         n = len(members)
-        size = population_bucket(n) if bucket and n > 1 else n
+        self.smallest = 8 if bucket is True else int(bucket)
+        size = population_bucket(n, self.smallest) if bucket and n > 1 else n
         self.members = members  # member index of each real slot
         self.slots = np.concatenate([members, np.repeat(members[:1], size - n)])
         self.real = n
@@ -213,7 +216,7 @@ def _put(full: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
 def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
                      seeds: np.ndarray, hparams: Mapping[str, object] | None = None,
                      on_chunk: Callable[[int, dict], np.ndarray | None] | None = None,
-                     max_chunk: int = 250, bucket: bool = True,
+                     max_chunk: int = 250, bucket: bool | int = True,
                      units: np.ndarray | None = None,
                      eval_future: np.ndarray | None = None) -> PopulationResult:
     """Train ``len(seeds)`` members of one static shape together.
@@ -223,8 +226,9 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     after every chunk with a :class:`ChunkView` (histories so far, ``view.predict()``: current
     predictions over eval_X); it may return a (P,) bool mask of members to stop (pruning).  With
     ``bucket`` the trained population is padded to :func:`population_bucket` sizes so that
-    differently sized populations share programs, and it shrinks between chunks once enough
-    members have stopped (early stopping, pruning, failure).  ``units`` (P, layers) lets
+    differently sized populations share programs (an int: the smallest bucket, see
+    :func:`population_bucket`), and it shrinks between chunks once enough members have
+    stopped (early stopping, pruning, failure).  ``units`` (P, layers) lets
     members narrower than ``spec.units`` share its program (see ``init_members``); their
     ``params`` come back in ``spec``'s layout, zero in the units they do not have.
     ``eval_future`` (shared or per member like ``eval_X``; see :func:`predict`): a one-step
@@ -302,7 +306,7 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
         if not active.any():
             break  # every member stopped: its weights are final
         live = np.flatnonzero(active)
-        if bucket and population_bucket(len(live)) < work.size:  # shrink (compaction)
+        if bucket and population_bucket(len(live), work.smallest) < work.size:  # compaction
             work = _Working(live, bucket)
             state, hp_w, data_w = working_inputs(work)
         else:

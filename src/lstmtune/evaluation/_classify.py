@@ -30,6 +30,9 @@ __all__ = ["CLASS_METRICS", "MINIMISED", "ClassFold", "ClassifierRun", "best_thr
 
 CLASS_METRICS = ("pr_auc", "roc_auc", "accuracy", "precision", "recall", "f1", "log_loss")
 MINIMISED = frozenset({"log_loss"})  # the others: higher is better
+# populations of 2, 3, 4, 6, 8, ... members: a classifier member costs seconds per epoch, so
+# padding a small population to 8 costs more than compiling a program of its own size
+SMALLEST_BUCKET = 2
 
 
 def probabilities(logits: np.ndarray) -> np.ndarray:
@@ -260,7 +263,7 @@ def fit_classifiers(folds: Sequence[ClassFold], spec: ModelSpec, tspec: TrainSpe
                 view, scores=lambda part="test", metric="pr_auc": score_logits(
                     folds, mf, view.predict(), metric)))
     result = train_population(spec, tspec, data, seeds=np.asarray(seeds), hparams=hparams,
-                              on_chunk=hook, units=units)
+                              on_chunk=hook, units=units, bucket=SMALLEST_BUCKET)
     table = pd.DataFrame({"member": np.arange(len(seeds)), "seed": np.asarray(seeds),
                           "fold": mf, "status": result.status,
                           "epochs_trained": result.epochs_trained,

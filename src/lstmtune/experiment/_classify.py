@@ -42,9 +42,7 @@ PREP_KEYS = ("vocab_size", "input_length", "keep", "class_weight")
 
 def length_bucket(n: int) -> int:
     """The program size that input lengths (and vocabulary sizes) up to ``n`` share: 8, 12,
-    16, 24, 32, 48, ... (at most a third of the steps padding), exact below 8."""
-    if n <= 8:
-        return n
+    16, 24, 32, 48, ... (at most a third of the steps padding above 8)."""
     size = 8
     while size < n:
         size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
