@@ -15,6 +15,8 @@ from lstmtune.experiment._evaluate import (
 )
 from lstmtune.experiment._params import (
     ALIASES,
+    CLASSIFY_ONLY,
+    CLASSIFY_READS,
     MEMORY_FRACTION,
     PARAMS,
     Config,
@@ -40,7 +42,8 @@ from lstmtune.experiment._run import (
 from lstmtune.experiment._stats import compare, describe, describe_table, summarize
 from lstmtune.experiment._task import SCORED, ForecastTask
 
-__all__ = ["Config", "Param", "PARAMS", "ALIASES", "complete", "param_name", "parse_value",
+__all__ = ["Config", "Param", "PARAMS", "ALIASES", "CLASSIFY_ONLY", "CLASSIFY_READS",
+           "complete", "param_name", "parse_value",
            "parse_assignment", "group_key", "check_memory", "n_inputs", "machine_memory",
            "MEMORY_FRACTION", "build_train", "member_hparams",
            "ForecastTask", "SCORED", "ClassificationTask", "encode_items", "class_weights",

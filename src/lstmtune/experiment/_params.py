@@ -247,6 +247,14 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
 ALIASES = {"lags": "timesteps", "neurons": "units", "batch": "batch_size", "lr": "learning_rate"}
 
 
+# what a classifier reads (the rest is forecasting's: framing, cleaning, stateful, loss) and
+# what only a classifier reads
+CLASSIFY_ONLY = ("vocab_size", "input_length", "keep", "embed_dim", "class_weight")
+CLASSIFY_READS = (*CLASSIFY_ONLY, "units", "layers", "activation", "recurrent_activation",
+                  "epochs", "batch_size", "optimizer", "patience", "shuffle", "learning_rate",
+                  "dropout", "recurrent_dropout", "l1", "l2", "momentum")
+
+
 def param_name(raw: str, where: str | None = None) -> str:
     """The registry name of ``raw`` (aliases allowed); ``where`` prefixes the error."""
     name = ALIASES.get(raw.strip(), raw.strip())

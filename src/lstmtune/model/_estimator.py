@@ -14,10 +14,14 @@ from sklearn.base import BaseEstimator
 
 from lstmtune.data import TimeSeries, load
 from lstmtune.errors import ConfigError
-from lstmtune.experiment import ALIASES, PARAMS, complete
+from lstmtune.experiment import ALIASES, CLASSIFY_ONLY, complete
+from lstmtune.experiment import PARAMS as ALL_PARAMS
 from lstmtune.model._ensemble import Ensemble
 from lstmtune.model._fit import fit_ensemble
 from lstmtune.model._io import load_model, save_model
+
+# a forecaster's hyperparameters: the vocabulary's less the classifier's own
+PARAMS = {n: p for n, p in ALL_PARAMS.items() if n not in CLASSIFY_ONLY}
 
 __all__ = ["LSTMForecaster"]
 
@@ -31,7 +35,7 @@ class LSTMForecaster(BaseEstimator):
     >>> f = LSTMForecaster(units=2, epochs=300, repeats=5).fit(load("shampoo"))  # doctest: +SKIP
     >>> f.predict([1, 2, 3])                              # doctest: +SKIP
 
-    Every hyperparameter of ``lstmtune.experiment.PARAMS`` is a keyword (aliases such as
+    Every forecasting hyperparameter of ``lstmtune.experiment.PARAMS`` is a keyword (aliases such as
     ``lags`` and ``lr`` are accepted and stored under their names), so ``get_params``,
     ``set_params``, ``clone`` and ``repr`` work as for any scikit-learn estimator.  Values are
     validated by ``fit``.  Early stopping is not available here (it needs a window held out

@@ -48,7 +48,14 @@ from typing import Any
 from lstmtune.data import resolve_size
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import CLASS_METRICS, METRICS
-from lstmtune.experiment import SCORED, ClassificationTask, ForecastTask, param_name
+from lstmtune.experiment import (
+    CLASSIFY_ONLY,
+    CLASSIFY_READS,
+    SCORED,
+    ClassificationTask,
+    ForecastTask,
+    param_name,
+)
 from lstmtune.search._space import (
     CLASSIFY_SPACE,
     DEFAULT_SPACE,
@@ -330,6 +337,17 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
     clash = sorted(set(fixed) & set(space.searched()))
     if clash:
         raise ConfigError(f"{clash[0]} is both fixed and searched in [space]; remove one.")
+    named = [*fixed, *space.searched()]
+    if classify:
+        stray = [n for n in named if n not in CLASSIFY_READS]
+        if stray:
+            raise ConfigError(f"{stray[0]} applies to forecasting; a classification study "
+                              f"(task = \"classify\") reads {', '.join(CLASSIFY_READS)}.")
+    else:
+        stray = [n for n in named if n in CLASSIFY_ONLY]
+        if stray:
+            raise ConfigError(f"{stray[0]} applies to classification: add [data] task = "
+                              '"classify", or remove it.')
     search = _search(doc.get("search", {}))
     given = doc.get("search", {}).get("metric")
     if classify:

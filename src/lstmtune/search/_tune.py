@@ -345,7 +345,9 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
     the best.
 
     ``ts`` is a series or anything :func:`lstmtune.data.load` reads (a pandas Series or
-    DataFrame, a built-in name, a file).  ``storage`` is a URL (``sqlite:///study.db``,
+    DataFrame, a built-in name, a file); for a classification study (``[data] task =
+    "classify"``) labelled items (:func:`lstmtune.data.load_labelled`), a source it reads,
+    or None (the study file's source).  ``storage`` is a URL (``sqlite:///study.db``,
     ``journal:///abs/path.log``, ``postgresql://...``, or ``memory://NAME``: this process's
     memory); None gives a new study in memory, gone with the result.
 
