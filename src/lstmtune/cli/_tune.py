@@ -34,6 +34,7 @@ from lstmtune.data import LABELLED_BUILTINS, MULTISTEP, load, load_labelled
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import CLASS_METRICS, METRICS
 from lstmtune.search import (
+    HYBRID_TRIALS,
     LIMITS,
     STRATEGIES,
     StudyConfig,
@@ -481,7 +482,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                      "test_std": r.test["std"],
                      **({f"test_{k}": r.test[k] for k in CLASSIFY_COMPARED} if classify
                         else {"test_rmse": r.test["rmse"]}),
-                     "trials": r.n_trials_complete + r.n_trials_failed + r.n_trials_pruned,
+                     "trials": r.n_trials_complete + r.n_trials_failed + r.n_trials_pruned
+                     + sum(r.study.user_attrs.get(HYBRID_TRIALS, {}).values()),
                      "wall_seconds": r.wall_seconds})
     if classify:
         return _print_compare_classification(rows, r.baselines, base, args.json)

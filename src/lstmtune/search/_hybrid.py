@@ -13,7 +13,9 @@ from lstmtune.search._config import StudyConfig
 from lstmtune.search._storage import study_lock
 from lstmtune.search._strategies import better_first, make_pruner, make_sampler
 
-__all__ = ["run_hybrid", "HYBRID_STRATEGIES"]
+__all__ = ["run_hybrid", "HYBRID_STRATEGIES", "HYBRID_TRIALS"]
+
+HYBRID_TRIALS = "lstmtune:hybrid_trials"
 
 HYBRID_STRATEGIES = ("random", "tpe", "gp", "ga")
 
@@ -28,6 +30,7 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
 
     share = max(1, cfg.search.trials // len(HYBRID_STRATEGIES))
     union: list[dict] = []
+    trained: dict[str, int] = {}
     for name in HYBRID_STRATEGIES:
         sub = replace(cfg, search=replace(cfg.search, strategy=name))
         study = open_study(sub, storage, f"{study_name}:{name}", make_sampler(name, sub),
@@ -39,6 +42,7 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
         key = better_first(study)
         done = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
                       key=lambda t: key(t.value))
+        trained[name] = len(study.get_trials(deepcopy=False))
         for t in done[: cfg.search.top_k]:
             if t.params not in union:
                 union.append(dict(t.params))
@@ -57,4 +61,5 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
     final_only = replace(final_cfg, search=replace(final_cfg.search, strategy="random"))
     search(final, final_only, folds, storage=storage, progress=progress, on_batch=on_batch,
            trials=len(union))
+    final.set_user_attr(HYBRID_TRIALS, trained)  # the strategies' own trials, before the grid
     return final
