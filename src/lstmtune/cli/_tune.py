@@ -342,8 +342,8 @@ def _print_classification(r, cfg: StudyConfig, where: str | None = None) -> None
     console.print(b)
     classes = final.get("classes", [])
     if final.get("confusion"):
-        c = Table(title="Confusion matrix (rows: true class; columns: predicted)",
-                  title_justify="left")
+        c = Table(title="Confusion matrix", title_justify="left",
+                  caption="rows: true class; columns: predicted", caption_justify="left")
         c.add_column("")
         for name in classes:
             c.add_column(name, justify="right")
