@@ -124,6 +124,13 @@ def test_compare_ga_variants_and_hybrid(tuned, capsys):
     assert {"bag_of_words", "majority"} == set(out["baselines"])
     for r in out["table"]:
         assert 0 <= r["test"] <= 1 and {"test_precision", "test_recall", "test_f1"} <= set(r)
+    import optuna
+
+    url = f"sqlite:///{root / 'cmp' / 'compare' / 'study.db'}"
+    for name in ("ga1", "ga3"):  # every trial bred by the GA: asked one generation at a time
+        trials = optuna.load_study(study_name=f"compare-{name}", storage=url).trials
+        assert len(trials) == 4 and all(t.system_attrs["ga:generation"] >= 0
+                                        for t in trials)
 
 
 @pytest.mark.slow
@@ -181,3 +188,25 @@ def test_bad_files_and_options_are_refused_in_one_line(tmp_path, capsys):
              "scores forecasts", tmp_path)
     _refused(capsys, ["tune", "rotten_tomatoes", "--horizon", "3", *out],
              "--horizon applies to forecasting", tmp_path)
+
+
+def test_review_fixes_are_refused_or_read(tmp_path, capsys):
+    """Token ids keep their own padding out, a model refuses items of another kind, too
+    large a study is refused before anything is written."""
+    huge = STUDY.replace("vocab_size = 30", "vocab_size = 900000").replace(
+        "embed_dim = 4", "embed_dim = 4096")
+    _corpus(tmp_path / "reviews.csv")
+    (tmp_path / "reviews.toml").write_text(huge)
+    _refused(capsys, ["tune", str(tmp_path / "reviews.toml"), "--out", str(tmp_path / "o")],
+             "more than half of this machine", tmp_path)
+    (tmp_path / "shampoo.toml").write_text('[data]\nsource = "shampoo"\n[training]\n'
+                                           'loss = "cce"\n')
+    _refused(capsys, ["tune", str(tmp_path / "shampoo.toml"), "--out", str(tmp_path / "o")],
+             "loss=cce is a classifier's cross-entropy", tmp_path)
+
+
+def test_predict_refuses_items_of_another_kind(tuned, tmp_path, capsys):
+    root, _ = tuned
+    np.savez(tmp_path / "ids.npz", x=np.array([[3, 4, 0]]))
+    _refused(capsys, ["predict", str(root / "out" / "reviews" / "model",),
+                      str(tmp_path / "ids.npz")], "was trained on texts", tmp_path)

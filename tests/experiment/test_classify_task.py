@@ -106,3 +106,16 @@ def test_several_classes_take_a_softmax_head_and_macro_scores():
     assert task.model(complete(CFG), 1).horizon == 3
     assert task.configure(CFG)["loss"] == "cce" and task.direction == "maximize"
     assert ClassificationTask(metric="log_loss").direction == "minimize"
+
+
+def test_token_ids_drop_their_own_padding_before_the_cut():
+    from lstmtune.experiment import encode_items
+
+    items = LabelledSequences(name="ids", labels=np.array([0, 1]), classes=("a", "b"),
+                              sequences=(np.array([0, 0, 0, 5, 6, 7]),
+                                         np.array([5, 6, 7, 9, 0, 0])))
+    first = encode_items(items, {**CFG, "input_length": 2, "vocab_size": 6}, {})[:, :, 0]
+    last = encode_items(items, {**CFG, "input_length": 2, "keep": "last",
+                                "vocab_size": 6}, {})[:, :, 0]
+    np.testing.assert_array_equal(first, [[5, 6], [5, 6]])
+    np.testing.assert_array_equal(last, [[6, 7], [7, 1]])  # 9 >= vocab_size + 2: out of vocab

@@ -128,12 +128,10 @@ def _classify(clf, args: argparse.Namespace) -> int:
         raise ConfigError("--future applies to forecasting models; a classifier reads only "
                           "the items to classify.")
     items = load_items(args.data, text_col=args.text_col)
-    expect = "numeric" if clf.task.inputs == "numeric" else "tokens"
-    got = "numeric" if items.kind == "numeric" else "tokens"
-    if got != expect:
-        raise DataError(f"'{args.data}' holds {items.kind} items, but the model classifies "
-                        f"{'numeric sequences' if expect == 'numeric' else 'texts or tokens'}"
-                        ".")
+    if items.kind != clf.task.inputs:
+        kinds = {"text": "texts", "tokens": "token ids (.npz)", "numeric": "numeric sequences"}
+        raise DataError(f"'{args.data}' holds {kinds[items.kind]}, but the model was trained "
+                        f"on {kinds[clf.task.inputs]}: give it items of that kind.")
     if items.kind == "numeric" and items.channels != clf.spec.n_features:
         raise DataError(f"'{args.data}' has {items.channels} channel(s); the model was trained "
                         f"on {clf.spec.n_features}.")

@@ -176,7 +176,7 @@ def _config(args: argparse.Namespace) -> StudyConfig:
 
 
 FORECAST_ONLY = ("time_col", "target", "freq", "features", "horizon", "origin_step",
-                 "multistep", "season")
+                 "multistep", "season", "sep", "decimal", "date_format")
 
 
 def _classify_config(args: argparse.Namespace, cfg: StudyConfig) -> StudyConfig:

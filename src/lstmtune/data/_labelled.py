@@ -173,14 +173,20 @@ def _from_table(path: Path, text_col: str | None, label_col: str | None) -> Labe
                                       texts=texts), f"'{path}'")
 
 
-def _from_npz(path: Path) -> LabelledSequences:
+def _npz_arrays(path: Path, *, labelled: bool = True
+                ) -> tuple[tuple[np.ndarray, ...], np.ndarray | None]:
+    """The sequences of an ``.npz`` (``x``: 2-D, padded with 0; or 1-D, all sequences end
+    to end, with their ``lengths``) and its labels ``y`` (None when absent and not needed)."""
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)
-            if not {"x", "y"} <= keys:
-                raise DataError(f"'{path}' needs arrays 'x' (sequences) and 'y' (labels); it "
-                                f"has {sorted(keys)}.")
-            x, y = z["x"], z["y"]
+            need = {"x", "y"} if labelled else {"x"}
+            if not need <= keys:
+                raise DataError(f"'{path}' needs arrays {sorted(need)} (sequences"
+                                f"{' and labels' if labelled else ''}); it has {sorted(keys)}.")
+            x = z["x"]
+            y = z["y"] if "y" in keys else None
+            lengths = z["lengths"] if "lengths" in keys else None
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise DataError(
@@ -192,15 +198,32 @@ def _from_npz(path: Path) -> LabelledSequences:
         raise DataError(f"'{path}' is not a readable .npz ({exc}).") from None
     except (OSError, zipfile.BadZipFile) as exc:
         raise DataError(f"'{path}' is not a readable .npz ({exc}).") from None
-    if not np.issubdtype(x.dtype, np.integer) or not np.issubdtype(y.dtype, np.integer):
+    if not np.issubdtype(x.dtype, np.integer) or (y is not None and not np.issubdtype(
+            y.dtype, np.integer)):
         raise DataError(f"'{path}': 'x' and 'y' must be integer arrays (token ids and class "
-                        f"indices), got {x.dtype} and {y.dtype}.")
-    seqs = tuple(np.asarray(row) for row in x) if x.ndim == 2 else None
-    if seqs is None:
-        raise DataError(f"'{path}': 'x' must be a 2-D array (items × tokens), got shape "
-                        f"{x.shape}.")
-    if len(seqs) != len(y):
+                        f"indices), got {x.dtype} and {None if y is None else y.dtype}.")
+    if x.size and x.min() < 0:
+        raise DataError(f"'{path}': 'x' holds negative token ids (e.g. {int(x.min())}); ids "
+                        "are >= 0, 0 being padding.")
+    if x.ndim == 1 and lengths is not None:
+        lengths = np.asarray(lengths)
+        if lengths.ndim != 1 or not np.issubdtype(lengths.dtype, np.integer) or \
+                (lengths < 0).any() or lengths.sum() != x.size:
+            raise DataError(f"'{path}': 'lengths' must be whole numbers >= 0 summing to the "
+                            f"{x.size} ids of 'x'.")
+        seqs = tuple(np.split(x, np.cumsum(lengths)[:-1]))
+    elif x.ndim == 2:
+        seqs = tuple(np.asarray(row) for row in x)
+    else:
+        raise DataError(f"'{path}': 'x' must be a 2-D array (items × tokens, padded with 0), "
+                        f"or 1-D with 'lengths'; got shape {x.shape}.")
+    if y is not None and len(seqs) != len(y):
         raise DataError(f"'{path}': {len(seqs)} sequences but {len(y)} labels.")
+    return seqs, y
+
+
+def _from_npz(path: Path) -> LabelledSequences:
+    seqs, y = _npz_arrays(path)
     classes = tuple(str(c) for c in np.unique(y))
     labels = np.searchsorted(np.unique(y), y)
     return _checked(LabelledSequences(name=path.stem, labels=labels, classes=classes,
@@ -227,15 +250,16 @@ def _checked(data: LabelledSequences, where: str) -> LabelledSequences:
     return data
 
 
-def _ts_rows(path: Path) -> tuple[list[np.ndarray], list[str], list[str]]:
-    """The series (length, channels), labels and declared classes of a ``.ts`` file."""
+def _ts_rows(path: Path) -> tuple[list[np.ndarray], list[str | None], list[str]]:
+    """The series (length, channels), labels (None each where ``@classLabel false``) and
+    declared classes of a ``.ts`` file."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:
         raise DataError(f"'{path}' is not UTF-8 text: save it as UTF-8.") from None
     declared: list[str] = []
     rows, labels = [], []
-    in_data = False
+    in_data, labelled = False, True
     for i, line in enumerate(lines, 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -244,12 +268,14 @@ def _ts_rows(path: Path) -> tuple[list[np.ndarray], list[str], list[str]]:
             low = line.lower()
             if low.startswith("@classlabel"):
                 declared = line.split()[2:]
+                labelled = low.split()[1:2] != ["false"]
             if low.startswith("@timestamps") and low.split()[1:2] == ["true"]:
                 raise DataError(f"'{path}' has time stamps (@timeStamps true), which lstmtune "
                                 "does not read: export the values without time stamps.")
             in_data = low == "@data"
             continue
-        *channels, label = line.split(":")
+        parts = line.split(":")
+        channels, label = (parts[:-1], parts[-1]) if labelled else (parts, None)
         if not channels:
             raise DataError(f"'{path}' line {i}: expected values:label, got {line[:60]!r}.")
         try:
@@ -261,7 +287,7 @@ def _ts_rows(path: Path) -> tuple[list[np.ndarray], list[str], list[str]]:
         if len({len(c) for c in chans}) > 1:
             raise DataError(f"'{path}' line {i}: its channels have different lengths.")
         rows.append(np.stack(chans, axis=1))
-        labels.append(label.strip())
+        labels.append(None if label is None else label.strip())
     if not in_data:
         raise DataError(f"'{path}' has no @data line: it is not a .ts file of the UCR/UEA "
                         "archive.")
@@ -279,6 +305,9 @@ def _from_ts(path: Path, name: str | None = None) -> LabelledSequences:
     declared: list[str] = []
     for which, f in files:
         r, lab, dec = _ts_rows(f)
+        if r and lab[0] is None:
+            raise DataError(f"'{f}' has no labels (@classLabel false): a study needs labelled "
+                            "items; classify these with `lstmtune predict`.")
         declared = declared or dec
         rows += r
         labels += lab
@@ -341,8 +370,8 @@ def _builtin(name: str) -> LabelledSequences:
 def load_items(source: str | Path, *, text_col: str | None = None) -> LabelledSequences:
     """Items to classify, without labels (``labels`` are -1, ``classes`` empty): a ``.txt``
     file (one text per non-empty line), a CSV/Parquet table (its text column), a folder of
-    ``.txt`` files (one text each), a ``.ts`` file (its values; labels ignored) or an
-    ``.npz`` (its ``x``)."""
+    ``.txt`` files (one text each), a ``.ts`` file (its series; labels, if any, ignored) or
+    an ``.npz`` (its ``x``)."""
     path = Path(source)
     if not path.exists():
         raise DataError(f"'{path}' does not exist: give a .txt file (one text per line), a "
@@ -353,7 +382,7 @@ def load_items(source: str | Path, *, text_col: str | None = None) -> LabelledSe
         texts = tuple(_read_text(f) for f in files)
     elif path.suffix == ".txt":
         texts = tuple(line for line in _read_text(path).splitlines() if line.strip())
-    elif path.suffix in (".csv", ".parquet", ".tsv"):
+    elif path.suffix in (".csv", ".parquet"):
         try:
             frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
@@ -364,10 +393,16 @@ def load_items(source: str | Path, *, text_col: str | None = None) -> LabelledSe
             raise DataError(f"'{path}' has no text column '{col}' (columns: "
                             f"{', '.join(map(str, frame.columns))}): name it with --text-col.")
         texts = tuple("" if pd.isna(t) else str(t) for t in frame[col])
-    elif path.suffix in (".ts", ".npz"):
-        items = _from_ts(path) if path.suffix == ".ts" else _from_npz(path)
-        return LabelledSequences(name=items.name, labels=np.full(len(items), -1),
-                                 classes=(), sequences=items.sequences, values=items.values)
+    elif path.suffix == ".ts":  # this file only, labelled or not
+        rows = _ts_rows(path)[0]
+        if not rows:
+            raise DataError(f"'{path}' holds no series to classify.")
+        return LabelledSequences(name=path.stem, labels=np.full(len(rows), -1), classes=(),
+                                 values=tuple(rows))
+    elif path.suffix == ".npz":
+        seqs = _npz_arrays(path, labelled=False)[0]
+        return LabelledSequences(name=path.stem, labels=np.full(len(seqs), -1), classes=(),
+                                 sequences=seqs)
     else:
         raise DataError(f"'{path}' is not a .txt, .csv, .parquet, .ts or .npz file, or a "
                         "folder of .txt files.")

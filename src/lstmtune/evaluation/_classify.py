@@ -77,7 +77,9 @@ def class_metric(name: str, y: np.ndarray, prob: np.ndarray, threshold: float = 
         if name == "pr_auc":
             return float(skm.average_precision_score(onehot[:, present], prob[:, present],
                                                      average="macro"))
-        return float(skm.roc_auc_score(y, prob, multi_class="ovr", labels=np.arange(K)))
+        # one-vs-rest, macro over the classes present (as PR-AUC)
+        return float(np.mean([skm.roc_auc_score(onehot[:, k], prob[:, k])
+                              for k in np.flatnonzero(present)]))
     if name == "log_loss":
         return float(skm.log_loss(y, np.clip(prob, 1e-15, 1.0), labels=np.arange(K)))
     pred = _predicted(prob, threshold)

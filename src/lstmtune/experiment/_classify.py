@@ -35,6 +35,7 @@ from lstmtune.experiment._params import PARAMS, complete, units_bucket
 __all__ = ["ClassificationTask", "encode_items"]
 
 
+INPUTS = ("text", "tokens", "numeric")  # LabelledSequences.kind
 BUCKETED = ("input_length", "vocab_size")
 PER_MEMBER = ("keep", "class_weight")  # change the prepared items only
 PREP_KEYS = ("vocab_size", "input_length", "keep", "class_weight")
@@ -101,13 +102,20 @@ def encode_items(items: LabelledSequences, config: Mapping[str, Any],
             vocab = Vocabulary.from_dict(vocab)
         ids = vocab.encode(items.texts, L, keep=keep, tokens=_tokens(items))
         return ids[:, :, None].astype(np.float32)
-    if items.kind == "tokens":
+    if items.kind == "tokens":  # the user's own padding (0) dropped before the cut
         V = c["vocab_size"] + 2
-        rows = [np.where(np.asarray(s) < V, np.asarray(s), 1)[:, None] for s in items.sequences]
+        rows = [np.where(s < V, s, 1)[:, None] for s in
+                (np.asarray(s)[np.asarray(s) != 0] for s in items.sequences)]
         return _cut(rows, L, keep, 1, 0.0)
     mean, scale = (np.asarray(fitted[k], np.float32) for k in ("mean", "scale"))
-    rows = [(np.asarray(v, np.float32) - mean) / scale for v in items.values]
+    rows = [(_trimmed(np.asarray(v, np.float32)) - mean) / scale for v in items.values]
     return _cut(rows, L, keep, items.channels, np.nan)
+
+
+def _trimmed(v: np.ndarray) -> np.ndarray:
+    """A numeric sequence without the missing steps at its start and end (padding)."""
+    real = np.flatnonzero(np.isfinite(v).any(axis=1))
+    return v[real[0]: real[-1] + 1] if real.size else v[:0]
 
 
 def _fit(train: LabelledSequences, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,7 +149,7 @@ class ClassificationTask:
 
     metric: str = "pr_auc"
     n_classes: int = 2
-    inputs: str = "tokens"  # tokens (texts, token ids: embedded) | numeric (channels)
+    inputs: str = "text"  # text | tokens (ids): embedded; numeric: channels
     kind: ClassVar[str] = "classify"
     horizon: ClassVar[int] = 1  # one prediction per item: no horizon steps
     origin_step: ClassVar[int] = 1
@@ -153,14 +161,14 @@ class ClassificationTask:
         if isinstance(self.n_classes, bool) or not isinstance(self.n_classes, int | np.integer) \
                 or self.n_classes < 2:
             raise ConfigError(f"a classifier needs at least two classes, got {self.n_classes!r}.")
-        if self.inputs not in ("tokens", "numeric"):
-            raise ConfigError(f"inputs must be 'tokens' or 'numeric', got {self.inputs!r}.")
+        if self.inputs not in INPUTS:
+            raise ConfigError(f"inputs must be one of {', '.join(INPUTS)}, got "
+                              f"{self.inputs!r}.")
 
     @classmethod
     def of(cls, data: LabelledSequences, metric: str = "pr_auc") -> ClassificationTask:
         """The task of classifying ``data``'s items into its classes."""
-        return cls(metric=metric, n_classes=len(data.classes),
-                   inputs="numeric" if data.kind == "numeric" else "tokens")
+        return cls(metric=metric, n_classes=len(data.classes), inputs=data.kind)
 
     @property
     def direction(self) -> str:
@@ -229,7 +237,7 @@ class ClassificationTask:
         """Embedding (token inputs) → ``layers`` masked LSTM layers → one logit (binary) or
         K.  ``n_features``: 1 for token ids, the channels of numeric sequences."""
         c = complete(config)
-        tokens = self.inputs == "tokens"
+        tokens = self.inputs != "numeric"
         return ModelSpec(units=(units or c["units"],) * c["layers"],
                          timesteps=length_bucket(c["input_length"]), n_features=n_features,
                          horizon=1 if self.n_classes == 2 else self.n_classes,

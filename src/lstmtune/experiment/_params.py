@@ -183,7 +183,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("epochs", "epochs", _int, 500, 1, MAX_EPOCHS, "training epochs (snapshots of one run)"),
     Param("batch_size", "train", _int, 4, 1, 100_000, "samples per gradient step"),
     Param("optimizer", "train", _choice(OPTIMIZERS), "adam", help="adam, rmsprop or sgd"),
-    Param("loss", "train", _choice(LOSSES), "mse", help="mse, mae or huber"),
+    Param("loss", "train", _choice(LOSSES), "mse",
+          help="mse, mae or huber (a classifier: its cross-entropy, set by the task)"),
     Param("patience", "train", _int, 0, 0, MAX_EPOCHS, "early stopping patience, 0 = off"),
     Param("shuffle", "train", _bool, True, help="reshuffle each epoch (stateless)"),
     Param("units", "model", _int, 4, 1, 4096, "LSTM units per layer"),
@@ -402,6 +403,9 @@ def build_model(c: Mapping[str, Any], n_features: int, units: int | None = None)
     """The model of ``c`` (``units`` overrides the width, e.g. with its ``units_bucket``):
     a head of ``horizon`` outputs (direct) or of one (recursive)."""
     direct = c["multistep"] == "direct"
+    if c["loss"] in ("bce", "cce"):
+        raise ConfigError(f"loss={c['loss']} is a classifier's cross-entropy; a forecast "
+                          "takes mse, mae or huber.")
     if c["stateful"] and direct and c["horizon"] > 1:
         raise ConfigError(f"stateful=true with horizon={c['horizon']}: a stateful model carries "
                           "its state through consecutive windows, which a head of several "

@@ -60,7 +60,7 @@ class Classifier:
         X = encode_items(items, self.config, self.fitted)
         extra = self.spec.timesteps - X.shape[1]
         if extra:
-            fill = np.nan if self.task.inputs == "numeric" else 0.0
+            fill = np.nan if self.task.inputs == "numeric" else 0.0  # masked either way
             X = np.concatenate([X, np.full((len(X), extra, X.shape[2]), fill, X.dtype)], 1)
         return X
 

@@ -327,7 +327,8 @@ def parallel_png(trials: pd.DataFrame, params: list[str]) -> bytes | None:
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
     ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 1.12), frameon=False)
-    fig.colorbar(lines, ax=ax, label="value (lower is better)", pad=0.02)
+    better = "lower" if loss(done).equals(done["value"]) else "higher"
+    fig.colorbar(lines, ax=ax, label=f"value ({better} is better)", pad=0.02)
     fig.tight_layout()
     return to_png(fig)
 

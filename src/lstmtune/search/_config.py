@@ -108,7 +108,7 @@ class DataConfig:
     label_col: str | None = None  # classify, a table: the label column (default "label")
     # classify: what the data holds (filled in when it is read, ``with_data``)
     n_classes: int = 2
-    inputs: str = "tokens"
+    inputs: str = "text"
 
 
 @dataclass(frozen=True, kw_only=True)

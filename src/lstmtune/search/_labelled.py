@@ -47,8 +47,7 @@ def load_items(cfg: StudyConfig) -> LabelledSequences:
 
 def with_data(cfg: StudyConfig, items: LabelledSequences) -> StudyConfig:
     """``cfg`` with what the data holds: its number of classes and kind of inputs."""
-    inputs = "numeric" if items.kind == "numeric" else "tokens"
-    return replace(cfg, data=replace(cfg.data, n_classes=len(items.classes), inputs=inputs))
+    return replace(cfg, data=replace(cfg.data, n_classes=len(items.classes), inputs=items.kind))
 
 
 def has_test_part(items: LabelledSequences) -> bool:
@@ -86,8 +85,12 @@ def check_items(train: LabelledSequences, folds, cfg: StudyConfig) -> None:
             missing = [train.classes[k] for k in range(len(train.classes))
                        if not (items.labels == k).any()]
             if missing:
+                few = {train.classes[k]: int((train.labels == k).sum()) for k in
+                       range(len(train.classes)) if train.classes[k] in missing}
                 raise DataError(f"the {part} items of '{train.name}' have no item of class(es) "
-                                f"{missing[:3]}: use more data or a larger val_size.")
+                                f"{missing[:3]} (training items of each: {few}): every class "
+                                "needs at least two training items, one to fit and one to "
+                                "validate; add items of it or leave the class out.")
 
 
 def check_labelled(items: LabelledSequences, cfg: StudyConfig) -> StudyConfig:
@@ -95,8 +98,51 @@ def check_labelled(items: LabelledSequences, cfg: StudyConfig) -> StudyConfig:
     configuration with what the data holds (``with_data``)."""
     cfg = with_data(cfg, items)
     train, _ = split_items(items, cfg)
-    check_items(train, labelled_folds(train, cfg), cfg)
+    folds = labelled_folds(train, cfg)
+    check_items(train, folds, cfg)
+    check_classifier_memory(cfg, items.channels, len(folds[0][0][0]))
     return cfg
+
+
+def _largest(cfg: StudyConfig) -> dict[str, Any]:
+    """The study's largest configuration: every searched number at its top."""
+    c = dict(cfg.fixed)
+    for name, entry in cfg.space.searched().items():
+        if hasattr(entry, "high"):
+            c[name] = int(entry.high) if entry.integer else float(entry.high)
+        elif hasattr(entry, "values"):
+            numbers = [v for v in entry.values if isinstance(v, int | float)
+                       and not isinstance(v, bool)]
+            if numbers:
+                c[name] = max(numbers)
+    return c
+
+
+def check_classifier_memory(cfg: StudyConfig, channels: int, items: int) -> None:
+    """Refuse, before anything is written, a study whose largest population (the batch's
+    candidates × folds × repeats at the space's largest units, input length, vocabulary and
+    embedding) would need more than half of this machine's memory."""
+    from lstmtune.engine import estimate_bytes
+    from lstmtune.experiment import MEMORY_FRACTION, machine_memory
+
+    total = machine_memory()
+    if total is None:
+        return
+    task = cfg.task
+    c = task.configure(_largest(cfg))
+    spec = task.model(c, n_features=channels)
+    s = cfg.search
+    members = max(s.batch * cfg.data.folds * s.repeats, s.final_repeats)
+    need = estimate_bytes(spec, members=members, batch_size=c["batch_size"], samples=items) \
+        + 4 * members * items * spec.timesteps * channels  # the members' prepared items
+    if need > MEMORY_FRACTION * total:
+        gib = 2**30
+        raise ConfigError(
+            f"the largest population of this study ({members} classifiers of units="
+            f"{c['units']}, input_length={c['input_length']}, vocab_size={c['vocab_size']}, "
+            f"embed_dim={c['embed_dim']}, batch_size={c['batch_size']}) would need about "
+            f"{need / gib:,.1f} GiB, more than half of this machine's {total / gib:.0f} GiB: "
+            "lower those ranges, or train fewer at once ([search] batch, repeats, folds).")
 
 
 def ga_generations(study: optuna.Study) -> list[dict[str, Any]]:

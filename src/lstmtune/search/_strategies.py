@@ -39,8 +39,11 @@ def make_sampler(name: str, cfg: StudyConfig) -> optuna.samplers.BaseSampler:
     if name in GA_APPROACHES:
         from lstmtune.search._ga import GASampler
 
+        # maximising: the value is the fitness, a negative one (mean - risk * std below 0)
+        # counting as 0, as a failed trial does
+        fitness = _nonnegative if cfg.task.direction == "maximize" else "inverse"
         return GASampler(seed=seed, population_size=cfg.search.batch,
-                         approach=GA_APPROACHES[name],
+                         approach=GA_APPROACHES[name], fitness=fitness,
                          search_space=cfg.space.distributions())
     raise ConfigError(f"strategy '{name}' has no sampler; valid: grid, random, tpe, gp, cmaes, "
                       "hyperband, ga, ga1, ga2, ga3, hybrid.")
@@ -49,6 +52,10 @@ def make_sampler(name: str, cfg: StudyConfig) -> optuna.samplers.BaseSampler:
 # seed 003's genetic algorithm: approach I (fitness^4, the best re-run), II (fitness^4, the
 # top half kept), III (fitness^2, the top half kept); "ga" is III, the paper's best
 GA_APPROACHES = {"ga": "III", "ga1": "I", "ga2": "II", "ga3": "III"}
+
+
+def _nonnegative(value: float) -> float:
+    return max(float(value), 0.0)
 
 
 def better_first(study: optuna.Study):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import signal
 import sys
@@ -29,7 +30,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from lstmtune.data import TimeSeries
+from lstmtune.data import LabelledSequences, TimeSeries
 from lstmtune.errors import ConfigError, LstmtuneError
 from lstmtune.experiment import complete, evaluate_configs, group_key
 from lstmtune.model import Ensemble
@@ -48,7 +49,12 @@ from lstmtune.search._storage import (
     study_lock,
     worker_session,
 )
-from lstmtune.search._strategies import make_pruner, make_sampler, successive_halving
+from lstmtune.search._strategies import (
+    GA_APPROACHES,
+    make_pruner,
+    make_sampler,
+    successive_halving,
+)
 
 __all__ = ["TuneResult", "tune", "aggregate", "open_study", "leaderboard", "search",
            "storage_from_url", "member_scores", "failures"]
@@ -412,6 +418,7 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
                    progress, on_batch, publish, t0: float) -> TuneResult:
     """A classification study: labelled items instead of a series; the same loop."""
     from lstmtune.search._labelled import (
+        check_classifier_memory,
         check_items,
         final_classification,
         has_test_part,
@@ -421,15 +428,19 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
         with_data,
     )
 
-    if items is None or isinstance(items, str):
+    if items is None or isinstance(items, str | os.PathLike):
         items = load_items(cfg if items is None else replace(
-            cfg, data=replace(cfg.data, source=items)))
+            cfg, data=replace(cfg.data, source=str(items))))
+    elif not isinstance(items, LabelledSequences):
+        raise ConfigError(f"a classification study reads labelled items (load_labelled), a "
+                          f"source to read them from, or None; got {type(items).__name__}.")
     if storage is None:
         storage = f"{MEMORY}{uuid.uuid4().hex}"
     cfg = with_data(cfg, items)
     train, test = split_items(items, cfg)
     folds = labelled_folds(train, cfg)
     check_items(train, folds, cfg)
+    check_classifier_memory(cfg, items.channels, len(folds[0][0][0]))
     storage_from_url(storage)
     study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
     with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
@@ -464,7 +475,7 @@ def _ask(study: optuna.Study, cfg: StudyConfig, remaining: int
     if s.strategy == "hyperband":
         return successive_halving(study, cfg, remaining)
     size = min(s.batch, remaining)
-    if s.strategy == "ga":  # one generation's open slots = one population
+    if s.strategy in GA_APPROACHES:  # one generation's open slots = one population
         size = min(remaining, max(1, study.sampler.slots_left(study)))
     return [study.ask() for _ in range(size)], None, ()
 
