@@ -225,7 +225,9 @@ def _better(t: StudyTables) -> str:
 
 def _label(t: StudyTables) -> str:
     """The study's metric as tables name it (RMSE for studies made before it was a choice)."""
-    return str(t.meta.get("metric") or "rmse").upper()
+    metric = str(t.meta.get("metric") or "rmse")
+    return {"pr_auc": "PR-AUC", "roc_auc": "ROC-AUC", "log_loss": "log loss"}.get(
+        metric, metric.upper())
 
 
 def _per_step(test: dict[str, Any], baselines: dict[str, Any], label: str) -> str:
