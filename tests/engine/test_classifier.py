@@ -154,3 +154,59 @@ def test_a_population_of_classifiers_equals_each_member_alone_and_learns():
                                    atol=2e-5)
     accuracy = ((pop.predictions[0, :, 0] > 0) == (y[:, 0] > 0.5)).mean()
     assert accuracy >= 0.9
+
+
+def _numpy_bidirectional(params, rows):
+    """Keras Bidirectional(LSTM) layers (outputs concatenated) + Dense, real rows only."""
+    def run(W, U, b, seq):
+        u = U.shape[0]
+        h, c, outs = np.zeros(u), np.zeros(u), []
+        for x in seq:
+            z = x @ W + h @ U + b
+            i, f = _sigmoid(z[:u]), _sigmoid(z[u:2 * u])
+            g, o = np.tanh(z[2 * u:3 * u]), _sigmoid(z[3 * u:])
+            c = f * c + i * g
+            h = o * np.tanh(c)
+            outs.append(h)
+        return np.array(outs)
+
+    h_in = np.asarray(rows, np.float64)
+    for layer in params["layers"]:
+        a = {k: np.asarray(v, np.float64) for k, v in layer.items()}
+        fwd = run(a["W"], a["U"], a["b"], h_in)
+        bwd = run(a["Wb"], a["Ub"], a["bb"], h_in[::-1])[::-1]
+        last = np.concatenate([fwd[-1], bwd[0]])
+        h_in = np.concatenate([fwd, bwd], axis=1)
+    return last @ np.asarray(params["Wd"], np.float64) + np.asarray(params["bd"])
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_a_masked_bidirectional_lstm_equals_numpy_over_the_real_tokens(padding):
+    spec = ModelSpec(units=(3, 2), timesteps=8, n_features=1, horizon=2, vocab_size=10,
+                     embed_dim=4, masked=True, bidirectional=True)
+    params = init_params(jax.random.PRNGKey(4), spec)
+    real = np.array([4, 1, 9, 2, 7])
+    pad = np.zeros(spec.timesteps - real.size, int)
+    ids = np.r_[real, pad] if padding == "post" else np.r_[pad, real]
+    ours, _ = forward(params, ids[:, None].astype(np.float32), _zero(spec), spec)
+    emb = np.asarray(params["E"])[real]
+    np.testing.assert_allclose(np.asarray(ours), _numpy_bidirectional(params, emb),
+                               rtol=1e-5, atol=1e-6)
+    plain = init_params(jax.random.PRNGKey(4), ModelSpec(
+        units=(3, 2), timesteps=8, n_features=1, horizon=2, vocab_size=10, embed_dim=4,
+        masked=True))
+    np.testing.assert_array_equal(plain["layers"][0]["W"], params["layers"][0]["W"])
+
+
+def test_a_population_of_bidirectional_classifiers_equals_each_alone():
+    X, y = _toy(n=24)
+    data = PopulationData(X, y, np.ones(len(X), bool), X, y)
+    spec = ModelSpec(units=(4,), timesteps=6, n_features=1, horizon=1, vocab_size=8,
+                     embed_dim=3, masked=True, bidirectional=True)
+    tspec = TrainSpec(epochs=8, batch_size=8, loss="bce", dropout=True)
+    hp = {"learning_rate": np.array([0.05, 0.02]), "dropout": np.array([0.0, 0.2])}
+    pop = _train(data, spec, tspec, [0, 1], hp)
+    for m in range(2):
+        alone = _train(data, spec, tspec, [m], {k: v[m:m + 1] for k, v in hp.items()})
+        np.testing.assert_allclose(pop.predictions[m], alone.predictions[0], rtol=2e-4,
+                                   atol=2e-5)

@@ -51,8 +51,13 @@ class ModelSpec:
     vocab_size: int = 0  # > 0: x[:, 0] holds token ids < vocab_size (0 = padding), embedded
     embed_dim: int = 0  # the embedding's width (with vocab_size)
     masked: bool = False  # padded steps (id 0, or NaN in the first column) keep the state
+    bidirectional: bool = False  # each layer also reads the sequence backwards (Keras'
+    # Bidirectional, outputs concatenated; its own weights Wb, Ub, bb)
 
     def __post_init__(self) -> None:
+        if self.bidirectional and self.stateful:
+            raise ConfigError("a bidirectional LSTM reads each sequence whole, so it cannot be "
+                              "stateful: set stateful=false or bidirectional=false.")
         if self.vocab_size < 0 or (self.vocab_size > 0) != (self.embed_dim > 0):
             raise ConfigError(f"vocab_size and embed_dim must both be >= 1 (token inputs) or "
                               f"both 0, got {self.vocab_size} and {self.embed_dim}.")
@@ -76,7 +81,10 @@ def param_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
     for i, u in enumerate(spec.units):
         out |= {f"layers.{i}.W": (f_in, 4 * u), f"layers.{i}.U": (u, 4 * u),
                 f"layers.{i}.b": (4 * u,)}
-        f_in = u
+        if spec.bidirectional:
+            out |= {f"layers.{i}.Wb": (f_in, 4 * u), f"layers.{i}.Ub": (u, 4 * u),
+                    f"layers.{i}.bb": (4 * u,)}
+        f_in = 2 * u if spec.bidirectional else u
     return out | {"Wd": (f_in, spec.horizon), "bd": (spec.horizon,)}
 
 
@@ -96,7 +104,9 @@ def flatten_params(params: dict) -> dict:
 def nest_params(arrays: dict) -> dict:
     """The inverse of :func:`flatten_params`."""
     n = sum(1 for k in arrays if k.startswith("layers.") and k.endswith(".W"))
-    layers = [{k: arrays[f"layers.{i}.{k}"] for k in ("W", "U", "b")} for i in range(n)]
+    names = ("W", "U", "b", "Wb", "Ub", "bb")
+    layers = [{k: arrays[f"layers.{i}.{k}"] for k in names if f"layers.{i}.{k}" in arrays}
+              for i in range(n)]
     out = {"layers": layers, "Wd": arrays["Wd"], "bd": arrays["bd"]}
     return out | ({"E": arrays["E"]} if "E" in arrays else {})
 
@@ -129,6 +139,11 @@ def init_params(key: jax.Array, spec: ModelSpec) -> dict:
         out[f"layers.{i}.W"] = _glorot(keys[2 * i], shapes[f"layers.{i}.W"])
         out[f"layers.{i}.U"] = _orthogonal(keys[2 * i + 1], shapes[f"layers.{i}.U"])
         out[f"layers.{i}.b"] = jnp.zeros(shapes[f"layers.{i}.b"]).at[u:2 * u].set(1.0)
+        if spec.bidirectional:  # the backward layer's own keys: forward weights unchanged
+            kw, ku = jax.random.split(jax.random.fold_in(key, 1000 + i))
+            out[f"layers.{i}.Wb"] = _glorot(kw, shapes[f"layers.{i}.Wb"])
+            out[f"layers.{i}.Ub"] = _orthogonal(ku, shapes[f"layers.{i}.Ub"])
+            out[f"layers.{i}.bb"] = out[f"layers.{i}.b"]
     if spec.vocab_size:  # Keras' Embedding: uniform(-0.05, 0.05), from its own key (models
         # without an embedding keep their weights); row r from (key, r) alone, so a member
         # in a program with a larger vocabulary gets the rows it would get alone
@@ -195,8 +210,18 @@ def forward(params: dict, x: jax.Array, state: list, spec: ModelSpec,
     ract = ACTIVATIONS[spec.recurrent_activation]
     hs, steps = embed_inputs(params, x, spec)
     new_state = []
+    last = None
     for i, p in enumerate(params["layers"]):
         in_mask, rec_mask = masks[i] if masks is not None else (None, None)
-        hs, st = _layer(p, hs, state[i], act, ract, in_mask, rec_mask, steps)
+        out, st = _layer(p, hs, state[i], act, ract, in_mask, rec_mask, steps)
         new_state.append(st)
-    return hs[-1] @ params["Wd"] + params["bd"], new_state
+        last = out[-1]
+        if spec.bidirectional:  # the same inputs read from the end (padding masked as well)
+            back = {"W": p["Wb"], "U": p["Ub"], "b": p["bb"]}
+            zero = (jnp.zeros_like(st[0]), jnp.zeros_like(st[1]))
+            rev, _ = _layer(back, hs[::-1], zero, act, ract, in_mask, rec_mask,
+                            None if steps is None else steps[::-1])
+            out = jnp.concatenate([out, rev[::-1]], axis=-1)
+            last = jnp.concatenate([last, rev[-1]])  # backward: after the first real step
+        hs = out
+    return last @ params["Wd"] + params["bd"], new_state

@@ -201,6 +201,9 @@ def init_members(spec: ModelSpec, tspec: TrainSpec, seeds: np.ndarray,
     state = _init_members(seeds, momentum, spec, tspec.optimizer)
     if units is None:
         return state
+    if spec.bidirectional:
+        raise ConfigError("bidirectional members are not zero-padded to a wider program: "
+                          "give every member the program's own units.")
     units = np.asarray(units, int).reshape(len(seeds), len(spec.units))
     if (units > np.asarray(spec.units)).any() or (units < 1).any():
         raise ConfigError(f"member units must lie in 1..{spec.units} per layer, got "
@@ -269,8 +272,8 @@ def _dropout_masks(key, spec: ModelSpec, hp, n: int):
         keep_in, keep_rec = 1.0 - hp["dropout"], 1.0 - hp["recurrent_dropout"]
         m_in = jax.random.bernoulli(k1, keep_in, (f_in, n)).T / keep_in
         m_rec = jax.random.bernoulli(k2, keep_rec, (u, n)).T / keep_rec
-        masks.append((m_in, m_rec))
-        f_in = u
+        masks.append((m_in, m_rec))  # a bidirectional layer's two directions share them
+        f_in = 2 * u if spec.bidirectional else u
     return masks
 
 

@@ -192,9 +192,11 @@ class ClassificationTask:
         vocabulary sizes by their :func:`length_bucket` (padding is masked and unused
         embedding rows never move, so a member trains as it would alone), units by their
         ``units_bucket``."""
+        c = complete(config)
+        pad_units = not c["bidirectional"]  # a bidirectional layer is never zero-padded
         return tuple((k, length_bucket(v) if k in BUCKETED else units_bucket(v)
-                      if k == "units" else v)
-                     for k, v in complete(config).items()
+                      if k == "units" and pad_units else v)
+                     for k, v in c.items()
                      if PARAMS[k].kind not in ("member", "epochs") and k not in PER_MEMBER)
 
     def prepare_group(self, folds, configs: list) -> ClassGroup:
@@ -244,7 +246,8 @@ class ClassificationTask:
                          activation=c["activation"],
                          recurrent_activation=c["recurrent_activation"],
                          vocab_size=length_bucket(c["vocab_size"]) + 2 if tokens else 0,
-                         embed_dim=c["embed_dim"] if tokens else 0, masked=True)
+                         embed_dim=c["embed_dim"] if tokens else 0, masked=True,
+                         bidirectional=c["bidirectional"])
 
     def fit(self, group: ClassGroup, spec: ModelSpec, tspec, *, seeds, hparams=None,
             member_fold=None, member_config=None, on_chunk=None, units=None,

@@ -235,6 +235,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("keep", "text", _choice(("first", "last")), "first",
           help="classification: the words a cut keeps, first (the paper) or last"),
     Param("embed_dim", "model", _int, 32, 1, 4096, "classification: embedding width"),
+    Param("bidirectional", "model", _bool, False,
+          help="classification: each LSTM layer also reads the sequence backwards"),
     Param("class_weight", "train", _choice(("none", "balanced")), "none",
           help="classification: weigh classes by n / (K n_k) on the training items"),
     Param("learning_rate", "member", float, 1e-3, 1e-8, 10.0, "optimizer step size"),
@@ -250,7 +252,8 @@ ALIASES = {"lags": "timesteps", "neurons": "units", "batch": "batch_size", "lr":
 
 # what a classifier reads (the rest is forecasting's: framing, cleaning, stateful, loss) and
 # what only a classifier reads
-CLASSIFY_ONLY = ("vocab_size", "input_length", "keep", "embed_dim", "class_weight")
+CLASSIFY_ONLY = ("vocab_size", "input_length", "keep", "embed_dim", "class_weight",
+                 "bidirectional")
 CLASSIFY_READS = (*CLASSIFY_ONLY, "units", "layers", "activation", "recurrent_activation",
                   "epochs", "batch_size", "optimizer", "patience", "shuffle", "learning_rate",
                   "dropout", "recurrent_dropout", "l1", "l2", "momentum")
