@@ -314,10 +314,10 @@ CLASS_COLUMNS = (("pr_auc", "PR-AUC"), ("roc_auc", "ROC-AUC"), ("accuracy", "acc
                  ("log_loss", "log loss"))
 
 
-def _print_classification(r, cfg: StudyConfig, where: str | None = None) -> None:
-    task = cfg.task
+def _print_search(r, cfg: StudyConfig, where: str | None, ahead: str = "") -> None:
+    """The leaderboard (validation) and the best configuration's parameters."""
     t, hidden = leaderboard_table(
-        r.leaderboard.head(10), f"Leaderboard: validation {task.label} over "
+        r.leaderboard.head(10), f"Leaderboard: validation {cfg.task.label}{ahead} over "
         f"{cfg.search.repeats} repeat(s) × {cfg.data.folds} fold(s)", console.width)
     console.print(t)
     if hidden or where:
@@ -326,6 +326,10 @@ def _print_classification(r, cfg: StudyConfig, where: str | None = None) -> None
     console.print(f"Best configuration (trial value {r.best_value:.3f}):", highlight=False)
     for k, v in r.best_params.items():
         console.print(f"  {k} = {_cell(v)}", highlight=False)
+
+
+def _print_classification(r, cfg: StudyConfig, where: str | None = None) -> None:
+    _print_search(r, cfg, where)
     final = r.study.user_attrs.get("lstmtune:final", {})
     n_test = sum(final.get("split", {}).get("test", [])) or "the"
     b = Table(title=f"Test items ({n_test}), scored once; threshold "
@@ -358,16 +362,7 @@ def _print_result(r, cfg: StudyConfig, where: str | None = None) -> None:
     if task.kind == "classify":
         return _print_classification(r, cfg, where)
     ahead = f", {task.horizon} steps ahead" if task.horizon > 1 else ""
-    t, hidden = leaderboard_table(
-        r.leaderboard.head(10), f"Leaderboard: validation {task.label}{ahead} over "
-        f"{cfg.search.repeats} repeat(s) × {cfg.data.folds} fold(s)", console.width)
-    console.print(t)
-    if hidden or where:
-        more = f"not shown: {', '.join(hidden)}. " if hidden else ""
-        console.print(f"[dim]{more}Every trial with all its parameters: {where}[/]")
-    console.print(f"Best configuration (trial value {r.best_value:.3f}):", highlight=False)
-    for k, v in r.best_params.items():
-        console.print(f"  {k} = {_cell(v)}", highlight=False)
+    _print_search(r, cfg, where, ahead)
     b = Table(title=f"Test window ({cfg.data.test_size} points{ahead}), scored once",
               title_justify="left")
     b.add_column("model")

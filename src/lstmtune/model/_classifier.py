@@ -9,9 +9,7 @@ preparation learned (the vocabulary, or the channel scaler) in JSON, never pickl
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import shutil
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,8 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from lstmtune._files import old_name, temp_dir
-from lstmtune._json import dumps
 from lstmtune.data import LabelledSequences, Vocabulary
 from lstmtune.engine import ModelSpec, flatten_params, nest_params, param_shapes, predict
 from lstmtune.evaluation import best_threshold, probabilities
@@ -32,7 +28,6 @@ __all__ = ["Classifier", "fit_classifier", "save_classifier", "load_classifier",
 
 CLASSIFIER_FORMAT = "lstmtune-classifier"
 FORMAT_VERSION = 1
-FILES = ("model.json", "params.npz")
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +108,7 @@ def save_classifier(clf: Classifier, path: str | os.PathLike) -> Path:
     """Write ``clf`` as a model directory at ``path`` (replacing one saved there before):
     model.json (configuration, spec, classes, threshold, vocabulary or scaler), params.npz
     and checksums.json, as :func:`lstmtune.model.save_model` writes a forecaster."""
-    from lstmtune.model._io import _sha256
+    from lstmtune.model._io import write_model_dir
 
     path = Path(path)
     arrays = {k: np.asarray(v, np.float32) for k, v in flatten_params(clf.params).items()}
@@ -123,24 +118,7 @@ def save_classifier(clf: Classifier, path: str | os.PathLike) -> Path:
            "threshold": clf.threshold, "seeds": [int(s) for s in clf.seeds],
            "fitted": _fitted_json(clf.fitted), "info": clf.info,
            "params": {k: list(a.shape) for k, a in arrays.items()}}
-    tmp = temp_dir(path)
-    try:
-        (tmp / "model.json").write_text(dumps(doc, indent=1))
-        with open(tmp / "params.npz", "wb") as f:
-            np.savez(f, **arrays)
-        sums = {name: _sha256(tmp / name) for name in FILES}
-        (tmp / "checksums.json").write_text(json.dumps({"sha256": sums}, indent=1))
-        old = None
-        if path.exists():
-            old = old_name(path)
-            path.rename(old)
-        tmp.rename(path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+    return write_model_dir(path, doc, arrays)
 
 
 def load_classifier(path: Path, doc: dict[str, Any]) -> Classifier:

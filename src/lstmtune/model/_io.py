@@ -91,6 +91,13 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
            "seeds": [int(s) for s in ens.seeds], "first_origin": ens.first_origin,
            "prep": ens.prep.to_dict(), "info": ens.info,
            "params": {name: list(a.shape) for name, a in arrays.items()}}
+    return write_model_dir(path, doc, arrays)
+
+
+def write_model_dir(path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
+    """``doc`` as model.json, ``arrays`` as params.npz and both files' SHA-256 in
+    checksums.json, written in a temporary folder beside ``path`` and renamed into place (an
+    interrupted save leaves the previous model or nothing, never half a model)."""
     tmp = temp_dir(path)
     try:
         (tmp / "model.json").write_text(dumps(doc, indent=1))

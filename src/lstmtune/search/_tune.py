@@ -386,17 +386,23 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
         best = study.best_trial
         test, baselines, model = final_evaluation(study, ts, cfg, folds, started=t0,
                                                   progress=progress)
-        counts = Counter(t.state for t in study.get_trials(deepcopy=False))
-        result = TuneResult(
-            study=study, best_params=dict(best.params), best_value=float(best.value),
-            test=test, baselines=baselines, n_trials_complete=counts[TrialState.COMPLETE],
-            n_trials_failed=counts[TrialState.FAIL] - _interrupted(study),
-            n_trials_pruned=counts[TrialState.PRUNED],
-            wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study),
-            model=model, failures=failures(study))
+        result = _result(study, best, test, baselines, model, t0)
         if publish is not None:
             publish(result)
     return result
+
+
+def _result(study: optuna.Study, best: optuna.trial.FrozenTrial, test: dict,
+            baselines: dict, model, t0: float) -> TuneResult:
+    """The study's counts, leaderboard and failures with the final evaluation of ``best``."""
+    counts = Counter(t.state for t in study.get_trials(deepcopy=False))
+    return TuneResult(
+        study=study, best_params=dict(best.params), best_value=float(best.value),
+        test=test, baselines=baselines, n_trials_complete=counts[TrialState.COMPLETE],
+        n_trials_failed=counts[TrialState.FAIL] - _interrupted(study),
+        n_trials_pruned=counts[TrialState.PRUNED],
+        wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study),
+        model=model, failures=failures(study))
 
 
 def _run_study(cfg: StudyConfig, folds, storage: str, study_name: str,
@@ -450,15 +456,7 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
         test_scores, baselines, model = final_classification(
             study, train, test, folds, cfg, started=t0, progress=progress,
             test_from_source=has_test_part(items))
-        counts = Counter(t.state for t in study.get_trials(deepcopy=False))
-        result = TuneResult(
-            study=study, best_params=dict(best.params), best_value=float(best.value),
-            test=test_scores, baselines=baselines,
-            n_trials_complete=counts[TrialState.COMPLETE],
-            n_trials_failed=counts[TrialState.FAIL] - _interrupted(study),
-            n_trials_pruned=counts[TrialState.PRUNED],
-            wall_seconds=time.perf_counter() - t0, leaderboard=leaderboard(study),
-            model=model, failures=failures(study))
+        result = _result(study, best, test_scores, baselines, model, t0)
         if publish is not None:
             publish(result)
     return result
