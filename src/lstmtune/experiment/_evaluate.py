@@ -68,8 +68,10 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                      on_chunk: Callable[[list[int], np.ndarray, int, dict], np.ndarray | None]
                      | None = None,
                      cancelled: Callable[[], bool] | None = None) -> list[ConfigScores | None]:
-    """Score every configuration on every fold ``(series, scored window size)`` as ``task``
-    (default: the task of the first configuration, RMSE) prepares, models and scores them.
+    """Score every configuration on every fold as ``task`` (default: the task of the first
+    configuration, RMSE) groups, prepares, models, trains and scores them: a forecast's fold
+    is ``(series, scored window size)``, a classifier's ``((training items, held-out items),
+    their count)``.
 
     ``on_chunk(config_indices, member_config, epochs_done, view)`` is called between chunks of
     each population (``member_config[i]`` is the position in ``config_indices`` of member i;

@@ -5,9 +5,11 @@ A task says how a configuration's data is prepared on a fold (``prepare``), what
 head is (``model``), how trained members are scored (``score``, ``step_scores``), which way is
 better (``direction``), what the cheap reference forecasts are (``baselines``) and how it
 describes itself to the stored tables and the report (``describe``).  :class:`ForecastTask`
-is the one built so far: forecast ``horizon`` steps from every ``origin_step``-th
-walk-forward origin of one series, scored by a point-forecast metric.  Sequence
-classification and panels of series are to be tasks of their own with the same methods.
+forecasts ``horizon`` steps from every ``origin_step``-th walk-forward origin of one series,
+scored by a point-forecast metric; ``ClassificationTask`` (``_classify``) classifies
+labelled sequences.  Both also say how configurations group into populations
+(``group_key``), how a group's folds are prepared (``prepare_group``) and how its members are
+trained (``fit``).  Panels of series are to be a task of their own with the same methods.
 """
 
 from __future__ import annotations
