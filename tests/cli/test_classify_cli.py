@@ -124,6 +124,7 @@ def test_compare_ga_variants_and_hybrid(tuned, capsys):
     assert {"bag_of_words", "majority"} == set(out["baselines"])
     for r in out["table"]:
         assert 0 <= r["test"] <= 1 and {"test_precision", "test_recall", "test_f1"} <= set(r)
+        assert r["search_seconds"] > 0
     import optuna
 
     url = f"sqlite:///{root / 'cmp' / 'compare' / 'study.db'}"
@@ -188,6 +189,9 @@ def test_bad_files_and_options_are_refused_in_one_line(tmp_path, capsys):
              "scores forecasts", tmp_path)
     _refused(capsys, ["tune", "rotten_tomatoes", "--horizon", "3", *out],
              "--horizon applies to forecasting", tmp_path)
+    (tmp_path / "rt.toml").write_text('[data]\nsource = "rotten_tomatoes"\n')
+    _refused(capsys, ["tune", str(tmp_path / "rt.toml"), *out], 'add task = "classify"',
+             tmp_path)
 
 
 def test_review_fixes_are_refused_or_read(tmp_path, capsys):

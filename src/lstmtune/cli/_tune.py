@@ -479,6 +479,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                         else {"test_rmse": r.test["rmse"]}),
                      "trials": r.n_trials_complete + r.n_trials_failed + r.n_trials_pruned
                      + sum(r.study.user_attrs.get(HYBRID_TRIALS, {}).values()),
+                     "search_seconds": _search_seconds(r.study, storage),
                      "wall_seconds": r.wall_seconds})
     if classify:
         return _print_compare_classification(rows, r.baselines, base, args.json)
@@ -487,7 +488,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     "persistence_rmse": r.baselines["persistence"]["rmse"]})
         return 0
     meta = ("method", "validation", "metric", "test", "test_rmse", "test_std", "trials",
-            "wall_seconds")
+            "wall_seconds", "search_seconds")
     params = list(dict.fromkeys(k for row in rows for k in row if k not in meta))
     t = Table(title=f"Strategies at {base.search.trials} trials, seed {base.search.seed}")
     for col in ("method", *params, "validation", f"test {base.task.label}", "trials", "time"):
@@ -504,6 +505,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
 CLASSIFY_COMPARED = ("precision", "recall", "f1")
 
 
+def _search_seconds(study, storage: str) -> float:
+    """The wall time the study's trials took (the union of their start-to-end intervals;
+    a hybrid's own strategies' studies included), whichever run trained them: the same
+    when ``compare`` is run again to resume."""
+    import optuna
+
+    studies = [study] + [optuna.load_study(study_name=f"{study.study_name}:{name}",
+                                           storage=study._storage)
+                         for name in study.user_attrs.get(HYBRID_TRIALS, {})]
+    spans = sorted((t.datetime_start, t.datetime_complete) for s in studies
+                   for t in s.get_trials(deepcopy=False)
+                   if t.datetime_start is not None and t.datetime_complete is not None)
+    total, end = 0.0, None
+    for a, b in spans:
+        if end is None or a > end:
+            total += (b - a).total_seconds()
+            end = b
+        elif b > end:
+            total += (b - end).total_seconds()
+            end = b
+    return total
+
+
 def _print_compare_classification(rows: list[dict], baselines: dict, base: StudyConfig,
                                   as_json: bool) -> int:
     """Seed 003's Table I: method, optimum, test score (mean ± sd over the final members),
@@ -513,20 +537,24 @@ def _print_compare_classification(rows: list[dict], baselines: dict, base: Study
         print_json({"table": rows, "baselines": baselines})
         return 0
     meta = ("method", "validation", "metric", "test", "test_std", "trials", "wall_seconds",
-            *(f"test_{k}" for k in CLASSIFY_COMPARED))
+            "search_seconds", *(f"test_{k}" for k in CLASSIFY_COMPARED))
     params = list(dict.fromkeys(k for row in rows for k in row if k not in meta))
     t = Table(title=f"Strategies at {base.search.trials} trials, seed {base.search.seed}: "
                     f"test items scored once ({base.search.final_repeats} retrained members)")
     for col in ("method", *params, f"val {label}", f"test {label}", "precision", "recall",
-                "F1", "trials", "time"):
+                "F1", "trials", "search", "this run"):
         t.add_column(col, justify="left" if col == "method" else "right")
     for row in rows:
         t.add_row(row["method"], *[_cell(row.get(p)) for p in params],
                   f"{row['validation']:.3f}", f"{row['test']:.3f} ± {row['test_std']:.3f}",
                   *[f"{row[f'test_{k}']:.3f}" for k in CLASSIFY_COMPARED],
-                  str(row["trials"]), f"{row['wall_seconds']:.1f} s")
+                  str(row["trials"]), f"{row['search_seconds']:.1f} s",
+                  f"{row['wall_seconds']:.1f} s")
     for name, m in baselines.items():
         t.add_row(name.replace("_", " "), *["—"] * len(params), "—", f"{m['value']:.3f}",
-                  *[f"{m[k]:.3f}" for k in CLASSIFY_COMPARED], "—", "—")
+                  *[f"{m[k]:.3f}" for k in CLASSIFY_COMPARED], "—", "—", "—")
+    console.print("[dim]search: the wall time the strategy's trials took (also when a run "
+                  "resumes them); this run: this command's time for it, the final "
+                  "evaluation included.[/]")
     console.print(t)
     return 0

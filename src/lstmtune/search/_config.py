@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lstmtune.data import resolve_size
+from lstmtune.data import LABELLED_BUILTINS, resolve_size
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import CLASS_METRICS, METRICS
 from lstmtune.experiment import (
@@ -234,6 +234,9 @@ def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
         src = str(base / src)
     sizes = {k: _whole("data", k, t[k]) for k in ("folds", "season") if k in t}
     sizes |= {k: _size("data", k, t[k]) for k in ("test_size", "val_size") if k in t}
+    if task == "forecast" and src in LABELLED_BUILTINS:
+        raise ConfigError(f'[data] source = "{src}" is a labelled set: add task = "classify" '
+                          "to [data] to classify its items.")
     default_test = 12 if task == "forecast" else 0.2  # a classifier's: a fifth of the items
     cfg = DataConfig(source=src, time_col=t.get("time_col"), target=t.get("target"),
                      features=tuple(features), freq=t.get("freq"), sep=t.get("sep"),
