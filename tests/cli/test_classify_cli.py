@@ -43,8 +43,8 @@ epochs = { int = [2, 4] }
 input_length = { int = [3, 6] }
 """
 
-SECTIONS = ["summary", "leaderboard", "best", "classification", "repeats", "history",
-            "importance", "parallel", "members"]
+SECTIONS = ["summary", "leaderboard", "best", "classification", "curves", "repeats",
+            "history", "importance", "parallel", "members"]
 
 
 def _corpus(path, n=48, seed=0):

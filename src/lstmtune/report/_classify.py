@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lstmtune.report._html import esc, figure, fmt, kv, mean_std, note, section, table
-from lstmtune.report._plots import plt_, to_png
+from lstmtune.report._plots import curves_png, plt_, to_png
 
 __all__ = ["classification_sections", "confusion_curves_png", "generations_png"]
 
@@ -173,6 +173,20 @@ def _curves(t) -> str:
                    note("No test predictions were stored."))
 
 
+def _learning(t) -> str:
+    if t.final is None:
+        return section("curves", "Learning curves", note(NO_FINAL))
+    png = None
+    if not t.history.empty and {"train_loss", "val_log_loss"} <= set(t.history.columns):
+        png = curves_png(t.history, "train_loss", "val_log_loss", "cross-entropy")
+    cap = ("Per-epoch cross-entropy of the best configuration, every repeat × validation "
+           "draw a thin line: the training loss (blue; class-weighted when class_weight is "
+           "on) and the validation items' log loss (orange). Curves that part show "
+           "over-fitting; a wide bundle shows sensitivity to initial weights.")
+    return section("curves", "Learning curves", figure(png, "learning curves", cap) if png
+                   else note("No per-epoch curves were stored."))
+
+
 def _generations(t) -> str:
     ga = (t.final or {}).get("ga") or []
     if not ga:
@@ -192,6 +206,6 @@ def _generations(t) -> str:
 def classification_sections(generic: dict[str, Any]) -> tuple:
     """The report's builders for a classification study: its own summary, best and curves,
     and the task-free sections (leaderboard, repeats, history, importance, trials)."""
-    return (_summary, generic["leaderboard"], _best, _curves, _generations,
+    return (_summary, generic["leaderboard"], _best, _curves, _learning, _generations,
             generic["repeats"], generic["history"], generic["importance"],
             generic["parallel"], generic["members"])

@@ -166,7 +166,7 @@ def repeats_png(trials: pd.DataFrame, members: pd.DataFrame, top: int = 10,
 
 
 def draw_curves(ax, epochs: np.ndarray, train: np.ndarray, val: np.ndarray,
-                eval_name: str = "validation") -> None:
+                eval_name: str = "validation", ylabel: str = "RMSE") -> None:
     """Every member's curve a thin line on ``ax``: train blue, scored window orange."""
     for row in np.atleast_2d(train):
         ax.plot(epochs, row, color=TRAIN, lw=0.6, alpha=0.7)
@@ -175,18 +175,20 @@ def draw_curves(ax, epochs: np.ndarray, train: np.ndarray, val: np.ndarray,
     ax.plot([], [], color=TRAIN, label="train")
     ax.plot([], [], color=EVAL, label=eval_name)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("RMSE")
+    ax.set_ylabel(ylabel)
 
 
-def curves_png(history: pd.DataFrame) -> bytes | None:
-    """Per-epoch train and validation RMSE of every (repeat, fold) of the best."""
+def curves_png(history: pd.DataFrame, train: str = "train_rmse", val: str = "val_rmse",
+               ylabel: str = "RMSE") -> bytes | None:
+    """Per-epoch train and validation curves (columns ``train``, ``val``) of every
+    (repeat, fold) of the best."""
     if history.empty:
         return None
     plt = plt_()
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for _, g in history.sort_values("epoch").groupby(["repeat", "fold"], sort=True):
-        draw_curves(ax, g["epoch"].to_numpy(float), g["train_rmse"].to_numpy(float)[None],
-                    g["val_rmse"].to_numpy(float)[None])
+        draw_curves(ax, g["epoch"].to_numpy(float), g[train].to_numpy(float)[None],
+                    g[val].to_numpy(float)[None], ylabel=ylabel)
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[:2], labels[:2], fontsize=8)
     n = history.groupby(["repeat", "fold"]).ngroups

@@ -32,9 +32,10 @@ from lstmtune._version import __version__
 from lstmtune.data import LabelledSequences, load_labelled, stratified_split
 from lstmtune.errors import ConfigError, DataError
 from lstmtune.evaluation import class_metrics, confusion, pr_curve, roc_curve_points
+from lstmtune.experiment import evaluate_configs
 from lstmtune.model import Classifier, fit_classifier
 from lstmtune.search._config import StudyConfig
-from lstmtune.search._final import FINAL, describe_entry
+from lstmtune.search._final import FINAL, HISTORY, describe_entry
 
 __all__ = ["check_labelled", "load_items", "labelled_folds", "split_items", "final_classification",
            "ga_generations", "with_data"]
@@ -236,4 +237,25 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     study.set_user_attr(FINAL, jsonable(final))
+    if progress:
+        progress("per-epoch curves of the best on the validation items")
+    study.set_user_attr(HISTORY, jsonable(_curves(folds, config, cfg)))
     return test_scores, baselines, clf
+
+
+def _curves(folds, config, cfg: StudyConfig) -> dict[str, list]:
+    """Per-epoch training loss and validation log loss of ``config`` on every fold, the
+    search's seeds (every repeat × fold)."""
+    r = evaluate_configs(folds, [config], repeats=cfg.search.repeats, seed=cfg.search.seed,
+                         task=cfg.task, diagnostics=True)[0]
+    h = r.history
+    rows: dict[str, list] = {"repeat": [], "fold": [], "epoch": [], "train_loss": [],
+                             "val_log_loss": []}
+    for m in range(len(r.scores)):
+        n = len(h["epochs"])
+        rows["repeat"] += [int(r.repeat[m])] * n
+        rows["fold"] += [int(r.fold[m])] * n
+        rows["epoch"] += [int(e) for e in h["epochs"]]
+        rows["train_loss"] += [float(x) for x in h["train"][m]]
+        rows["val_log_loss"] += [float(x) for x in h["eval"][m]]
+    return rows
