@@ -36,6 +36,10 @@ from lstmtune.evaluation._members import Fold, MemberRun, fit_members  # noqa: E
 
 __all__ += ["Fold", "MemberRun", "fit_members"]
 
+from lstmtune.evaluation._m4 import acf, naive2, owa, seasonal_indices, seasonality_test  # noqa: E402, I001
+
+__all__ += ["acf", "naive2", "owa", "seasonal_indices", "seasonality_test"]
+
 from lstmtune.evaluation._classify import (  # noqa: E402
     CLASS_METRICS,
     MINIMISED,
