@@ -214,3 +214,22 @@ def test_predict_refuses_items_of_another_kind(tuned, tmp_path, capsys):
     np.savez(tmp_path / "ids.npz", x=np.array([[3, 4, 0]]))
     _refused(capsys, ["predict", str(root / "out" / "reviews" / "model",),
                       str(tmp_path / "ids.npz")], "was trained on texts", tmp_path)
+
+
+def test_forecasting_commands_keep_the_classifiers_names_out(tmp_path, capsys):
+    _refused(capsys, ["experiment", "shampoo", "--vary", "bidirectional=true,false",
+                      "--out", str(tmp_path / "e")], "applies to classification", tmp_path)
+
+
+def test_a_forecasters_model_file_has_no_classifier_keys(tmp_path):
+    import json as _json
+
+    from lstmtune.data import load
+    from lstmtune.model import fit_ensemble, load_model, save_model
+
+    ens, _ = fit_ensemble(load("shampoo"), {"epochs": 2, "units": 2}, repeats=1)
+    path = save_model(ens, tmp_path / "model")
+    doc = _json.loads((path / "model.json").read_text())
+    assert not {"vocab_size", "bidirectional", "embed_dim"} & set(doc["config"])
+    assert not {"vocab_size", "bidirectional", "masked"} & set(doc["spec"])
+    assert load_model(path).spec == ens.spec

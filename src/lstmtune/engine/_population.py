@@ -160,7 +160,8 @@ def estimate_bytes(spec: ModelSpec, *, members: int, batch_size: int, samples: i
     best weights, host copies), the activations backpropagation keeps for one batch (about
     twelve values per unit, time step and layer) and its forecasts over ``samples`` windows.
     Meant to refuse absurd requests before they start, not to plan memory."""
-    per = (10 * n_params(spec) + 12 * batch_size * spec.timesteps * sum(spec.units)
+    directions = 2 if spec.bidirectional else 1
+    per = (10 * n_params(spec) + 12 * batch_size * spec.timesteps * sum(spec.units) * directions
            + 4 * samples * spec.horizon)
     return 4 * population_bucket(members) * per
 

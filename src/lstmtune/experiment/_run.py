@@ -23,6 +23,7 @@ from lstmtune.errors import ConfigError
 from lstmtune.evaluation import fitting_season
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import (
+    CLASSIFY_ONLY,
     check_memory,
     complete,
     group_key,
@@ -69,6 +70,10 @@ class ExperimentSpec:
         both = set(names) & {n for n, _ in self.fixed}
         if both:
             raise ConfigError(f"{sorted(both)} is both varied and set; drop one of them.")
+        classify = [n for n in (*names, *(n for n, _ in self.fixed)) if n in CLASSIFY_ONLY]
+        if classify:
+            raise ConfigError(f"{classify[0]} applies to classification; an experiment "
+                              "forecasts a series: drop it.")
         n = math.prod(len(v) for _, v in self.vary)
         if n > MAX_CONFIGS or n * self.repeats > MAX_TRAININGS:
             sizes = " × ".join(f"{len(v)} {k}" for k, v in self.vary)

@@ -34,6 +34,7 @@ from lstmtune.data import FittedPrep
 from lstmtune.engine import ModelSpec, flatten_params, nest_params, param_shapes
 from lstmtune.errors import DataError, LstmtuneError
 from lstmtune.experiment import (
+    CLASSIFY_ONLY,
     MEMORY_FRACTION,
     PARAMS,
     ForecastTask,
@@ -54,6 +55,7 @@ FORMAT = "lstmtune-model"
 FORMAT_VERSION = 1
 FILES = ("model.json", "params.npz")
 MAX_MEMBERS = 1_000  # as many as a study's final_repeats may be
+CLASSIFIER_SPEC = ("vocab_size", "embed_dim", "masked", "bidirectional")  # 0/False: left out
 
 
 class ModelError(DataError):
@@ -86,8 +88,13 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
             got = None if arrays.get(name) is None else arrays[name].shape
             raise ModelError(f"weights {name} have shape {got}, the model needs {(R, *shape)} "
                              "(members narrower than their program must be trimmed first).")
+    # a forecaster's files leave out the classifier's keys (all at their defaults), so that
+    # lstmtune versions from before classification read them
+    config = {k: v for k, v in ens.config.items() if k not in CLASSIFY_ONLY}
+    spec = {k: v for k, v in dataclasses.asdict(ens.spec).items()
+            if k not in CLASSIFIER_SPEC or v}
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION,
-           "config": ens.config, "spec": dataclasses.asdict(ens.spec),
+           "config": config, "spec": spec,
            "seeds": [int(s) for s in ens.seeds], "first_origin": ens.first_origin,
            "prep": ens.prep.to_dict(), "info": ens.info,
            "params": {name: list(a.shape) for name, a in arrays.items()}}

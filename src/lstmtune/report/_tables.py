@@ -39,7 +39,8 @@ Schemas (every DataFrame is tidy: one row per observation, plain column names):
     the series before the test window, for drawing: time (str), actual.
 ``history``
     per-epoch curves of the best configuration on the validation folds: repeat, fold, epoch,
-    train_rmse, val_rmse (original units; a few hundred epochs at most per curve).
+    train_rmse, val_rmse (original units; a few hundred epochs at most per curve); a
+    classification study's: train_loss (cross-entropy) and val_log_loss.
 """
 
 from __future__ import annotations

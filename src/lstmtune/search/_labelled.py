@@ -35,7 +35,7 @@ from lstmtune.evaluation import class_metrics, confusion, pr_curve, roc_curve_po
 from lstmtune.experiment import evaluate_configs
 from lstmtune.model import Classifier, fit_classifier
 from lstmtune.search._config import StudyConfig
-from lstmtune.search._final import FINAL, HISTORY, describe_entry
+from lstmtune.search._final import FINAL, HISTORY, HISTORY_POINTS, _round, describe_entry
 
 __all__ = ["check_labelled", "load_items", "labelled_folds", "split_items", "final_classification",
            "ga_generations", "with_data"]
@@ -116,6 +116,8 @@ def _largest(cfg: StudyConfig) -> dict[str, Any]:
                        and not isinstance(v, bool)]
             if numbers:
                 c[name] = max(numbers)
+            elif True in entry.values:  # e.g. bidirectional: the larger model
+                c[name] = True
     return c
 
 
@@ -216,6 +218,9 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
                           if not failed[m]]}
     clf = replace(clf, info={"study": study.study_name, "trial": best.number,
                              "lstmtune_version": __version__})
+    if progress:
+        progress("per-epoch curves of the best on the validation items")
+    history = _curves(folds, config, cfg)
     counts = lambda items: np.bincount(items.labels, minlength=len(train.classes)).tolist()  # noqa: E731
     final = {
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,
@@ -237,9 +242,7 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     study.set_user_attr(FINAL, jsonable(final))
-    if progress:
-        progress("per-epoch curves of the best on the validation items")
-    study.set_user_attr(HISTORY, jsonable(_curves(folds, config, cfg)))
+    study.set_user_attr(HISTORY, jsonable(history))
     return test_scores, baselines, clf
 
 
@@ -249,13 +252,15 @@ def _curves(folds, config, cfg: StudyConfig) -> dict[str, list]:
     r = evaluate_configs(folds, [config], repeats=cfg.search.repeats, seed=cfg.search.seed,
                          task=cfg.task, diagnostics=True)[0]
     h = r.history
+    epochs = np.asarray(h["epochs"])
+    keep = np.unique(np.linspace(0, len(epochs) - 1, min(HISTORY_POINTS, len(epochs)))
+                     .round().astype(int))
     rows: dict[str, list] = {"repeat": [], "fold": [], "epoch": [], "train_loss": [],
                              "val_log_loss": []}
     for m in range(len(r.scores)):
-        n = len(h["epochs"])
-        rows["repeat"] += [int(r.repeat[m])] * n
-        rows["fold"] += [int(r.fold[m])] * n
-        rows["epoch"] += [int(e) for e in h["epochs"]]
-        rows["train_loss"] += [float(x) for x in h["train"][m]]
-        rows["val_log_loss"] += [float(x) for x in h["eval"][m]]
+        rows["repeat"] += [int(r.repeat[m])] * len(keep)
+        rows["fold"] += [int(r.fold[m])] * len(keep)
+        rows["epoch"] += [int(e) for e in epochs[keep]]
+        rows["train_loss"] += _round(h["train"][m, keep], 5)
+        rows["val_log_loss"] += _round(h["eval"][m, keep], 5)
     return rows
