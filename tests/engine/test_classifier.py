@@ -14,28 +14,13 @@ from lstmtune.engine import (
     init_params,
     train_population,
 )
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+from tests.engine.test_lstm import _numpy_lstm as keras_lstm
+from tests.engine.test_lstm import _sigmoid
 
 
 def _numpy_lstm(params, rows):
-    """Keras LSTM layers + Dense over the given input rows only (no padding at all)."""
-    h_in = np.asarray(rows, np.float64)
-    for layer in params["layers"]:
-        W, U, b = (np.asarray(layer[k], np.float64) for k in ("W", "U", "b"))
-        u = U.shape[0]
-        h, c, outs = np.zeros(u), np.zeros(u), []
-        for t in range(h_in.shape[0]):
-            z = h_in[t] @ W + h @ U + b
-            i, f = _sigmoid(z[:u]), _sigmoid(z[u:2 * u])
-            g, o = np.tanh(z[2 * u:3 * u]), _sigmoid(z[3 * u:])
-            c = f * c + i * g
-            h = o * np.tanh(c)
-            outs.append(h)
-        h_in = np.array(outs)
-    return h_in[-1] @ np.asarray(params["Wd"], np.float64) + np.asarray(params["bd"])
+    """test_lstm's Keras LSTM + Dense in numpy, over the given input rows only (no padding)."""
+    return keras_lstm(params, rows, _sigmoid)
 
 
 def _zero(spec):

@@ -166,7 +166,7 @@ class ClassFold:
         return int(self.X.shape[-1])
 
 
-def _targets(y: np.ndarray, K: int) -> np.ndarray:
+def _targets(y: np.ndarray) -> np.ndarray:
     """Labels as the engine's (S, 1) targets (binary: 0/1 for one logit; else the index)."""
     return np.asarray(y, np.float32)[:, None]
 
@@ -176,17 +176,16 @@ def _pad(a: np.ndarray, n: int, value: float) -> np.ndarray:
 
 
 def _population_data(folds: list[ClassFold], member_fold: np.ndarray) -> PopulationData:
-    K = folds[0].n_classes
     if len(folds) == 1:
         f = folds[0]
-        return PopulationData(f.X.astype(np.float32), _targets(f.y, K),
+        return PopulationData(f.X.astype(np.float32), _targets(f.y),
                               f.weights.astype(np.float32), f.eval_X.astype(np.float32),
-                              _targets(f.eval_y, K))
+                              _targets(f.eval_y))
     S, Se = max(len(f.y) for f in folds), max(len(f.eval_y) for f in folds)
-    per = [(_pad(f.X.astype(np.float32), S, 0.0), _pad(_targets(f.y, K), S, 0.0),
+    per = [(_pad(f.X.astype(np.float32), S, 0.0), _pad(_targets(f.y), S, 0.0),
             _pad(f.weights.astype(np.float32), S, 0.0), _pad(f.eval_X.astype(np.float32),
                                                              Se, 0.0),
-            _pad(_targets(f.eval_y, K), Se, np.nan)) for f in folds]
+            _pad(_targets(f.eval_y), Se, np.nan)) for f in folds]
     return PopulationData(*(np.stack([per[k][i] for k in member_fold]) for i in range(5)))
 
 

@@ -6,7 +6,12 @@ configurations as populations.  Uses data, engine and evaluation; no Optuna.
 The layers above (model, search, report, cli) import from here, never from the private
 modules."""
 
-from lstmtune.experiment._classify import ClassificationTask, class_weights, encode_items
+from lstmtune.experiment._classify import (
+    ClassificationTask,
+    class_weights,
+    encode_items,
+    pad_steps,
+)
 from lstmtune.experiment._evaluate import (
     ConfigScores,
     evaluate_configs,
@@ -47,6 +52,7 @@ __all__ = ["Config", "Param", "PARAMS", "ALIASES", "CLASSIFY_ONLY", "CLASSIFY_RE
            "parse_assignment", "group_key", "check_memory", "n_inputs", "machine_memory",
            "MEMORY_FRACTION", "build_train", "member_hparams",
            "ForecastTask", "SCORED", "ClassificationTask", "encode_items", "class_weights",
+           "pad_steps",
            "ConfigScores", "evaluate_configs", "fold_series", "prepare_fold",
            "RECIPES", "TUTORIAL_FIXED", "published", "recipe_specs",
            "ExperimentResult", "ExperimentSpec", "run_experiment", "check_experiment",

@@ -32,7 +32,7 @@ from lstmtune.evaluation import (
 )
 from lstmtune.experiment._params import PARAMS, complete, units_bucket
 
-__all__ = ["ClassificationTask", "encode_items"]
+__all__ = ["ClassificationTask", "encode_items", "pad_steps"]
 
 
 INPUTS = ("text", "tokens", "numeric")  # LabelledSequences.kind
@@ -59,22 +59,27 @@ class ClassGroup:
     index: list[list[int]]
 
 
-def _padded(fold: ClassFold, length: int) -> ClassFold:
-    """``fold``'s items padded (masked steps) to ``length``: after the real steps."""
-    def pad(X):
-        extra = length - X.shape[1]
-        if not extra:
-            return X
-        fill = 0.0 if fold.fitted.get("vocabulary") is not None or "mean" not in fold.fitted \
-            else np.nan
-        return np.concatenate([X, np.full((len(X), extra, X.shape[2]), fill, X.dtype)], 1)
-    return replace(fold, X=pad(fold.X), eval_X=pad(fold.eval_X))
+def pad_steps(X: np.ndarray, length: int, numeric: bool) -> np.ndarray:
+    """Inputs (N, T, F) padded after their steps to ``length`` with masked steps (NaN for
+    numeric sequences, the padding id 0 for tokens)."""
+    extra = length - X.shape[1]
+    if not extra:
+        return X
+    fill = np.nan if numeric else 0.0
+    return np.concatenate([X, np.full((len(X), extra, X.shape[2]), fill, X.dtype)], 1)
 
 
 @lru_cache(maxsize=4)
 def _tokens(items: LabelledSequences) -> tuple[list[str], ...]:
     """Every text of ``items`` split once (the vocabulary and every input length reuse it)."""
     return tuple(tokenize(t) for t in items.texts)
+
+
+@lru_cache(maxsize=16)
+def _vocabulary(train: LabelledSequences, size: int) -> Vocabulary:
+    """The vocabulary of a fold's training items, fitted once per size (the feasibility
+    check, every batch's groups and the final evaluation ask for the same ones)."""
+    return Vocabulary.fit(train.texts, size, tokens=_tokens(train))
 
 
 def _cut(rows, length: int, keep: str, width: int, fill: float) -> np.ndarray:
@@ -122,8 +127,7 @@ def _fit(train: LabelledSequences, config: Mapping[str, Any]) -> dict[str, Any]:
     """What preparation learns from the training items only."""
     c = complete(config)
     if train.kind == "text":
-        return {"vocabulary": Vocabulary.fit(train.texts, c["vocab_size"],
-                                             tokens=_tokens(train))}
+        return {"vocabulary": _vocabulary(train, c["vocab_size"])}
     if train.kind == "tokens":
         return {}
     stacked = np.concatenate([np.asarray(v, float) for v in train.values])
@@ -212,7 +216,10 @@ class ClassificationTask:
                 distinct[key] = []
                 for fold, _ in folds:
                     distinct[key].append(len(out))
-                    out.append(_padded(self.prepare(fold, 0, c), length))
+                    prep = self.prepare(fold, 0, c)
+                    numeric = self.inputs == "numeric"
+                    out.append(replace(prep, X=pad_steps(prep.X, length, numeric),
+                                       eval_X=pad_steps(prep.eval_X, length, numeric)))
             index.append(distinct[key])
         return ClassGroup(folds=out, index=index)
 

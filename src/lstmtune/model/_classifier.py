@@ -21,7 +21,14 @@ import numpy as np
 from lstmtune.data import LabelledSequences, Vocabulary
 from lstmtune.engine import ModelSpec, flatten_params, nest_params, param_shapes, predict
 from lstmtune.evaluation import best_threshold, probabilities
-from lstmtune.experiment import PARAMS, ClassificationTask, build_train, complete, encode_items
+from lstmtune.experiment import (
+    ClassificationTask,
+    build_train,
+    complete,
+    encode_items,
+    member_hparams,
+    pad_steps,
+)
 
 __all__ = ["Classifier", "fit_classifier", "save_classifier", "load_classifier",
            "CLASSIFIER_FORMAT"]
@@ -52,12 +59,8 @@ class Classifier:
     def inputs(self, items: LabelledSequences) -> np.ndarray:
         """``items`` as the members' inputs, prepared as in training, padded (masked) to
         the program's length."""
-        X = encode_items(items, self.config, self.fitted)
-        extra = self.spec.timesteps - X.shape[1]
-        if extra:
-            fill = np.nan if self.task.inputs == "numeric" else 0.0  # masked either way
-            X = np.concatenate([X, np.full((len(X), extra, X.shape[2]), fill, X.dtype)], 1)
-        return X
+        return pad_steps(encode_items(items, self.config, self.fitted), self.spec.timesteps,
+                         self.task.inputs == "numeric")
 
     def predict_proba(self, items: LabelledSequences, *, members: bool = False
                       ) -> np.ndarray:
@@ -88,7 +91,7 @@ def fit_classifier(train: LabelledSequences, val: LabelledSequences,
     tspec = build_train(config, epochs=config["epochs"], snapshots=(),
                         dropout=bool(config["dropout"] or config["recurrent_dropout"]),
                         record=False)
-    hp = {k: [float(config[k])] * repeats for k, p in PARAMS.items() if p.kind == "member"}
+    hp = member_hparams([config] * repeats)
     seeds = seed + np.arange(repeats)
     run = task.fit(group, spec, tspec, seeds=seeds, hparams=hp)
     val_prob = run.probabilities()[:, : len(val)]

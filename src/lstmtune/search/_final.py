@@ -114,8 +114,11 @@ def _on_rows(step1: np.ndarray, origins: np.ndarray, start: int, size: int) -> n
     return out
 
 
-def _history(folds, config: dict, cfg: StudyConfig) -> dict[str, Any]:
-    """Per-epoch curves of ``config`` on the validation folds, seeds as in the search."""
+def _history(folds, config: dict, cfg: StudyConfig,
+             names: tuple[str, str] = ("train_rmse", "val_rmse")) -> dict[str, Any]:
+    """Per-epoch curves of ``config`` on the validation folds, seeds as in the search: the
+    training and validation curves under ``names`` (a classifier's: its training loss and
+    the validation log loss)."""
     r = evaluate_configs(folds, [config], repeats=cfg.search.repeats, seed=cfg.search.seed,
                          task=cfg.task,
                          diagnostics=True)[0]
@@ -123,13 +126,14 @@ def _history(folds, config: dict, cfg: StudyConfig) -> dict[str, Any]:
     epochs = np.asarray(h["epochs"])
     keep = np.unique(np.linspace(0, len(epochs) - 1, min(HISTORY_POINTS, len(epochs)))
                      .round().astype(int))
-    rows = {"repeat": [], "fold": [], "epoch": [], "train_rmse": [], "val_rmse": []}
+    train, val = names
+    rows = {"repeat": [], "fold": [], "epoch": [], train: [], val: []}
     for m in range(len(r.scores)):
         rows["repeat"] += [int(r.repeat[m])] * len(keep)
         rows["fold"] += [int(r.fold[m])] * len(keep)
         rows["epoch"] += [int(e) for e in epochs[keep]]
-        rows["train_rmse"] += _round(h["train"][m, keep], 5)
-        rows["val_rmse"] += _round(h["eval"][m, keep], 5)
+        rows[train] += _round(h["train"][m, keep], 5)
+        rows[val] += _round(h["eval"][m, keep], 5)
     return rows
 
 

@@ -32,16 +32,16 @@ from lstmtune._version import __version__
 from lstmtune.data import LabelledSequences, load_labelled, stratified_split
 from lstmtune.errors import ConfigError, DataError
 from lstmtune.evaluation import class_metrics, confusion, pr_curve, roc_curve_points
-from lstmtune.experiment import evaluate_configs
 from lstmtune.model import Classifier, fit_classifier
 from lstmtune.search._config import StudyConfig
-from lstmtune.search._final import FINAL, HISTORY, HISTORY_POINTS, _round, describe_entry
+from lstmtune.search._final import FINAL, HISTORY, _history, describe_entry
 
-__all__ = ["check_labelled", "load_items", "labelled_folds", "split_items", "final_classification",
+__all__ = ["check_labelled", "read_items", "labelled_folds", "split_items", "final_classification",
            "ga_generations", "with_data"]
 
 
-def load_items(cfg: StudyConfig) -> LabelledSequences:
+def read_items(cfg: StudyConfig) -> LabelledSequences:
+    """The study file's labelled items."""
     d = cfg.data
     return load_labelled(d.source, text_col=d.text_col, label_col=d.label_col)
 
@@ -220,7 +220,7 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
                              "lstmtune_version": __version__})
     if progress:
         progress("per-epoch curves of the best on the validation items")
-    history = _curves(folds, config, cfg)
+    history = _history(folds, config, cfg, ("train_loss", "val_log_loss"))
     counts = lambda items: np.bincount(items.labels, minlength=len(train.classes)).tolist()  # noqa: E731
     final = {
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,
@@ -244,23 +244,3 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
     study.set_user_attr(FINAL, jsonable(final))
     study.set_user_attr(HISTORY, jsonable(history))
     return test_scores, baselines, clf
-
-
-def _curves(folds, config, cfg: StudyConfig) -> dict[str, list]:
-    """Per-epoch training loss and validation log loss of ``config`` on every fold, the
-    search's seeds (every repeat × fold)."""
-    r = evaluate_configs(folds, [config], repeats=cfg.search.repeats, seed=cfg.search.seed,
-                         task=cfg.task, diagnostics=True)[0]
-    h = r.history
-    epochs = np.asarray(h["epochs"])
-    keep = np.unique(np.linspace(0, len(epochs) - 1, min(HISTORY_POINTS, len(epochs)))
-                     .round().astype(int))
-    rows: dict[str, list] = {"repeat": [], "fold": [], "epoch": [], "train_loss": [],
-                             "val_log_loss": []}
-    for m in range(len(r.scores)):
-        rows["repeat"] += [int(r.repeat[m])] * len(keep)
-        rows["fold"] += [int(r.fold[m])] * len(keep)
-        rows["epoch"] += [int(e) for e in epochs[keep]]
-        rows["train_loss"] += _round(h["train"][m, keep], 5)
-        rows["val_log_loss"] += _round(h["eval"][m, keep], 5)
-    return rows

@@ -429,13 +429,13 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
         final_classification,
         has_test_part,
         labelled_folds,
-        load_items,
+        read_items,
         split_items,
         with_data,
     )
 
     if items is None or isinstance(items, str | os.PathLike):
-        items = load_items(cfg if items is None else replace(
+        items = read_items(cfg if items is None else replace(
             cfg, data=replace(cfg.data, source=str(items))))
     elif not isinstance(items, LabelledSequences):
         raise ConfigError(f"a classification study reads labelled items (load_labelled), a "
