@@ -37,10 +37,12 @@ from lstmtune.data._prepare import (
     past_only,
     prepare,
 )
+from lstmtune.data._seasonal import acf, seasonal_indices, seasonality_test
 from lstmtune.data._splits import Split, WalkForward, chronological_split, resolve_size
 from lstmtune.data._text import OOV, PAD, Vocabulary, tokenize
 from lstmtune.data._transforms import (
     Chain,
+    Deseasonalise,
     Difference,
     Hampel,
     Interpolate,
@@ -55,6 +57,7 @@ __all__ = [
     "BUILTINS", "builtin_names", "TimeSeries", "load", "LabelledSequences", "load_labelled",
     "LABELLED_BUILTINS", "stratified_split", "load_items", "Panel", "load_panel",
     "Vocabulary", "tokenize", "PAD", "OOV",
+    "acf", "seasonality_test", "seasonal_indices", "Deseasonalise",
     "Chain", "Difference", "Hampel", "Interpolate", "Log", "MinMaxScale", "RobustScale",
     "StandardScale",
     "Windows", "frame_supervised", "make_windows", "trim_to_multiple",

@@ -158,10 +158,11 @@ class FittedPrep:
             X = xs.transform(X.reshape(S, T * F)).reshape(S, T, F)
         return X
 
-    def to_original(self, pred: np.ndarray, origins: np.ndarray, y_clean: np.ndarray
-                    ) -> np.ndarray:
+    def to_original(self, pred: np.ndarray, origins: np.ndarray, y_clean: np.ndarray,
+                    offset: int = 0) -> np.ndarray:
         """Forecasts (..., S, H) made at ``origins`` in original units, differencing undone
-        with ``y_clean`` up to each origin."""
+        with ``y_clean`` up to each origin; ``offset``: the position of ``y_clean``'s first
+        point in the fitting data (``position_offset``; seasonal indices read it)."""
         return invert_forecasts(pred, origins, y_clean=y_clean, chain=self.chain,
                                 span=self.preprocessing.span,
-                                window_scaler=self.window_scaler)
+                                window_scaler=self.window_scaler, offset=offset)

@@ -18,6 +18,7 @@ from lstmtune.data._load import TimeSeries
 from lstmtune.data._splits import Split, chronological_split
 from lstmtune.data._transforms import (
     Chain,
+    Deseasonalise,
     Difference,
     Hampel,
     Interpolate,
@@ -49,6 +50,7 @@ class Preprocessing:
     difference: int = 0  # lag of differencing (1 = month to month); 0 = off
     difference_order: int = 1  # how many times to difference at that lag
     seasonal_lag: int = 0  # seasonal differencing lag (e.g. 12); 0 = off
+    deseasonalise: int = 0  # season of the classical multiplicative indices; 0 = off
     scaler: str | None = "minmax"  # minmax | standard | robust | None
     feature_range: tuple[float, float] = (-1.0, 1.0)  # for minmax
     scale_on: str = "series"  # "series", or "windows": seed 000's column-wise scaler on frames
@@ -62,7 +64,7 @@ class Preprocessing:
                               f"{self.scaler!r}.")
         if self.scale_on not in ("series", "windows"):
             raise ConfigError(f"scale_on must be 'series' or 'windows', got {self.scale_on!r}.")
-        for name in ("difference", "seasonal_lag"):
+        for name in ("difference", "seasonal_lag", "deseasonalise"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0 (0 = off), got {getattr(self, name)}.")
         if self.difference_order < 1:
@@ -75,6 +77,8 @@ class Preprocessing:
 
     def target_chain(self, *, with_scaler: bool) -> Chain:
         steps: list = []
+        if self.deseasonalise:  # first: the M4 benchmarks divide the raw series
+            steps.append(Deseasonalise(season=self.deseasonalise))
         if self.log:
             steps.append(Log(offset=self.log_offset))
         if self.difference:
@@ -170,10 +174,12 @@ class Prepared:
 
 
 def invert_forecasts(pred: np.ndarray, origins: np.ndarray, *, y_clean: np.ndarray,
-                     chain: Chain, span: int, window_scaler=None) -> np.ndarray:
+                     chain: Chain, span: int, window_scaler=None, offset: int = 0
+                     ) -> np.ndarray:
     """Model-space forecasts (..., S, H) made at ``origins`` (S,) back to original units: the
     inverse of the fitted ``chain`` (and of seed 000's ``window_scaler``), differencing undone
-    with the observations ``y_clean`` up to each origin."""
+    with the observations ``y_clean`` up to each origin; positional steps (deseasonalising)
+    read each row's position, ``offset`` + its index in ``y_clean``."""
     pred = np.asarray(pred, dtype=float)
     lead, (S, H) = pred.shape[:-2], pred.shape[-2:]
     flat = pred.reshape(-1, S, H)
@@ -189,7 +195,9 @@ def invert_forecasts(pred: np.ndarray, origins: np.ndarray, *, y_clean: np.ndarr
     # columns = (member, sample); rows = local time
     zt = z.reshape(-1, d + H).T
     ct = ctx.reshape(-1, d + H).T
-    out = _broadcast(chain, zt.shape[1]).inverse(zt, context=ct)
+    pos = np.broadcast_to(rows[:, :1] + np.arange(d + H)[None, :] + offset,
+                          (flat.shape[0], S, d + H)).reshape(-1, d + H).T
+    out = _broadcast(chain, zt.shape[1]).inverse(zt, context=ct, positions=pos)
     return out.T.reshape(*lead, S, d + H)[..., d:]
 
 
@@ -296,7 +304,7 @@ def model_space(ts: TimeSeries, y_clean: np.ndarray, framing: Framing, chain: Ch
     indicators) through ``feature_scaler``; the one path from data to what ``make_windows``
     frames, used by ``prepare`` and by a saved model's ``FittedPrep.inputs``."""
     try:
-        z = chain.transform(y_clean)
+        z = chain.transform(y_clean, positions=np.arange(len(y_clean)) + offset)
     except DataError as exc:
         raise DataError(f"target '{ts.targets[0]}': {exc}") from None
     feats, names = _features(ts, y_clean, framing, offset)

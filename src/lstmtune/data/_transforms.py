@@ -20,10 +20,11 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from lstmtune.data._seasonal import seasonal_indices, seasonality_test
 from lstmtune.errors import ConfigError, DataError
 
 __all__ = [
-    "Interpolate", "Hampel", "Log", "Difference",
+    "Interpolate", "Hampel", "Log", "Difference", "Deseasonalise",
     "MinMaxScale", "StandardScale", "RobustScale", "Chain",
 ]  # fmt: skip
 
@@ -471,6 +472,66 @@ class RobustScale(_Scaler):
         return _like(self._checked(z) * self.scale_ + self.center_, z)
 
 
+@dataclass
+class Deseasonalise(_Transform):
+    """Divide by classical multiplicative seasonal indices (the M4 benchmarks' way), fitted
+    on the training part: ``indices_`` are ``seasonal_indices(train, season)`` when the 90 %
+    ACF test finds the training part seasonal (``test=True``), else all ones (the step
+    changes nothing).  Positional: the index of row t is ``indices_[positions[t] % season]``
+    (``positions`` default to the row numbers; position 0 is the first point the step was
+    fitted on), so the inverse of a forecast needs the positions of its rows."""
+
+    season: int = 12
+    test: bool = True
+    indices_: np.ndarray | None = field(default=None, repr=False)
+    positional: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.season, int | np.integer) or self.season < 1:
+            raise ConfigError(f"Deseasonalise season must be a whole number >= 1, got "
+                              f"{self.season!r}.")
+
+    def fit(self, x: Any) -> Self:
+        a = _cols(x)[:, 0]
+        m = int(self.season)
+        seasonal = m > 1 and (not self.test or seasonality_test(a, m))
+        if seasonal and (a <= 0).any():
+            raise DataError(f"deseasonalise (multiplicative, season {m}) needs positive "
+                            f"values, but the training part has {float(a.min()):g}: turn "
+                            "deseasonalise off, or shift the series above 0.")
+        if seasonal and a.size < 2 * m:
+            seasonal = False  # too short to estimate the indices: left as it is
+        self.indices_ = seasonal_indices(a, m) if seasonal else np.ones(m)
+        return self
+
+    @property
+    def seasonal(self) -> bool:
+        """Whether the fitted training part was found seasonal (indices other than 1)."""
+        self._check_fitted()
+        return bool(np.any(self.indices_ != 1.0))
+
+    def _factors(self, shape: tuple[int, ...], positions: Any) -> np.ndarray:
+        self._check_fitted()
+        pos = np.arange(shape[0])[:, None] if positions is None else \
+            np.asarray(positions, int).reshape(shape[0], -1)
+        return np.broadcast_to(self.indices_[pos % len(self.indices_)], shape)
+
+    def transform(self, x: Any, positions: Any = None) -> np.ndarray:
+        a = _cols(x)
+        return _like(a / self._factors(a.shape, positions), x)
+
+    def _context(self, c: np.ndarray, positions: Any = None) -> np.ndarray:
+        return self.transform(c, positions)
+
+    def inverse(self, z: Any, context: Any = None, positions: Any = None) -> np.ndarray:
+        a = _cols(z)
+        return _like(a * self._factors(a.shape, positions), z)
+
+
+def _positional(step: Any) -> bool:
+    return bool(getattr(step, "positional", False))
+
+
 class Chain:
     """Compose transforms: fit each on the previous step's transform of the training data.
 
@@ -498,16 +559,21 @@ class Chain:
                 x = step.fit(x).transform(x)
         return self
 
-    def transform(self, x: Any, index: pd.Index | None = None, causal: bool = False) -> np.ndarray:
-        """Apply the steps in order; ``index`` and ``causal`` go to Interpolate steps."""
+    def transform(self, x: Any, index: pd.Index | None = None, causal: bool = False,
+                  positions: Any = None) -> np.ndarray:
+        """Apply the steps in order; ``index`` and ``causal`` go to Interpolate steps,
+        ``positions`` (each row's position in the fitted series; default: row numbers) to
+        positional steps (:class:`Deseasonalise`)."""
         for step in self.steps:
             if isinstance(step, Interpolate):
                 x = step.transform(x, index=index, causal=causal)
+            elif _positional(step):
+                x = step.transform(x, positions)
             else:
                 x = step.transform(x)
         return np.asarray(x, dtype=float)
 
-    def inverse(self, z: Any, context: Any = None) -> np.ndarray:
+    def inverse(self, z: Any, context: Any = None, positions: Any = None) -> np.ndarray:
         contexts: list[Any] = [None] * len(self.steps)
         if context is not None:
             c = np.array(context, dtype=float)
@@ -515,10 +581,13 @@ class Chain:
                 contexts[i] = c
                 if i + 1 < len(self.steps):
                     with np.errstate(invalid="ignore"):
-                        c = step._context(c) if hasattr(step, "_context") else step.transform(c)
+                        c = step._context(c, positions) if _positional(step) else \
+                            step._context(c) if hasattr(step, "_context") else \
+                            step.transform(c)
         out = np.array(z, dtype=float)
         for step, c in zip(reversed(self.steps), reversed(contexts), strict=True):
-            out = step.inverse(out, context=c)
+            out = step.inverse(out, context=c, positions=positions) if _positional(step) \
+                else step.inverse(out, context=c)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -540,5 +609,6 @@ class Chain:
 
 _REGISTRY: dict[str, Any] = {
     c.__name__: c
-    for c in (Interpolate, Hampel, Log, Difference, MinMaxScale, StandardScale, RobustScale, Chain)
+    for c in (Interpolate, Hampel, Log, Difference, Deseasonalise, MinMaxScale, StandardScale,
+              RobustScale, Chain)
 }

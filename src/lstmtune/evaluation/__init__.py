@@ -21,6 +21,7 @@ from lstmtune.evaluation._metrics import (
     mape,
     mase,
     metric_value,
+    owa_value,
     rmse,
     smape,
 )
@@ -28,13 +29,13 @@ from lstmtune.evaluation._metrics import (
 __all__ = [
     "BASELINES", "drift", "evaluate_baselines", "fitting_season", "mean_forecast",
     "persistence", "seasonal_naive", "walk_forward_forecasts",
-    "METRICS", "compute_metrics", "get_metric", "metric_value", "mae", "mape", "mase", "rmse",
-    "smape",
+    "METRICS", "compute_metrics", "get_metric", "metric_value", "owa_value", "mae", "mape",
+    "mase", "rmse", "smape",
 ]
 
-from lstmtune.evaluation._members import Fold, MemberRun, fit_members  # noqa: E402
+from lstmtune.evaluation._members import Fold, MemberRun, fit_global, fit_members  # noqa: E402
 
-__all__ += ["Fold", "MemberRun", "fit_members"]
+__all__ += ["Fold", "MemberRun", "fit_members", "fit_global"]
 
 from lstmtune.evaluation._m4 import acf, naive2, owa, seasonal_indices, seasonality_test  # noqa: E402, I001
 

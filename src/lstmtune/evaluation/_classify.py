@@ -199,6 +199,10 @@ class ClassifierRun:
     result: Any  # engine.PopulationResult
     table: pd.DataFrame
 
+    @property
+    def fail_epoch(self) -> np.ndarray:
+        return np.asarray(self.result.fail_epoch)
+
     def probabilities(self, epoch: int | None = None, member: int | None = None
                       ) -> np.ndarray:
         """Class probabilities (P, S, K) on the held-out items (member ``member`` only:

@@ -26,7 +26,7 @@ from lstmtune.errors import ConfigError
 from lstmtune.evaluation._baselines import fitting_season
 from lstmtune.evaluation._metrics import metric_value
 
-__all__ = ["MemberRun", "fit_members"]
+__all__ = ["MemberRun", "fit_members", "fit_global"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,16 +55,30 @@ class Fold:
 
 @dataclass(frozen=True, eq=False)
 class MemberRun:
-    """A trained population: ``table`` (one row per member) and the arrays behind it."""
+    """A trained population: ``table`` (one row per member) and the arrays behind it.
+
+    A member is one model scored on one fold; ``rows`` (a global model of a panel, where one
+    model serves every series' fold) maps each member to its model's row of ``result``
+    (default: member i is row i)."""
 
     folds: list[Fold]
     fold: np.ndarray  # (P,) fold index of each member
     result: PopulationResult
     table: pd.DataFrame
+    rows: np.ndarray | None = None  # (P,) row of ``result`` of each member
 
     @property
     def prepared(self) -> Prepared:
         return self.folds[0].prepared
+
+    def per_member(self, a: np.ndarray) -> np.ndarray:
+        """A per-model array of ``result`` (first axis) as one entry per member."""
+        a = np.asarray(a)
+        return a if self.rows is None else a[self.rows]
+
+    @property
+    def fail_epoch(self) -> np.ndarray:
+        return self.per_member(self.result.fail_epoch)
 
     def forecasts(self, part: str = "test", epoch: int | None = None, fold: int = 0
                   ) -> np.ndarray:
@@ -73,15 +87,16 @@ class MemberRun:
         preds = self.result.predictions if epoch is None else self.result.snapshots[epoch]
         f = self.folds[fold]
         w = f.windows(part)
-        return f.prepared.to_original(preds[self.fold == fold][:, f.parts[part], :w.y.shape[1]],
-                                      w)
+        rows = self.per_member(np.arange(len(preds)))[self.fold == fold]
+        return f.prepared.to_original(preds[:, f.parts[part], :w.y.shape[1]][rows], w)
 
     def scores(self, part: str = "test", metric: str = "rmse", epoch: int | None = None,
                per_step: bool = False) -> np.ndarray:
         """One score per member (P,) on ``part`` of its fold, in original units; with
         ``per_step`` one per member and horizon step (P, H)."""
         preds = self.result.predictions if epoch is None else self.result.snapshots[epoch]
-        return score_predictions(self.folds, self.fold, preds, part, metric, per_step)
+        return score_predictions(self.folds, self.fold, preds, part, metric, per_step,
+                                 rows=self.rows)
 
     def history_epochs(self) -> np.ndarray:
         """The epochs at which :meth:`history` has a value."""
@@ -96,10 +111,11 @@ class MemberRun:
             raise ConfigError("per-epoch histories need TrainSpec(record_predictions=True).")
         if metric not in ("rmse", "mae"):
             raise ConfigError(f"history metric must be rmse or mae, got {metric!r}.")
-        out = np.full(hist.shape[:2], np.nan)
+        rows = self.per_member(np.arange(len(hist)))
+        out = np.full((len(rows), hist.shape[1]), np.nan)
         for k, f in enumerate(self.folds):
             w = f.windows(part)
-            orig = f.prepared.to_original(hist[self.fold == k][:, :, f.parts[part]], w)
+            orig = f.prepared.to_original(hist[:, :, f.parts[part]][rows[self.fold == k]], w)
             actual = f.prepared.actual(w)[:, : hist.shape[-1]]  # one step: a recursive model
             mask = np.isfinite(actual)
             err = np.where(mask, orig - np.where(mask, actual, 0.0), 0.0)
@@ -111,10 +127,13 @@ class MemberRun:
 
 
 def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.ndarray,
-                      part: str, metric: str = "rmse", per_step: bool = False) -> np.ndarray:
+                      part: str, metric: str = "rmse", per_step: bool = False,
+                      rows: np.ndarray | None = None) -> np.ndarray:
     """Per-member metric (P,) of model-space predictions (P, Se, H) on ``part`` of each
     member's fold, in original units, over every scored (origin, step); NaN where a forecast
-    is not finite.  ``per_step``: the metric of each horizon step instead, (P, H)."""
+    is not finite.  ``per_step``: the metric of each horizon step instead, (P, H).
+    ``rows[i]``: the row of ``preds`` of member i (default i; see ``MemberRun.rows``)."""
+    rows = np.arange(len(member_fold)) if rows is None else np.asarray(rows)
     H = max(f.windows(part).y.shape[1] for f in folds)
     out = np.full((len(member_fold), H) if per_step else len(member_fold), np.nan)
     for k, f in enumerate(folds):
@@ -125,7 +144,7 @@ def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.
         actual = f.prepared.actual(w)
         y_train = f.prepared.y[: f.start(part)]  # MASE's scale: the raw series before the
         season = fitting_season(f.prepared.series.season, len(y_train))  # part, as baselines
-        fc = f.prepared.to_original(preds[sel][:, f.parts[part], :w.y.shape[1]], w)
+        fc = f.prepared.to_original(preds[:, f.parts[part], :w.y.shape[1]][rows[sel]], w)
         if per_step:
             out[sel] = [[metric_value(metric, actual[:, h], x[:, h], y_train=y_train,
                                       season=season) for h in range(actual.shape[1])]
@@ -252,3 +271,94 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
         params = pd.DataFrame(list(configs)).add_prefix("param_")
         table = pd.concat([table.iloc[:, :3], params, table.iloc[:, 3:]], axis=1)
     return MemberRun(folds=fold_list, fold=member_fold, result=result, table=table)
+
+
+def _concat(folds: list[Fold]) -> tuple[np.ndarray, ...]:
+    """The windows of several series' folds as one sample axis (a global model's fold):
+    training X and y, every evaluation window, and their known future inputs (or None)."""
+    evals = [_eval_arrays(f) for f in folds]
+    futures = [_eval_future(f) for f in folds]
+    future = None if futures[0] is None else np.concatenate(futures)
+    return (np.concatenate([f.train.X for f in folds]),
+            np.concatenate([f.train.y for f in folds]),
+            np.concatenate([e[0] for e in evals]), np.concatenate([e[1] for e in evals]),
+            future)
+
+
+def _shifted(f: Fold, start: int) -> Fold:
+    """``f`` with its parts moved to where its series' windows lie in a concatenation."""
+    return replace(f, parts={k: slice(v.start + start, v.stop + start)
+                             for k, v in f.parts.items()})
+
+
+def fit_global(prepared: Sequence[Prepared], spec: ModelSpec, tspec: TrainSpec, *,
+               seeds: Sequence[int], folds: Sequence[int], groups: Sequence[int],
+               model_of: Sequence[int], hparams: Mapping[str, object] | None = None,
+               on_chunk: Callable[[int, ChunkView], np.ndarray | None] | None = None,
+               units: np.ndarray | None = None) -> MemberRun:
+    """Global models of a panel: one model per distinct ``model_of`` value, trained on the
+    training windows of every series of its group at once (the series on the sample axis,
+    each series' windows scaled by its own fitted preprocessing), and scored on each series
+    as a member of its own.
+
+    ``prepared`` holds one prepared fold per (series, fold); member i is scored on
+    ``prepared[folds[i]]`` by model ``model_of[i]`` (0..M-1), whose training data are the
+    folds ``j`` with ``groups[j] == groups[folds[i]]`` (the series of one walk-forward fold).
+    ``seeds`` and ``hparams`` are per member; a model takes its first member's.  The result
+    is a :class:`MemberRun` with one member per (model, series fold): ``rows`` maps them to
+    their model.
+    """
+    member_fold, model_of = np.asarray(folds, int), np.asarray(model_of, int)
+    groups = np.asarray(groups, int)
+    first = np.array([int(np.flatnonzero(model_of == m)[0]) for m in range(model_of.max() + 1)])
+    model_group = groups[member_fold[first]]
+    fold_list = [_fold(p, spec, tspec, None) for p in prepared]
+    shifted = list(fold_list)
+    per_group: dict[int, tuple[np.ndarray, ...]] = {}
+    for g in np.unique(model_group):
+        js = np.flatnonzero(groups == g)
+        start = 0
+        for j in js:  # where each series' evaluation windows lie in the concatenation
+            shifted[j] = _shifted(fold_list[j], start)
+            start += len(fold_list[j].train) + len(fold_list[j].prepared.val) + \
+                len(fold_list[j].prepared.test)
+        per_group[int(g)] = _concat([fold_list[j] for j in js])
+    S = max(len(a[0]) for a in per_group.values())
+    Se = max(len(a[2]) for a in per_group.values())
+    arrays = [(_pad(a[0], S, 0.0), _pad(a[1], S, 0.0), np.arange(S) < len(a[0]),
+               _pad(a[2], Se, 0.0), _pad(a[3], Se, np.nan)) for a in
+              (per_group[int(g)] for g in model_group)]
+    data = PopulationData(*(np.stack([a[i] for a in arrays]) for i in range(5)))
+    future = None
+    if next(iter(per_group.values()))[4] is not None:
+        future = np.stack([_pad(per_group[int(g)][4], Se, 0.0) for g in model_group])
+    model_hp = None if hparams is None else {k: np.asarray(v)[first] for k, v in hparams.items()}
+    hook = None
+    if on_chunk is not None:
+        counts = np.bincount(model_of)
+
+        def hook(done: int, view: ChunkView) -> np.ndarray | None:
+            stop = on_chunk(done, replace(
+                view, active=view.active[model_of],
+                scores=lambda part="test", metric="rmse": score_predictions(
+                    shifted, member_fold, view.predict(), part, metric, rows=model_of)))
+            if stop is None:
+                return None
+            return np.bincount(model_of, weights=np.asarray(stop, float)) == counts
+    result = train_population(spec, tspec, data, seeds=np.asarray(seeds)[first],
+                              hparams=model_hp, on_chunk=hook,
+                              units=None if units is None else np.asarray(units)[first],
+                              eval_future=future)
+    run = MemberRun(folds=shifted, fold=member_fold, result=result, table=pd.DataFrame(),
+                    rows=model_of)
+    rows = {"member": np.arange(len(member_fold)), "seed": np.asarray(seeds),
+            "fold": member_fold, "model": model_of,
+            "status": result.status[model_of],
+            "epochs_trained": np.asarray(result.epochs_trained)[model_of],
+            "best_epoch": np.asarray(result.best_epoch)[model_of],
+            "fail_reason": np.asarray(result.fail_reason, dtype=object)[model_of],
+            "train_rmse": run.scores("train")}
+    if any(len(p.val) for p in prepared):
+        rows["val_rmse"] = run.scores("val")
+    rows["test_rmse"] = run.scores("test")
+    return replace(run, table=pd.DataFrame(rows))

@@ -195,6 +195,28 @@ def metric_value(metric: str, y_true: ArrayLike, y_pred: ArrayLike, *, y_train: 
     try:
         if metric == "mase":
             return mase(t, p, y_train=y_train, season=season)
+        if metric == "owa":
+            return owa_value(t, p, y_train=y_train, season=season)
         return METRICS[metric](t, p)
     except DataError:
         return float("nan")
+
+
+def owa_value(y_true: ArrayLike, y_pred: ArrayLike, *, y_train: ArrayLike,
+              season: int = 1) -> float:
+    """One forecast's OWA: ``(sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2``, Naive2 (the
+    M4 benchmark) forecasting the same points from the end of ``y_train``; one origin only
+    (``y_true`` of shape (H,) or (1, H)), NaN where Naive2 is exact."""
+    from lstmtune.evaluation._m4 import naive2
+
+    t, p = np.asarray(y_true, float), np.asarray(y_pred, float)
+    if t.ndim == 2 and t.shape[0] != 1:
+        raise ConfigError(f"OWA scores one forecast origin (the competitions' convention), "
+                          f"got {t.shape[0]}: set origin_step to the horizon.")
+    t, p = t.reshape(-1), p.reshape(-1)
+    y = np.asarray(y_train, float)
+    n2 = naive2(y[np.isfinite(y)], t.size, season)
+    s2, m2 = smape(t, n2), mae(t, n2)
+    if not (s2 > 0 and m2 > 0):
+        return float("nan")
+    return 0.5 * (smape(t, p) / s2 + mae(t, p) / m2)

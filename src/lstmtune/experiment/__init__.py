@@ -18,11 +18,13 @@ from lstmtune.experiment._evaluate import (
     fold_series,
     prepare_fold,
 )
+from lstmtune.experiment._panel import PANEL_METRICS, PanelTask
 from lstmtune.experiment._params import (
     ALIASES,
     CLASSIFY_ONLY,
     CLASSIFY_READS,
     MEMORY_FRACTION,
+    PANEL_ONLY,
     PARAMS,
     Config,
     Param,
@@ -48,6 +50,7 @@ from lstmtune.experiment._stats import compare, describe, describe_table, summar
 from lstmtune.experiment._task import SCORED, ForecastTask
 
 __all__ = ["Config", "Param", "PARAMS", "ALIASES", "CLASSIFY_ONLY", "CLASSIFY_READS",
+           "PANEL_ONLY", "PanelTask", "PANEL_METRICS",
            "complete", "param_name", "parse_value",
            "parse_assignment", "group_key", "check_memory", "n_inputs", "machine_memory",
            "MEMORY_FRACTION", "build_train", "member_hparams",

@@ -31,6 +31,7 @@ from lstmtune.evaluation import (
     fit_classifiers,
 )
 from lstmtune.experiment._params import PARAMS, complete, units_bucket
+from lstmtune.experiment._task import all_folds, member_record
 
 __all__ = ["ClassificationTask", "encode_items", "pad_steps"]
 
@@ -191,6 +192,9 @@ class ClassificationTask:
         """``config`` as this task trains it: cross-entropy, binary or categorical."""
         return complete({**complete(config), "loss": "bce" if self.n_classes == 2 else "cce"})
 
+    member_record = staticmethod(member_record)
+    probe = staticmethod(all_folds)
+
     def group_key(self, config: Mapping[str, Any]) -> tuple:
         """Configurations with equal keys train in one population: input lengths and
         vocabulary sizes by their :func:`length_bucket` (padding is masked and unused
@@ -258,7 +262,7 @@ class ClassificationTask:
 
     def fit(self, group: ClassGroup, spec: ModelSpec, tspec, *, seeds, hparams=None,
             member_fold=None, member_config=None, on_chunk=None, units=None,
-            trim_start=None) -> ClassifierRun:
+            trim_start=None, config=None) -> ClassifierRun:
         """Train member i on fold ``member_fold[i]`` as configuration ``member_config[i]``
         of the group prepared it (see ``evaluation.fit_classifiers``)."""
         n = len(seeds)

@@ -122,11 +122,11 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         run = task.fit(preps, model, tspec, seeds=seed + member_rep,
                        hparams=member_hparams(members), trim_start=trim_start,
                        member_fold=member_fold, member_config=member_cfg, on_chunk=hook,
-                       units=member_units)
+                       units=member_units, config=first)
         curves = (run.history("train"), run.history("test"), run.history_epochs()) \
             if diagnostics else None
         status = run.table["status"].to_numpy()
-        fail_epoch = np.asarray(run.result.fail_epoch)
+        fail_epoch = run.fail_epoch
         trained = run.table["epochs_trained"].to_numpy()
         by_epoch = {e: task.score(run, "test", epoch=None if e == epochs[-1] else e)
                     for e in epochs}  # one scoring pass per snapshot, not per configuration

@@ -212,6 +212,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("difference", "prep", _int, 1, 0, 100_000, "differencing lag, 0 = off"),
     Param("difference_order", "prep", _int, 1, 1, 3, "times to difference at that lag"),
     Param("seasonal_lag", "prep", _int, 0, 0, 100_000, "seasonal differencing lag, 0 = off"),
+    Param("deseasonalise", "prep", _bool, False,
+          help="divide by classical multiplicative seasonal indices (the M4 benchmarks'), "
+               "fitted on the training part when its 90 % ACF test finds it seasonal"),
     Param("log", "prep", _bool, False, help="log-transform the target"),
     Param("log_offset", "prep", float, 0.0, 0.0, 1e12, "log(x + offset)"),
     Param("scaler", "prep", _choice(("minmax", "standard", "robust", "none")), "minmax",
@@ -239,6 +242,12 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
           help="classification: each LSTM layer also reads the sequence backwards"),
     Param("class_weight", "train", _choice(("none", "balanced")), "none",
           help="classification: weigh classes by n / (K n_k) on the training items"),
+    Param("model", "panel", _choice(("local", "global")), "local",
+          help="panel: one set of weights per series (local) or one for all (global)"),
+    Param("global_epochs", "epochs", _int, 20, 1, MAX_EPOCHS,
+          help="panel, model = global: epochs over every series' windows"),
+    Param("global_batch_size", "panel", _int, 256, 1, 1_000_000,
+          help="panel, model = global: windows (of all series) per gradient step"),
     Param("learning_rate", "member", float, 1e-3, 1e-8, 10.0, "optimizer step size"),
     Param("dropout", "member", float, 0.0, 0.0, 0.95, "dropout of the LSTM inputs"),
     Param("recurrent_dropout", "member", float, 0.0, 0.0, 0.95,
@@ -254,6 +263,7 @@ ALIASES = {"lags": "timesteps", "neurons": "units", "batch": "batch_size", "lr":
 # what only a classifier reads
 CLASSIFY_ONLY = ("vocab_size", "input_length", "keep", "embed_dim", "class_weight",
                  "bidirectional")
+PANEL_ONLY = ("model", "global_epochs", "global_batch_size")  # what only a panel reads
 CLASSIFY_READS = (*CLASSIFY_ONLY, "units", "layers", "activation", "recurrent_activation",
                   "epochs", "batch_size", "optimizer", "patience", "shuffle", "learning_rate",
                   "dropout", "recurrent_dropout", "l1", "l2", "momentum")
@@ -376,8 +386,11 @@ def group_key(config: Mapping[str, Any]) -> tuple:
                  if PARAMS[k].kind not in ("member", "epochs"))
 
 
-def build_prep(c: Mapping[str, Any]) -> tuple[Preprocessing, Framing]:
-    prep = Preprocessing(impute=None if c["impute"] == "none" else c["impute"],
+def build_prep(c: Mapping[str, Any], season: int = 1) -> tuple[Preprocessing, Framing]:
+    """``c``'s preprocessing and framing; ``season``: the series' seasonal period, which
+    ``deseasonalise`` reads."""
+    prep = Preprocessing(deseasonalise=season if c["deseasonalise"] and season > 1 else 0,
+                         impute=None if c["impute"] == "none" else c["impute"],
                          outlier_threshold=c["outliers"] or None,
                          outlier_window=c["outlier_window"],
                          log=c["log"], log_offset=c["log_offset"],

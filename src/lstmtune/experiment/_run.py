@@ -24,6 +24,7 @@ from lstmtune.evaluation import fitting_season
 from lstmtune.experiment._evaluate import evaluate_configs
 from lstmtune.experiment._params import (
     CLASSIFY_ONLY,
+    PANEL_ONLY,
     check_memory,
     complete,
     group_key,
@@ -74,6 +75,10 @@ class ExperimentSpec:
         if classify:
             raise ConfigError(f"{classify[0]} applies to classification; an experiment "
                               "forecasts a series: drop it.")
+        panel = [n for n in (*names, *(n for n, _ in self.fixed)) if n in PANEL_ONLY]
+        if panel:
+            raise ConfigError(f"{panel[0]} applies to a panel of series (tune with [data] "
+                              'task = "panel"); an experiment forecasts one series: drop it.')
         n = math.prod(len(v) for _, v in self.vary)
         if n > MAX_CONFIGS or n * self.repeats > MAX_TRAININGS:
             sizes = " × ".join(f"{len(v)} {k}" for k, v in self.vary)

@@ -7,9 +7,9 @@ better (``direction``), what the cheap reference forecasts are (``baselines``) a
 describes itself to the stored tables and the report (``describe``).  :class:`ForecastTask`
 forecasts ``horizon`` steps from every ``origin_step``-th walk-forward origin of one series,
 scored by a point-forecast metric; ``ClassificationTask`` (``_classify``) classifies
-labelled sequences.  Both also say how configurations group into populations
-(``group_key``), how a group's folds are prepared (``prepare_group``) and how its members are
-trained (``fit``).  Panels of series are to be a task of their own with the same methods.
+labelled sequences; ``PanelTask`` (``_panel``) forecasts every series of a panel.  All
+say how configurations group into populations (``group_key``), how a group's folds are
+prepared (``prepare_group``) and how its members are trained (``fit``).
 """
 
 from __future__ import annotations
@@ -37,9 +37,22 @@ from lstmtune.evaluation import (
 )
 from lstmtune.experiment._params import build_model, build_prep, complete, group_key
 
-__all__ = ["ForecastTask", "SCORED"]
+__all__ = ["ForecastTask", "SCORED", "member_record", "all_folds"]
 
 SCORED = ("horizon", "origin_step")  # the configuration values a task is made of
+
+
+def member_record(r) -> dict[str, list]:
+    """A trial's stored member table (one storage write) from its ``ConfigScores``:
+    fold-major, then repeats."""
+    return {"score": [float(x) if np.isfinite(x) else None for x in r.scores],
+            "fold": [int(x) for x in r.fold], "repeat": [int(x) for x in r.repeat],
+            "epochs_trained": [int(x) for x in r.epochs_trained]}
+
+
+def all_folds(folds: list) -> list:
+    """The folds a configuration's feasibility is checked on: every one."""
+    return folds
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,9 @@ class ForecastTask:
         """Configurations with equal keys train in one population (``group_key``)."""
         return group_key(config)
 
+    member_record = staticmethod(member_record)
+    probe = staticmethod(all_folds)
+
     def prepare_group(self, folds, configs: list) -> list[Prepared]:
         """The folds prepared for a group of configurations (equal ``group_key``: they
         share their preparation), one per fold."""
@@ -118,7 +134,7 @@ class ForecastTask:
         points (this task's horizon and origins), with an early-stopping window of the same
         size before them when the configuration uses patience."""
         c = {**complete(config), "horizon": self.horizon, "origin_step": self.origin_step}
-        prep, framing = build_prep(c)
+        prep, framing = build_prep(c, series.season)
         return prepare(series, test_size=scored, val_size=scored if c["patience"] else 0,
                        preprocessing=prep, framing=framing,
                        min_train_samples=c["batch_size"] if c["stateful"] else 1)
@@ -131,7 +147,8 @@ class ForecastTask:
                             "origin_step": self.origin_step}, n_features, units)
 
     def fit(self, preps, spec: ModelSpec, tspec, *, seeds, hparams=None, member_fold=None,
-            member_config=None, on_chunk=None, units=None, trim_start=None) -> MemberRun:
+            member_config=None, on_chunk=None, units=None, trim_start=None, config=None
+            ) -> MemberRun:
         """Train the members on their folds' windows (see ``evaluation.fit_members``)."""
         return fit_members(preps, spec, tspec, seeds=seeds, hparams=hparams,
                            trim_start=trim_start, folds=member_fold, on_chunk=on_chunk,

@@ -171,6 +171,7 @@ class Ensemble:
         if self.spec.horizon > 1:
             return self._direct(ts, y0)[:, :horizon]
         ext = _extended(ts, horizon, future)
+        offset = position_offset(ts.index, self.prep.start, self.prep.freq)
         paths = np.tile(np.concatenate([y0, np.full(horizon, np.nan)]), (R, 1))
         last = n - 1 + horizon - 1  # the origin of the last step
         first = self._first(ts)  # stateful: one pass from the start of training, as trained
@@ -182,8 +183,8 @@ class Ensemble:
                 X = np.concatenate([X, np.zeros((R, last - o, *X.shape[2:]), X.dtype)], axis=1)
             z = predict(self.params, X, self.spec, self.config["batch_size"])
             z = z[:, len(origins) - 1: len(origins), :1]  # (R, 1, 1): the step at origin o
-            paths[:, o + 1] = [self.prep.to_original(z[m], np.array([o]), paths[m])[0, 0]
-                               for m in range(R)]
+            paths[:, o + 1] = [self.prep.to_original(z[m], np.array([o]), paths[m],
+                                                     offset)[0, 0] for m in range(R)]
         return paths[:, n:]
 
     def _first(self, ts: TimeSeries) -> int | None:
@@ -200,7 +201,8 @@ class Ensemble:
         origins = np.arange(min(first, o), o + 1) if first is not None else np.array([o])
         X = self.prep.inputs(ts, y0, origins)
         z = predict(self.params, X, self.spec, self.config["batch_size"])[:, -1:, :]
-        return np.stack([self.prep.to_original(z[m], np.array([o]), y0)[0]
+        offset = position_offset(ts.index, self.prep.start, self.prep.freq)
+        return np.stack([self.prep.to_original(z[m], np.array([o]), y0, offset)[0]
                          for m in range(self.repeats)])
 
     def _min_origin(self) -> int:

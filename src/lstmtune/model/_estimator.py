@@ -14,14 +14,15 @@ from sklearn.base import BaseEstimator
 
 from lstmtune.data import TimeSeries, load
 from lstmtune.errors import ConfigError
-from lstmtune.experiment import ALIASES, CLASSIFY_ONLY, complete
+from lstmtune.experiment import ALIASES, CLASSIFY_ONLY, PANEL_ONLY, complete
 from lstmtune.experiment import PARAMS as ALL_PARAMS
 from lstmtune.model._ensemble import Ensemble
 from lstmtune.model._fit import fit_ensemble
 from lstmtune.model._io import load_model, save_model
 
 # a forecaster's hyperparameters: the vocabulary's less the classifier's own
-PARAMS = {n: p for n, p in ALL_PARAMS.items() if n not in CLASSIFY_ONLY}
+PARAMS = {n: p for n, p in ALL_PARAMS.items()
+          if n not in (*CLASSIFY_ONLY, *PANEL_ONLY)}
 
 __all__ = ["LSTMForecaster"]
 

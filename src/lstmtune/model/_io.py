@@ -36,6 +36,7 @@ from lstmtune.errors import DataError, LstmtuneError
 from lstmtune.experiment import (
     CLASSIFY_ONLY,
     MEMORY_FRACTION,
+    PANEL_ONLY,
     PARAMS,
     ForecastTask,
     complete,
@@ -88,9 +89,10 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
             got = None if arrays.get(name) is None else arrays[name].shape
             raise ModelError(f"weights {name} have shape {got}, the model needs {(R, *shape)} "
                              "(members narrower than their program must be trimmed first).")
-    # a forecaster's files leave out the classifier's keys (all at their defaults), so that
-    # lstmtune versions from before classification read them
-    config = {k: v for k, v in ens.config.items() if k not in CLASSIFY_ONLY}
+    # a forecaster's files leave out the classifier's and the panel's keys (all at their
+    # defaults) and an unused deseasonalise, so that earlier lstmtune versions read them
+    config = {k: v for k, v in ens.config.items() if k not in (*CLASSIFY_ONLY, *PANEL_ONLY)
+              and not (k == "deseasonalise" and not v)}
     spec = {k: v for k, v in dataclasses.asdict(ens.spec).items()
             if k not in CLASSIFIER_SPEC or v}
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION,

@@ -43,7 +43,7 @@ def infeasible(config: dict[str, Any], folds, task: ForecastTask | None = None) 
     """Why this configuration cannot be prepared on some fold by ``task`` (default: the
     configuration's own) (None when it can)."""
     task = task or ForecastTask.of(config)
-    for series, w in folds:
+    for series, w in task.probe(folds):
         try:
             task.prepare(series, w, config)
             task.model(config, n_features=1)  # e.g. a recursive stateful model

@@ -228,10 +228,7 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
         if r is None or interrupted[i]:  # Ctrl-C came before it finished
             release_trials(study, [trial])
             continue
-        trial.set_user_attr("members", {  # one write per trial; fold-major, then repeats
-            "score": [float(x) if np.isfinite(x) else None for x in r.scores],
-            "fold": [int(x) for x in r.fold], "repeat": [int(x) for x in r.repeat],
-            "epochs_trained": [int(x) for x in r.epochs_trained]})
+        trial.set_user_attr("members", cfg.task.member_record(r))  # one write per trial
         if pruned[i]:
             _tell(study, trial, state=TrialState.PRUNED)
         elif not np.isfinite(r.scores).all():
