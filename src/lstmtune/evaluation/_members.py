@@ -155,8 +155,8 @@ def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.
     return out
 
 
-def _fold(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, trim_start: int | None
-          ) -> Fold:
+def _fold(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, trim_start: int | None,
+          eval_train: bool = True) -> Fold:
     train = prepared.train
     if trim_start is None and spec.stateful:
         trim_start = trim_to_multiple(len(train), tspec.batch_size)
@@ -164,7 +164,8 @@ def _fold(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, trim_start: int
         train = train.take(slice(trim_start, None))
     if tspec.patience is not None and len(prepared.val) == 0:
         raise ConfigError("early stopping (patience) needs a validation window: set val_size.")
-    a, b = len(train), len(train) + len(prepared.val)
+    a = len(train) if eval_train else 0  # without: the training part is not predicted
+    b = a + len(prepared.val)
     return Fold(prepared, train, {"train": slice(0, a), "val": slice(a, b),
                                   "test": slice(b, b + len(prepared.test))})
 
@@ -172,8 +173,9 @@ def _fold(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, trim_start: int
 def _eval_arrays(f: Fold) -> tuple[np.ndarray, np.ndarray]:
     val, test = f.prepared.val, f.prepared.test
     h = f.train.y.shape[1]  # the model's outputs (early stopping watches those)
-    eval_X = np.concatenate([f.train.X, val.X, test.X])
-    eval_y = np.concatenate([np.full_like(f.train.y, np.nan), val.y[:, :h],
+    n = f.parts["train"].stop  # training windows predicted too (none: eval_train=False)
+    eval_X = np.concatenate([f.train.X[:n], val.X, test.X])
+    eval_y = np.concatenate([np.full_like(f.train.y[:n], np.nan), val.y[:, :h],
                              np.full((len(test), h), np.nan)])
     return eval_X, eval_y
 
@@ -185,7 +187,7 @@ def _eval_future(f: Fold) -> np.ndarray | None:
     if val.future is None and test.future is None:
         return None
     shape = (val if val.future is not None else test).future.shape[1:]
-    parts = [np.zeros((len(f.train), *shape))] + [
+    parts = [np.zeros((f.parts["train"].stop, *shape))] + [
         w.future if w.future is not None else np.zeros((len(w), *shape)) for w in (val, test)]
     return np.concatenate(parts)
 
@@ -225,7 +227,7 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
                 trim_start: int | None = None,
                 folds: Sequence[int] | None = None,
                 on_chunk: Callable[[int, ChunkView], np.ndarray | None] | None = None,
-                units: np.ndarray | None = None) -> MemberRun:
+                units: np.ndarray | None = None, eval_train: bool = True) -> MemberRun:
     """Train one member per seed and score each on validation and test of its fold.
 
     ``prepared`` is one fold or a list of folds (e.g. walk-forward); ``folds[i]`` says which
@@ -239,6 +241,8 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
     added: the members' current metric in original units; it may return a mask of members
     to stop.
     ``units`` (P, layers): members narrower than ``spec`` (see ``train_population``).
+    ``eval_train=False`` predicts only the validation and test windows (no ``train_rmse``):
+    far less work for a recursive model, which rolls every predicted window out H steps.
     """
     preps = [prepared] if isinstance(prepared, Prepared) else list(prepared)
     member_fold = np.zeros(len(seeds), int) if folds is None else np.asarray(folds, int)
@@ -246,7 +250,7 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
             member_fold.max() >= len(preps):
         raise ConfigError(f"folds must give each of the {len(seeds)} members a fold index in "
                           f"0..{len(preps) - 1}.")
-    fold_list = [_fold(p, spec, tspec, trim_start) for p in preps]
+    fold_list = [_fold(p, spec, tspec, trim_start, eval_train) for p in preps]
     data, future = _population_data(fold_list, member_fold, spec.stateful)
     hook = None
     if on_chunk is not None:
@@ -261,8 +265,9 @@ def fit_members(prepared: Prepared | Sequence[Prepared], spec: ModelSpec, tspec:
         "member": np.arange(len(seeds)), "seed": np.asarray(seeds), "fold": member_fold,
         "status": result.status, "epochs_trained": result.epochs_trained,
         "best_epoch": result.best_epoch, "fail_reason": result.fail_reason,
-        "train_rmse": run.scores("train"),
     }
+    if eval_train:
+        rows["train_rmse"] = run.scores("train")
     if any(len(p.val) for p in preps):
         rows["val_rmse"] = run.scores("val")
     rows["test_rmse"] = run.scores("test")
@@ -299,7 +304,8 @@ def fit_global(prepared: Sequence[Prepared], spec: ModelSpec, tspec: TrainSpec, 
     """Global models of a panel: one model per distinct ``model_of`` value, trained on the
     training windows of every series of its group at once (the series on the sample axis,
     each series' windows scaled by its own fitted preprocessing), and scored on each series
-    as a member of its own.
+    as a member of its own.  Only the validation and test windows are predicted
+    (``eval_train=False``).
 
     ``prepared`` holds one prepared fold per (series, fold); member i is scored on
     ``prepared[folds[i]]`` by model ``model_of[i]`` (0..M-1), whose training data are the
@@ -312,7 +318,7 @@ def fit_global(prepared: Sequence[Prepared], spec: ModelSpec, tspec: TrainSpec, 
     groups = np.asarray(groups, int)
     first = np.array([int(np.flatnonzero(model_of == m)[0]) for m in range(model_of.max() + 1)])
     model_group = groups[member_fold[first]]
-    fold_list = [_fold(p, spec, tspec, None) for p in prepared]
+    fold_list = [_fold(p, spec, tspec, None, eval_train=False) for p in prepared]
     shifted = list(fold_list)
     per_group: dict[int, tuple[np.ndarray, ...]] = {}
     for g in np.unique(model_group):
@@ -320,8 +326,7 @@ def fit_global(prepared: Sequence[Prepared], spec: ModelSpec, tspec: TrainSpec, 
         start = 0
         for j in js:  # where each series' evaluation windows lie in the concatenation
             shifted[j] = _shifted(fold_list[j], start)
-            start += len(fold_list[j].train) + len(fold_list[j].prepared.val) + \
-                len(fold_list[j].prepared.test)
+            start += fold_list[j].parts["test"].stop
         per_group[int(g)] = _concat([fold_list[j] for j in js])
     S = max(len(a[0]) for a in per_group.values())
     Se = max(len(a[2]) for a in per_group.values())
@@ -356,8 +361,7 @@ def fit_global(prepared: Sequence[Prepared], spec: ModelSpec, tspec: TrainSpec, 
             "status": result.status[model_of],
             "epochs_trained": np.asarray(result.epochs_trained)[model_of],
             "best_epoch": np.asarray(result.best_epoch)[model_of],
-            "fail_reason": np.asarray(result.fail_reason, dtype=object)[model_of],
-            "train_rmse": run.scores("train")}
+            "fail_reason": np.asarray(result.fail_reason, dtype=object)[model_of]}
     if any(len(p.val) for p in prepared):
         rows["val_rmse"] = run.scores("val")
     rows["test_rmse"] = run.scores("test")

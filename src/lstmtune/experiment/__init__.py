@@ -15,6 +15,7 @@ from lstmtune.experiment._classify import (
 from lstmtune.experiment._evaluate import (
     ConfigScores,
     evaluate_configs,
+    fit_config,
     fold_series,
     prepare_fold,
 )
@@ -56,7 +57,7 @@ __all__ = ["Config", "Param", "PARAMS", "ALIASES", "CLASSIFY_ONLY", "CLASSIFY_RE
            "MEMORY_FRACTION", "build_train", "member_hparams",
            "ForecastTask", "SCORED", "ClassificationTask", "encode_items", "class_weights",
            "pad_steps",
-           "ConfigScores", "evaluate_configs", "fold_series", "prepare_fold",
+           "ConfigScores", "evaluate_configs", "fit_config", "fold_series", "prepare_fold",
            "RECIPES", "TUTORIAL_FIXED", "published", "recipe_specs",
            "ExperimentResult", "ExperimentSpec", "run_experiment", "check_experiment",
            "compare", "describe", "describe_table", "summarize"]

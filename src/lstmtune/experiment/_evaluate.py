@@ -20,7 +20,7 @@ from lstmtune.data import Prepared, TimeSeries, WalkForward
 from lstmtune.experiment._params import build_train, member_hparams, units_bucket
 from lstmtune.experiment._task import ForecastTask
 
-__all__ = ["ConfigScores", "evaluate_configs", "fold_series", "prepare_fold"]
+__all__ = ["ConfigScores", "evaluate_configs", "fold_series", "prepare_fold", "fit_config"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,3 +151,22 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                                   step_scores=np.where(failed[:, None], np.nan,
                                                        steps[e][sel]) if steps else None)
     return out
+
+
+def fit_config(folds: Sequence[tuple[TimeSeries, int]], config: dict, *, repeats: int,
+               seed: int = 0, task) -> tuple[object, np.ndarray]:
+    """One configuration trained on every fold ``repeats`` times (seeds ``seed + r``), as
+    ``evaluate_configs`` would train it, keeping the trained run (its forecasts): returns
+    the task's run and each member's repeat (members fold-major, then repeats)."""
+    c = task.configure(config)
+    preps = task.prepare_group(folds, [c])
+    F = len(folds)
+    member_fold = np.repeat(np.arange(F), repeats)
+    member_rep = np.tile(np.arange(repeats), F)
+    tspec = build_train(c, epochs=c["epochs"], snapshots=(),
+                        dropout=bool(c["dropout"] or c["recurrent_dropout"]), record=False)
+    spec = task.model(c, n_features=task.n_inputs(preps))
+    run = task.fit(preps, spec, tspec, seeds=seed + member_rep,
+                   hparams=member_hparams([c] * len(member_fold)), member_fold=member_fold,
+                   member_config=np.zeros(len(member_fold), int), config=c)
+    return run, member_rep

@@ -122,7 +122,8 @@ class PanelTask:
         model per (configuration, walk-forward fold, seed) over every series' windows."""
         if config is None or config["model"] == "local":
             return fit_members(preps, spec, tspec, seeds=seeds, hparams=hparams,
-                               folds=member_fold, on_chunk=on_chunk, units=units)
+                               folds=member_fold, on_chunk=on_chunk, units=units,
+                               eval_train=False)
         member_fold = np.asarray(member_fold)
         cfg = np.zeros(len(seeds), int) if member_config is None else np.asarray(member_config)
         key = np.stack([cfg, member_fold % self.n_folds, np.asarray(seeds)], axis=1)

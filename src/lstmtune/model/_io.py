@@ -80,6 +80,10 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
     a :class:`Classifier` as :func:`save_classifier` writes it."""
     if isinstance(ens, Classifier):
         return save_classifier(ens, path)
+    from lstmtune.model._panel import PanelModel, save_panel_model
+
+    if isinstance(ens, PanelModel):
+        return save_panel_model(ens, path)
     path = Path(path)
     arrays = _flatten(ens.params)
     want = param_shapes(ens.spec)
@@ -195,6 +199,10 @@ def load_model(path: str | os.PathLike) -> Ensemble | Classifier:
     doc = _read_json(path / "model.json")
     if isinstance(doc, dict) and doc.get("format") == CLASSIFIER_FORMAT:
         return load_classifier(path, doc)
+    from lstmtune.model._panel import PANEL_FORMAT, load_panel_model
+
+    if isinstance(doc, dict) and doc.get("format") == PANEL_FORMAT:
+        return load_panel_model(path, doc)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelError(f"{path / 'model.json'} is not an lstmtune model (format "
                          f"{doc.get('format') if isinstance(doc, dict) else None!r}).")

@@ -45,20 +45,24 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lstmtune.data import LABELLED_BUILTINS, resolve_size
+from lstmtune.data import LABELLED_BUILTINS, PANEL_BUILTINS, resolve_size
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import CLASS_METRICS, METRICS
 from lstmtune.experiment import (
     CLASSIFY_ONLY,
     CLASSIFY_READS,
+    PANEL_METRICS,
+    PANEL_ONLY,
     SCORED,
     ClassificationTask,
     ForecastTask,
+    PanelTask,
     param_name,
 )
 from lstmtune.search._space import (
     CLASSIFY_SPACE,
     DEFAULT_SPACE,
+    PANEL_SPACE,
     Fixed,
     Space,
     _value,
@@ -72,7 +76,10 @@ __all__ = ["DataConfig", "SearchConfig", "StudyConfig", "load_study_file", "stud
 
 STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "hyperband", "ga", "ga1", "ga2", "ga3",
               "hybrid")
-TASKS = ("forecast", "classify")
+TASKS = ("forecast", "classify", "panel")
+# a panel study's defaults: one-step models rolled over the horizon (short series hold few
+# direct windows of a long horizon), each series standardised on its own training part
+PANEL_FIXED = {"multistep": "recursive", "scaler": "standard"}
 # a classification study's training defaults (the forecasting ones are for tiny series)
 CLASSIFY_FIXED = {"epochs": 3, "batch_size": 64, "units": 32, "vocab_size": 5000,
                   "input_length": 64, "embed_dim": 32}
@@ -103,7 +110,8 @@ class DataConfig:
     val_size: int | float | None = None  # the validation window (default: test_size)
     # (a float in (0, 1): that fraction of the series, rounded up; see ``resolve_sizes``)
     folds: int = 1  # walk-forward folds over the validation window
-    task: str = "forecast"  # forecast | classify (sequences with a class, seed 003)
+    task: str = "forecast"  # forecast | classify (sequences with a class, seed 003) | panel
+    id_col: str | None = None  # panel, a long table: the series id column (default unique_id)
     text_col: str | None = None  # classify, a table: the text column (default "text")
     label_col: str | None = None  # classify, a table: the label column (default "label")
     # classify: what the data holds (filled in when it is read, ``with_data``)
@@ -144,6 +152,9 @@ class StudyConfig:
         if self.data.task == "classify":
             return ClassificationTask(metric=self.search.metric, n_classes=self.data.n_classes,
                                       inputs=self.data.inputs)
+        if self.data.task == "panel":
+            return PanelTask(horizon=dict(self.fixed)["horizon"], metric=self.search.metric,
+                             n_folds=self.data.folds)
         return ForecastTask.of(dict(self.fixed), self.search.metric)
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,6 +165,8 @@ class StudyConfig:
         if self.data.task == "forecast":  # as studies made before classification stored it
             for k in ("task", "text_col", "label_col", "n_classes", "inputs"):
                 del data[k]
+        if self.data.task != "panel":  # as studies made before panels stored it
+            del data["id_col"]
         search = asdict(self.search)
         if search["metric"] == "rmse":  # as studies made before the metric was a choice
             del search["metric"]
@@ -204,7 +217,8 @@ def _text(section: str, key: str, value: Any, example: str) -> str:
 
 TEXT_EXAMPLES = {"source": '"sales.csv"', "time_col": '"date"', "target": '"Sales"',
                  "freq": '"MS"', "sep": '";"', "decimal": '","',
-                 "date_format": '"%d/%m/%Y"', "text_col": '"review"', "label_col": '"sentiment"'}
+                 "date_format": '"%d/%m/%Y"', "text_col": '"review"', "label_col": '"sentiment"',
+                 "id_col": '"store_item"'}
 
 
 def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
@@ -214,11 +228,21 @@ def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
     if task not in TASKS:
         raise ConfigError(f"[data] task = {task!r} is not one of {', '.join(TASKS)}; "
                           'e.g. task = "classify" for labelled sequences.')
-    if task == "forecast":
+    if task != "classify":
         for k in ("text_col", "label_col"):
             if k in t:
                 raise ConfigError(f'[data] {k} applies to task = "classify" only; add that '
                                   "or remove the key.")
+    if task != "panel" and "id_col" in t:
+        raise ConfigError('[data] id_col applies to task = "panel" only (a long table of many '
+                          "series); add that or remove the key.")
+    if task == "panel":
+        for k in ("test_size", "val_size"):
+            if k in t:
+                raise ConfigError(f"[data] {k}: a panel's test window is each series' last "
+                                  "horizon points and its validation windows the folds × "
+                                  "horizon points before them; set [model] horizon and [data] "
+                                  "folds instead.")
     for k, example in TEXT_EXAMPLES.items():
         if k in t:
             _text("data", k, t[k], example)
@@ -244,8 +268,9 @@ def _data(t: Mapping[str, Any], base: Path | None) -> DataConfig:
                      test_size=sizes.get("test_size", default_test),
                      val_size=sizes.get("val_size"),
                      folds=sizes.get("folds", 1), season=sizes.get("season"), task=task,
-                     text_col=t.get("text_col"), label_col=t.get("label_col"))
-    if task == "classify":
+                     text_col=t.get("text_col"), label_col=t.get("label_col"),
+                     id_col=t.get("id_col"))
+    if task in ("classify", "panel"):
         return cfg
     _check_folds(cfg, "[data] ")
     return cfg
@@ -329,8 +354,9 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
             fixed[name] = _value(name, v, f"[{section}] {raw}")
     data = _data(doc.get("data", {}), base)
     classify = data.task == "classify"
+    panel = data.task == "panel"
     space = parse_space(doc["space"], "[space]") if "space" in doc else \
-        CLASSIFY_SPACE if classify else DEFAULT_SPACE
+        CLASSIFY_SPACE if classify else PANEL_SPACE if panel else DEFAULT_SPACE
     for name in SCORED:
         if name in space.searched():
             raise ConfigError(f"[space] {name}: it is part of what every trial is scored on, "
@@ -351,8 +377,31 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
         if stray:
             raise ConfigError(f"{stray[0]} applies to classification: add [data] task = "
                               '"classify", or remove it.')
+    if not panel:
+        stray = [n for n in named if n in PANEL_ONLY]
+        if stray:
+            raise ConfigError(f"{stray[0]} applies to a panel of series: add [data] task = "
+                              '"panel", or remove it.')
     search = _search(doc.get("search", {}))
     given = doc.get("search", {}).get("metric")
+    if panel:
+        if given is None:
+            search = replace(search, metric="smape")
+        elif given not in PANEL_METRICS:
+            raise ConfigError(f"[search] metric = {given!r} is not comparable across the "
+                              f"series of a panel: use one of {', '.join(PANEL_METRICS)}.")
+        if "horizon" not in fixed:
+            official = PANEL_BUILTINS.get(data.source)
+            if official is None:
+                raise ConfigError("a panel study forecasts a fixed horizon from the end of "
+                                  "each series: set it in [model], e.g. horizon = 12.")
+            fixed["horizon"] = official[2]
+        if "origin_step" in fixed and fixed["origin_step"] != fixed["horizon"]:
+            raise ConfigError("[model] origin_step: a panel forecasts once per window (the "
+                              "competitions' convention), so origin_step is the horizon; "
+                              "remove it.")
+        fixed = {**{k: v for k, v in PANEL_FIXED.items() if k not in space.searched()},
+                 **fixed, "origin_step": fixed["horizon"]}
     if classify:
         if given is None:
             search = replace(search, metric="pr_auc")

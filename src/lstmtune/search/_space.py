@@ -26,7 +26,8 @@ from optuna.distributions import (
 from lstmtune.errors import ConfigError
 from lstmtune.experiment import PARAMS, param_name, parse_value
 
-__all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE", "MAX_GRID"]
+__all__ = ["Range", "Choice", "Fixed", "Space", "parse_space", "DEFAULT_SPACE", "PANEL_SPACE",
+           "MAX_GRID"]
 
 MAX_GRID = 100_000  # as many trials as a study may have
 ALL_INTS = 5  # in a small grid, an integer range of at most this many values gives them all
@@ -315,6 +316,22 @@ DEFAULT_SPACE = parse_space({
     "l2": {"float": [1e-6, 1e-2], "log": True},
     "difference": {"choice": [0, 1]},
     "scaler": {"choice": ["minmax", "standard"]},
+})
+
+# A panel without a [space]: local and global models, with and without deseasonalising;
+# local models train on a few dozen windows (small batches, many epochs), a global one on
+# every series' windows (large batches, few epochs).
+PANEL_SPACE = parse_space({
+    "model": {"choice": ["local", "global"]},
+    "deseasonalise": {"choice": [True, False]},
+    "units": {"int": [4, 32], "log": True},
+    "timesteps": {"int": [2, 12]},
+    "learning_rate": {"float": [1e-3, 3e-2], "log": True},
+    "epochs": {"choice": [50, 100, 200], "when": {"model": "local"}},
+    "batch_size": {"choice": [8, 16, 32], "when": {"model": "local"}},
+    "global_epochs": {"choice": [10, 20, 40], "when": {"model": "global"}},
+    "global_batch_size": {"choice": [128, 256, 512], "when": {"model": "global"}},
+    "difference": {"choice": [0, 1]},
 })
 
 # Classification without a [space]: seed 003's four hyperparameters at ranges a CPU covers in

@@ -30,7 +30,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from lstmtune.data import LabelledSequences, TimeSeries
+from lstmtune.data import LabelledSequences, Panel, TimeSeries
 from lstmtune.errors import ConfigError, LstmtuneError
 from lstmtune.experiment import complete, evaluate_configs, group_key
 from lstmtune.model import Ensemble
@@ -363,6 +363,9 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
     if cfg.data.task == "classify":
         return _tune_labelled(ts, cfg, storage=storage, study_name=study_name,
                               progress=progress, on_batch=on_batch, publish=publish, t0=t0)
+    if cfg.data.task == "panel":
+        return _tune_panel(ts, cfg, storage=storage, study_name=study_name,
+                           progress=progress, on_batch=on_batch, publish=publish, t0=t0)
     if not isinstance(ts, TimeSeries):
         from lstmtune.data import load
 
@@ -454,6 +457,45 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
             study, train, test, folds, cfg, started=t0, progress=progress,
             test_from_source=has_test_part(items))
         result = _result(study, best, test_scores, baselines, model, t0)
+        if publish is not None:
+            publish(result)
+    return result
+
+
+def _tune_panel(panel, cfg: StudyConfig, *, storage: str | None, study_name: str,
+                progress, on_batch, publish, t0: float) -> TuneResult:
+    """A panel study: every series' validation windows instead of one series'; the same
+    loop."""
+    from lstmtune.search._panel import (
+        final_panel,
+        fit_panel_space,
+        panel_folds,
+        preflight_panel,
+        read_panel,
+    )
+
+    if panel is None or isinstance(panel, str | os.PathLike):
+        panel = read_panel(cfg if panel is None else replace(
+            cfg, data=replace(cfg.data, source=str(panel))))
+    elif not isinstance(panel, Panel):
+        raise ConfigError(f"a panel study reads a panel (load_panel), a source to read one "
+                          f"from, or None; got {type(panel).__name__}.")
+    if storage is None:
+        storage = f"{MEMORY}{uuid.uuid4().hex}"
+    dev, folds = panel_folds(panel, cfg)
+    cfg, note = fit_panel_space(folds, cfg)
+    if note and progress:
+        progress(note)
+    preflight_panel(panel, dev, folds, cfg)
+    storage_from_url(storage)
+    study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
+    with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
+        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            raise _no_trial_completed(study, study_name)
+        best = study.best_trial
+        test, baselines, model = final_panel(study, panel, dev, folds, cfg, started=t0,
+                                             progress=progress)
+        result = _result(study, best, test, baselines, model, t0)
         if publish is not None:
             publish(result)
     return result

@@ -1,0 +1,191 @@
+"""A panel's classical baselines, per-series scores, paired comparisons and split-conformal
+intervals (the M4 conventions where they exist).
+
+- ``classical_forecasts(y, h, m)``: Naive; seasonal naive; Naive2 (M4); SES on the
+  seasonally adjusted series (the M4 benchmark: the 90 % test and classical multiplicative
+  indices, reseasonalised); Theta (statsmodels' ``ThetaModel``: its own seasonality test and
+  multiplicative adjustment, the M3 winner's method); ETS (statsmodels' ``ETSModel``:
+  additive errors, no / additive / damped trend, multiplicative seasonality where the 90 %
+  test finds the series seasonal, chosen by AICc).  A model that fails to fit falls back to
+  Naive2 and says so (``fallbacks``).
+- ``panel_scores``: sMAPE and MASE per series (MASE scaled by the in-sample seasonal naive
+  MAE), OWA per series and the M4's OWA of the panel (mean sMAPE and mean MASE each relative
+  to Naive2's, averaged).
+- ``paired``: one method against another on the same series: mean difference with a
+  bootstrap 95 % interval (series resampled), the share of series where the first is
+  better, and the Wilcoxon signed-rank p-value.
+- ``conformal``: per horizon step, the finite-sample quantile of scaled absolute residuals
+  ``|y - ŷ| / scale`` (validation windows of every series pooled); the interval of a new
+  forecast is ``ŷ ± q_h · scale`` of its series.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from lstmtune.data import seasonal_indices, seasonality_test
+from lstmtune.evaluation._m4 import naive2
+
+__all__ = ["CLASSICAL", "classical_forecasts", "mase_scale", "panel_scores", "paired",
+           "conformal", "LEVELS"]
+
+CLASSICAL = ("naive", "snaive", "naive2", "ses", "theta", "ets")
+LEVELS = (0.8, 0.95)
+
+
+def mase_scale(y: ArrayLike, m: int) -> float:
+    """The in-sample MAE of the seasonal naive forecast (period ``m``; 1 when the series is
+    too short for it), NaN when it is 0."""
+    a = np.asarray(y, float)
+    m = m if a.size > m else 1
+    d = np.abs(a[m:] - a[:-m])
+    d = d[np.isfinite(d)]
+    s = float(d.mean()) if d.size else math.nan
+    return s if s > 0 else math.nan
+
+
+def _adjusted(y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray | None]:
+    if m > 1 and seasonality_test(y, m) and (y > 0).all():
+        idx = seasonal_indices(y, m)
+        return y / idx[np.arange(y.size) % m], idx
+    return y, None
+
+
+def _ses(y: np.ndarray, h: int, m: int) -> np.ndarray:
+    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+
+    adj, idx = _adjusted(y, m)
+    f = np.asarray(SimpleExpSmoothing(adj, initialization_method="estimated").fit()
+                   .forecast(h), float)
+    return f if idx is None else f * idx[(y.size + np.arange(h)) % m]
+
+
+def _theta(y: np.ndarray, h: int, m: int) -> np.ndarray:
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    seasonal = m > 1 and y.size >= 2 * m and (y > 0).all()
+    model = ThetaModel(y, period=m if m > 1 else None, deseasonalize=seasonal)
+    return np.asarray(model.fit().forecast(h), float)
+
+
+def _ets(y: np.ndarray, h: int, m: int) -> np.ndarray:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    seasons = [None]
+    if m > 1 and y.size >= 2 * m + 2 and (y > 0).all() and seasonality_test(y, m):
+        seasons.append("mul")
+    best = None
+    for trend, damped in ((None, False), ("add", False), ("add", True)):
+        for seasonal in seasons:
+            fit = ETSModel(y, error="add", trend=trend, damped_trend=damped,
+                           seasonal=seasonal, seasonal_periods=m if seasonal else None
+                           ).fit(disp=False)
+            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
+                best = fit
+    if best is None:
+        raise ValueError("no ETS model could be fitted")
+    return np.asarray(best.forecast(h), float)
+
+
+def classical_forecasts(y: ArrayLike, h: int, m: int = 1) -> tuple[dict[str, np.ndarray],
+                                                                    list[str]]:
+    """Every classical method's forecast of the ``h`` points after ``y`` (period ``m``),
+    and the names of the methods that fell back to Naive2 (their fit failed)."""
+    a = np.asarray(y, float)
+    n2 = naive2(a, h, m)
+    out = {"naive": np.full(h, a[-1]),
+           "snaive": a[-m:][np.arange(h) % m] if 1 < m <= a.size else np.full(h, a[-1]),
+           "naive2": n2}
+    fallbacks = []
+    for name, fn in (("ses", _ses), ("theta", _theta), ("ets", _ets)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):
+                    f = fn(a, h, m)
+            if not np.isfinite(f).all():
+                raise ValueError("non-finite forecast")
+        except Exception:  # noqa: BLE001 — a statsmodels fit that fails: Naive2, said so
+            f, _ = n2, fallbacks.append(name)
+        out[name] = f
+    return out, fallbacks
+
+
+def _smape(t: np.ndarray, p: np.ndarray) -> float:
+    denom = np.abs(t) + np.abs(p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(denom > 0, 2 * np.abs(p - t) / denom, 0.0)
+    return float(100 * r.mean())
+
+
+def panel_scores(actual: dict[str, np.ndarray], forecasts: dict[str, dict[str, np.ndarray]],
+                 scales: dict[str, float]) -> dict[str, Any]:
+    """Per-series sMAPE, MASE and OWA of every method (``forecasts[method][series]``), the
+    panel's mean and median of each, and the M4 OWA of the panel (relative to Naive2,
+    which must be one of the methods)."""
+    ids = list(actual)
+    per: dict[str, dict[str, list[float]]] = {}
+    for method, fc in forecasts.items():
+        sm = [_smape(actual[i], fc[i]) for i in ids]
+        ms = [float(np.mean(np.abs(actual[i] - fc[i])) / scales[i]) for i in ids]
+        per[method] = {"smape": sm, "mase": ms}
+    n2 = per["naive2"]
+    for method in per:
+        per[method]["owa"] = [0.5 * (s / s2 + m / m2) if s2 > 0 and m2 > 0 else math.nan
+                              for s, m, s2, m2 in zip(per[method]["smape"],
+                                                      per[method]["mase"], n2["smape"],
+                                                      n2["mase"], strict=True)]
+    table = {}
+    s2, m2 = np.nanmean(n2["smape"]), np.nanmean(n2["mase"])
+    for method, d in per.items():
+        sm, ms = np.asarray(d["smape"]), np.asarray(d["mase"])
+        table[method] = {"smape": float(np.nanmean(sm)), "mase": float(np.nanmean(ms)),
+                         "owa": float(0.5 * (np.nanmean(sm) / s2 + np.nanmean(ms) / m2)),
+                         "smape_median": float(np.nanmedian(sm)),
+                         "mase_median": float(np.nanmedian(ms)),
+                         "owa_median": float(np.nanmedian(d["owa"]))}
+    return {"ids": ids, "per_series": per, "table": table}
+
+
+def paired(a: ArrayLike, b: ArrayLike, *, n_boot: int = 2000, seed: int = 0
+           ) -> dict[str, float]:
+    """``a`` against ``b`` (lower is better), paired by series: mean of ``a - b`` with a
+    bootstrap 95 % interval, the share of series where ``a < b`` (ties count half) and the
+    two-sided Wilcoxon signed-rank p-value."""
+    from scipy.stats import wilcoxon
+
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    d = x[ok] - y[ok]
+    if d.size == 0:
+        return {"n": 0, "mean_diff": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                "win_rate": math.nan, "p_value": math.nan}
+    rng = np.random.default_rng(seed)
+    boots = d[rng.integers(0, d.size, (n_boot, d.size))].mean(axis=1)
+    p = float(wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
+    return {"n": int(d.size), "mean_diff": float(d.mean()),
+            "ci_low": float(np.quantile(boots, 0.025)),
+            "ci_high": float(np.quantile(boots, 0.975)),
+            "win_rate": float(((d < 0).sum() + 0.5 * (d == 0).sum()) / d.size),
+            "p_value": p}
+
+
+def conformal(scaled_residuals: ArrayLike, levels=LEVELS) -> dict[float, np.ndarray]:
+    """Per horizon step h, the split-conformal quantile of the scaled absolute residuals
+    (n, H): the ``ceil((n + 1) level) / n`` empirical quantile (``inf`` when n is too small
+    for the level)."""
+    r = np.asarray(scaled_residuals, float)
+    out = {}
+    for level in levels:
+        qs = []
+        for col in r.T:
+            col = np.sort(col[np.isfinite(col)])
+            k = math.ceil((col.size + 1) * level)
+            qs.append(col[k - 1] if 0 < k <= col.size else math.inf)
+        out[level] = np.asarray(qs)
+    return out

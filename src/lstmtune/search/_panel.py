@@ -1,0 +1,310 @@
+"""A panel study: many series tuned at once, with the same study loop, strategies, storage
+and resume as one series.
+
+The split, per series: the test window is its last ``horizon`` points (a competition's
+official test part), never read before the end; the validation windows are the ``folds ×
+horizon`` points before it, one forecast origin each.  Every candidate is scored on every
+series' validation windows (``PanelTask``: local models as members of one population, a
+global model over every series' windows), and a trial's value is the mean of its (series,
+fold, repeat) scores, i.e. the mean over series.
+
+At the end (``final_panel``), on the same training parts (each series without its test
+window):
+
+- the panel's best configuration is retrained ``final_repeats`` times and forecasts every
+  test window (the members' mean is the forecast);
+- the per-series best: each series takes the local configuration with its own best
+  validation score (selected on validation only, from the trials already run), retrained
+  the same way;
+- the classical methods (``evaluation.classical_forecasts``) forecast the same windows;
+- split-conformal intervals: the best configuration's forecasts of the validation windows
+  give scaled residuals per horizon step, whose quantiles make the test intervals; their
+  coverage is measured on the test windows.
+
+Stored with the study: ``lstmtune:final`` (the aggregate table: sMAPE, MASE, OWA of every
+method, per-series scores, paired comparisons, conformal quantiles and coverage) and
+``lstmtune:forecast`` (every series' test window, forecasts, intervals and recent history).
+The classical forecasts are stored once computed (``lstmtune:classical``), so that a
+resumed study does not fit them again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from lstmtune._json import jsonable
+from lstmtune._version import __version__
+from lstmtune.data import Panel, TimeSeries, load_panel
+from lstmtune.errors import ConfigError, DataError
+from lstmtune.evaluation import (
+    LEVELS,
+    classical_forecasts,
+    conformal,
+    mase_scale,
+    paired,
+    panel_scores,
+)
+from lstmtune.experiment import check_memory, complete, fit_config, fold_series
+from lstmtune.search._config import StudyConfig
+from lstmtune.search._final import FINAL, FORECAST, describe_entry
+from lstmtune.search._preflight import _check_feasible, infeasible
+from lstmtune.search._space import PANEL_SPACE, Space
+
+__all__ = ["read_panel", "panel_folds", "fit_panel_space", "final_panel", "MIN_TRAIN"]
+
+MIN_TRAIN = 4  # training points a series needs before its first validation window
+CLASSICAL_ATTR = "lstmtune:classical"
+LSTM, PER_SERIES = "lstm", "lstm_per_series"
+CONTEXT = 36  # points of history stored before each test window
+
+
+def read_panel(cfg: StudyConfig) -> Panel:
+    """The study file's panel (a built-in competition panel or a long table)."""
+    d = cfg.data
+    return load_panel(d.source, id_col=d.id_col or "unique_id", time_col=d.time_col or "ds",
+                      target=d.target or "y", features=list(d.features) or None,
+                      freq=d.freq, season=d.season)
+
+
+def panel_folds(panel: Panel, cfg: StudyConfig
+                ) -> tuple[dict[str, TimeSeries], list[tuple[TimeSeries, int]]]:
+    """Every series without its test window, and the validation folds of all of them
+    (series-major); a series too short for the windows is refused, by name."""
+    H, F = cfg.task.horizon, cfg.data.folds
+    need = H + F * H + MIN_TRAIN
+    for sid, ts in panel.series.items():
+        if len(ts) < need:
+            raise DataError(f"panel '{panel.name}', series '{sid}' has {len(ts)} points: too "
+                            f"short for the test window (horizon {H}), {F} validation "
+                            f"window(s) of {H} and {MIN_TRAIN} training points (need "
+                            f"{need}); drop the series, or use a shorter horizon or fewer "
+                            "folds.")
+    dev = {sid: ts.head(len(ts) - H) for sid, ts in panel.series.items()}
+    folds = [f for ts in dev.values() for f in fold_series(ts, scored=F * H, folds=F)]
+    return dev, folds
+
+
+def fit_panel_space(folds, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
+    """The default panel space fitted to the data: ``timesteps`` capped by what the
+    shortest series' training part allows with differencing on (a user's own space is
+    returned as written; ``preflight_panel`` refuses it when nothing in it fits)."""
+    if cfg.space != PANEL_SPACE or cfg.declared is not None:
+        return cfg, None
+    entries = dict(cfg.space.entries)
+    lags = entries["timesteps"]
+    fixed = dict(cfg.fixed)
+    fits = [L for L in range(int(lags.low), int(lags.high) + 1)
+            if infeasible(complete({**fixed, "difference": 1, "timesteps": L}), folds,
+                          cfg.task) is None]
+    if not fits or fits[-1] >= lags.high:
+        return cfg, None
+    capped = replace(lags, high=fits[-1])
+    space = Space(tuple((n, capped if n == "timesteps" else e) for n, e in cfg.space.entries))
+    return replace(cfg, space=space, declared=cfg.space), (
+        f"default space fitted to the panel: timesteps {int(lags.low)}–{fits[-1]} (the "
+        f"shortest series' training part allows no more than {fits[-1]} lags)")
+
+
+def preflight_panel(panel: Panel, dev: dict[str, TimeSeries], folds, cfg: StudyConfig) -> None:
+    """Refuse now what cannot run: no configuration of the space can be prepared on the
+    shortest series, or the largest population does not fit in memory."""
+    from lstmtune.search._preflight import _largest, _population
+
+    n = max(len(ts) for ts in dev.values())
+    big = complete({**dict(cfg.fixed), **{k: _largest(cfg, k) for k in
+                                           ("units", "layers", "timesteps", "batch_size")}})
+    n_features = 1 + len(next(iter(panel)).feature_names)
+    check_memory(big, members=_population(cfg) * len(folds) * cfg.search.repeats,
+                 samples=n, n_features=n_features, where="[space]/[search] (× the series)")
+    _check_feasible(cfg, folds)
+
+
+# -- the final evaluation ---------------------------------------------------------------------
+def _member_forecasts(run, n_folds: int) -> list[np.ndarray]:
+    """Each fold's members' forecasts of its scored window (R, H), NaN for a member that
+    diverged."""
+    status = np.asarray(run.table["status"])
+    out = []
+    for j in range(n_folds):
+        fc = np.asarray(run.forecasts("test", fold=j))[:, 0, :]
+        bad = status[run.fold == j] == "failed"
+        out.append(np.where(bad[:, None], np.nan, fc))
+    return out
+
+
+def _point(members: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(members).all(axis=1)
+    return members[ok].mean(axis=0) if ok.any() else np.full(members.shape[1], np.nan)
+
+
+def _classical(study: optuna.Study, dev: dict[str, TimeSeries], H: int,
+               progress: Callable[[str], None] | None) -> dict[str, Any]:
+    """Every classical method's forecast of every test window (stored once computed)."""
+    stored = study.user_attrs.get(CLASSICAL_ATTR)
+    if stored is not None and stored.get("ids") == list(dev) and stored.get("horizon") == H:
+        return stored
+    if progress:
+        progress(f"classical methods (Naive, sNaive, Naive2, SES, Theta, ETS) on {len(dev)} "
+                 "series")
+    fc: dict[str, dict[str, list]] = {}
+    fallbacks: dict[str, list[str]] = {}
+    for sid, ts in dev.items():
+        f, fb = classical_forecasts(ts.y, H, ts.season)
+        for name, v in f.items():
+            fc.setdefault(name, {})[sid] = [float(x) for x in v]
+        for name in fb:
+            fallbacks.setdefault(name, []).append(sid)
+    out = {"ids": list(dev), "horizon": H, "forecasts": fc, "fallbacks": fallbacks}
+    study.set_user_attr(CLASSICAL_ATTR, out)
+    return out
+
+
+def _per_series_choice(study: optuna.Study, cfg: StudyConfig, n_series: int
+                       ) -> tuple[np.ndarray, dict[int, optuna.trial.FrozenTrial]]:
+    """For each series, the completed local trial with the best mean validation score on
+    that series (-1 when there is none), and those trials by number."""
+    fixed = dict(cfg.fixed)
+    trials = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+              if complete({**fixed, **t.params})["model"] == "local"
+              and "series" in t.user_attrs.get("members", {})]
+    if not trials:
+        return np.full(n_series, -1), {}
+    M = np.full((len(trials), n_series), np.inf)
+    for k, t in enumerate(trials):
+        m = t.user_attrs["members"]
+        s = np.asarray(m["score"], float)
+        sid = np.asarray(m["series"], int)
+        sums = np.bincount(sid, weights=np.nan_to_num(s, nan=0.0), minlength=n_series)
+        cnt = np.bincount(sid, minlength=n_series)
+        ok = np.bincount(sid, weights=np.isfinite(s), minlength=n_series) == cnt
+        M[k] = np.where(ok & (cnt > 0), sums / np.maximum(cnt, 1), np.inf)
+    pick = np.argmin(M, axis=0)
+    numbers = np.array([trials[k].number for k in pick])
+    numbers[~np.isfinite(M.min(axis=0))] = -1
+    return numbers, {t.number: t for t in trials}
+
+
+def _conformal(run, folds, n_folds: int, levels=LEVELS) -> tuple[dict, np.ndarray]:
+    """Quantiles of the validation windows' scaled absolute residuals per horizon step."""
+    fcs = _member_forecasts(run, len(folds))
+    res = []
+    for j, (series, w) in enumerate(folds):
+        y = np.asarray(series.y, float)
+        scale = mase_scale(y[:-w], series.season)
+        res.append(np.abs(y[-w:] - _point(fcs[j])) / scale)
+    return conformal(np.asarray(res), levels), np.asarray(res)
+
+
+def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], folds,
+                cfg: StudyConfig, *, started: float,
+                progress: Callable[[str], None] | None = None) -> tuple[dict, dict, Any]:
+    """Retrain the panel's best and the per-series best, forecast every test window once,
+    score them beside the classical methods, compare them pairwise, and measure the
+    conformal intervals' coverage; store the report's tables."""
+    from lstmtune.model import PanelModel
+
+    task, s = cfg.task, cfg.search
+    H, F = task.horizon, cfg.data.folds
+    ids = list(panel.series)
+    N = len(ids)
+    best = study.best_trial
+    config = task.configure({**dict(cfg.fixed), **best.params})
+    R = s.final_repeats
+    final_folds = [(panel.series[i], H) for i in ids]
+    if progress:
+        progress(f"training the best (trial {best.number}, {config['model']}) {R} times on "
+                 f"every series' training part, scored once on the {N} test windows")
+    whole = replace(task, n_folds=1)  # one window per series: its test window
+    run, _ = fit_config(final_folds, config, repeats=R, seed=s.seed, task=whole)
+    members = _member_forecasts(run, N)
+    failed = int(sum((~np.isfinite(m).all(axis=1)).sum() for m in members))
+    if all(not np.isfinite(m).all(axis=1).any() for m in members):
+        raise ConfigError(f"every final member of trial {best.number} diverged (NaN/inf): "
+                          "lower the learning-rate range.")
+    lstm = {i: _point(members[j]) for j, i in enumerate(ids)}
+
+    if progress:
+        progress("per-series best: each series' best local configuration on its own "
+                 "validation windows, retrained")
+    choice, by_number = _per_series_choice(study, cfg, N)
+    per_series = dict(lstm)  # series without a local trial keep the panel's best
+    for number in sorted(set(choice.tolist()) - {-1}):
+        sel = np.flatnonzero(choice == number)
+        c = task.configure({**dict(cfg.fixed), **by_number[number].params})
+        r, _ = fit_config([final_folds[j] for j in sel], c, repeats=R, seed=s.seed, task=whole)
+        for k, fc in enumerate(_member_forecasts(r, len(sel))):
+            p = _point(fc)
+            if np.isfinite(p).all():
+                per_series[ids[sel[k]]] = p
+
+    classical = _classical(study, dev, H, progress)
+    if progress:
+        progress("conformal intervals: the best's forecasts of the validation windows")
+    vrun, _ = fit_config(folds, config, repeats=s.repeats, seed=s.seed, task=task)
+    quantiles, _ = _conformal(vrun, folds, F)
+
+    actual = {i: np.asarray(panel.series[i].y[-H:], float) for i in ids}
+    scales = {i: mase_scale(dev[i].y, dev[i].season) for i in ids}
+    forecasts = {LSTM: lstm, PER_SERIES: per_series,
+                 **{k: {i: np.asarray(v[i]) for i in ids}
+                    for k, v in classical["forecasts"].items()}}
+    scores = panel_scores(actual, forecasts, scales)
+    metric = task.metric if task.metric in ("smape", "mase", "owa") else "smape"
+    comparisons = {}
+    for mine in (LSTM, PER_SERIES):
+        for other in classical["forecasts"]:
+            comparisons[f"{mine} vs {other}"] = paired(scores["per_series"][mine][metric],
+                                                       scores["per_series"][other][metric],
+                                                       seed=s.seed)
+    coverage = {}
+    for level, q in quantiles.items():
+        inside = np.array([np.abs(actual[i] - lstm[i]) <= q * scales[i] for i in ids])
+        coverage[str(level)] = {"nominal": level, "coverage": float(inside.mean()),
+                                "per_step": inside.mean(axis=0).tolist(),
+                                "quantile": q.tolist()}
+    model = PanelModel.from_run(run, ids, config, spec_task=whole, repeats=R,
+                                conformal={str(k): v.tolist() for k, v in quantiles.items()},
+                                scales=scales,
+                                info={"study": study.study_name, "trial": best.number,
+                                      "data": panel.name, "lstmtune_version": __version__})
+    table = scores["table"]
+    test = {"metric": task.metric, "repeats": R, "failed": failed,
+            "value": table[LSTM][metric], "table": table, "comparisons": comparisons,
+            "coverage": coverage, "per_series_trials": len(set(choice.tolist()) - {-1}),
+            "fallbacks": classical["fallbacks"]}
+    baselines = {k: v for k, v in table.items() if k not in (LSTM, PER_SERIES)}
+    final = {
+        "best_trial": best.number, "best_params": best.params, "best_value": best.value,
+        "metric": task.metric, "task": task.describe(), "config": dict(config),
+        "test": test, "baselines": baselines,
+        "per_series": {"ids": ids, **scores["per_series"], "choice": choice.tolist()},
+        "data": {"name": panel.name, "series": N, "season": next(iter(panel)).season,
+                 "lengths": [len(ts) for ts in panel]},
+        "split": {"horizon": H, "folds": F, "test_per_series": H},
+        "budget": {"trials": s.trials, "timeout": s.timeout, "final_repeats": R},
+        "space": {n: describe_entry(e) for n, e in cfg.space.entries},
+        "wall_seconds": time.perf_counter() - started, "lstmtune_version": __version__,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+    forecast = {i: {"history": panel.series[i].y[-H - CONTEXT:-H].tolist(),
+                    "actual": actual[i].tolist(), "lstm": lstm[i].tolist(),
+                    "per_series": per_series[i].tolist(),
+                    "members_low": np.nanmin(members[j], axis=0).tolist(),
+                    "members_high": np.nanmax(members[j], axis=0).tolist(),
+                    **{f"interval_{k}": [(lstm[i] - q * scales[i]).tolist(),
+                                         (lstm[i] + q * scales[i]).tolist()]
+                       for k, q in quantiles.items()},
+                    **{k: forecasts[k][i].tolist() for k in ("naive2", "theta", "ets")}}
+                for j, i in enumerate(ids)}
+    study.set_user_attr(FINAL, jsonable(final))
+    study.set_user_attr(FORECAST, jsonable(forecast))
+    return test, baselines, model
+
