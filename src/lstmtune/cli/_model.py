@@ -39,8 +39,12 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
                         "classifier, the items to classify: a .txt file (one text per line), "
                         "a CSV/Parquet table (--text-col), a folder of .txt files, .ts or "
                         ".npz")
-    p.add_argument("--horizon", type=whole(1, MAX_HORIZON), default=1, metavar="H",
-                   help="values to forecast after the end of DATA (default 1)")
+    p.add_argument("--horizon", type=whole(1, MAX_HORIZON), metavar="H",
+                   help="values to forecast after the end of DATA (default 1; a panel "
+                        "model: its tuned horizon)")
+    p.add_argument("--series", metavar="ID1,ID2",
+                   help="a panel model: forecast only these series of DATA (default: every "
+                        "series of DATA)")
     p.add_argument("--point", choices=("mean", "median"), default="mean",
                    help="ensemble point forecast (default mean)")
     p.add_argument("--level", type=number(0, 1, open_low=True, open_high=True), default=0.9,
@@ -49,6 +53,8 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--time-col", metavar="C")
     g.add_argument("--target", metavar="C")
+    g.add_argument("--id-col", metavar="C", help="a panel's long table: the series id column "
+                                                 "(default unique_id)")
     g.add_argument("--features", metavar="C1,C2")
     g.add_argument("--freq", metavar="F")
     g.add_argument("--text-col", metavar="C",
@@ -88,11 +94,18 @@ def read_future(path: str, sep: str = ",", decimal: str = "."):
 def cmd_predict(args: argparse.Namespace) -> int:
     """Forecast the next H values after DATA with a saved model: its R repeat members form
     an ensemble (point forecast = their mean or median, low/high = their spread)."""
-    from lstmtune.model import Classifier, load_model
+    from lstmtune.model import Classifier, PanelModel, load_model
 
     ens = load_model(args.model)
     if isinstance(ens, Classifier):
         return _classify(ens, args)
+    if isinstance(ens, PanelModel):
+        return _panel(ens, args)
+    for flag in ("series", "id_col"):
+        if getattr(args, flag) is not None:
+            raise ConfigError(f"--{flag.replace('_', '-')} applies to a panel model; this "
+                              "model forecasts one series.")
+    args.horizon = args.horizon or 1
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
               freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None,
               **format_options(args))
@@ -114,6 +127,53 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return 0
     print_forecast(fc, f"{ts.name}: next {args.horizon} value(s), {fc.attrs['members']} "
                        f"members ({args.point})")
+    return 0
+
+
+def _panel(model, args: argparse.Namespace) -> int:
+    """Forecasts of every series of a panel (or the ones named) as one long table, with the
+    conformal intervals the study calibrated."""
+    from lstmtune.data import load_panel
+
+    if args.future:
+        raise ConfigError("--future does not apply to a panel model (it reads no feature "
+                          "columns' future).")
+    panel = load_panel(args.data, id_col=args.id_col or "unique_id",
+                       time_col=args.time_col or "ds", target=args.target or "y",
+                       freq=args.freq)
+    wanted = [s.strip() for s in args.series.split(",") if s.strip()] if args.series else \
+        [i for i in panel.ids if i in model.ids]
+    for sid in wanted:
+        if sid not in panel.series:
+            raise DataError(f"--series {sid}: '{args.data}' has no series '{sid}' (it has "
+                            f"{len(panel)}, e.g. {', '.join(panel.ids[:3])}).")
+        if sid not in model.ids:
+            raise DataError(f"series '{sid}' of '{args.data}' is not in the model: it was "
+                            f"trained on {len(model.ids)} series (e.g. "
+                            f"{', '.join(model.ids[:3])}); pass --series with those.")
+    if not wanted:
+        raise DataError(f"'{args.data}' has none of the model's series (e.g. "
+                        f"{', '.join(model.ids[:3])}): give the panel it was tuned on, or "
+                        "a table with the same series ids.")
+    fc = model.forecast({sid: panel.series[sid] for sid in wanted}, args.horizon)
+    if args.csv:
+        fc.to_csv(sys.stdout, index=False)
+        return 0
+    if args.json:
+        print_json({"model": str(args.model), "data": str(args.data),
+                    "horizon": int(fc["step"].max()), "series": len(wanted),
+                    "kind": model.kind, "members": model.repeats,
+                    "forecast": fc.to_dict(orient="records")})
+        return 0
+    t = Table(title=f"{len(wanted)} series: next {int(fc['step'].max())} value(s), the mean "
+                    f"of {model.repeats} members ({model.kind} model); conformal intervals")
+    for col in fc.columns:
+        t.add_column(col, justify="left" if col in ("unique_id", "ds") else "right")
+    for _, row in fc.head(200).iterrows():
+        t.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(t)
+    if len(fc) > 200:
+        console.print(f"[dim]{len(fc) - 200} more rows: use --csv or --json.[/]")
     return 0
 
 

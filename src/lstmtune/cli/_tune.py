@@ -30,9 +30,10 @@ from lstmtune.cli._common import (
     step_table,
     whole,
 )
-from lstmtune.data import LABELLED_BUILTINS, MULTISTEP, load, load_labelled
+from lstmtune.data import LABELLED_BUILTINS, MULTISTEP, PANEL_BUILTINS, load, load_labelled
 from lstmtune.errors import ConfigError
 from lstmtune.evaluation import CLASS_METRICS, METRICS
+from lstmtune.experiment import PANEL_METRICS
 from lstmtune.search import (
     HYBRID_TRIALS,
     LIMITS,
@@ -80,13 +81,17 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--multistep", choices=MULTISTEP,
                    help="direct: one head of H outputs (default); recursive: a one-step model "
                         "fed its own forecasts")
-    g.add_argument("--metric", choices=(*METRICS, *CLASS_METRICS),
+    g.add_argument("--metric", choices=(*METRICS, "owa", *CLASS_METRICS),
                    help="trials, final test and baselines: rmse (default), mae, mape, smape, "
-                        "mase; a classifier: pr_auc (default), roc_auc, accuracy, precision, "
-                        "recall, f1, log_loss")
-    g.add_argument("--task", choices=("forecast", "classify"),
+                        "mase; a panel: smape (default), mase, owa, mape; a classifier: "
+                        "pr_auc (default), roc_auc, accuracy, precision, recall, f1, log_loss")
+    g.add_argument("--task", choices=("forecast", "classify", "panel"),
                    help="classify: DATA holds labelled sequences (texts or numbers with a "
-                        "class; the default for the built-in labelled sets)")
+                        "class; the default for the built-in labelled sets); panel: DATA is "
+                        "a long table of many series (unique_id, ds, y; the default for the "
+                        "built-in M1 panels)")
+    g.add_argument("--id-col", metavar="C", help="panel, a long table: the series id column "
+                                                 "(default unique_id)")
     g.add_argument("--text-col", metavar="C", help="classify, a table: the text column")
     g.add_argument("--label-col", metavar="C", help="classify, a table: the label column")
     g.add_argument("--test-size", type=size(1), metavar="N",
@@ -128,12 +133,17 @@ def _config(args: argparse.Namespace) -> StudyConfig:
     if src.endswith(".toml"):
         cfg = load_study_file(src)
     else:
-        task = args.task or ("classify" if src in LABELLED_BUILTINS else "forecast")
+        task = args.task or ("classify" if src in LABELLED_BUILTINS else "panel"
+                             if src in PANEL_BUILTINS else "forecast")
         table = {"source": src, "task": task}
         if task == "classify":
             table |= {k: v for k, v in (("text_col", args.text_col),
                                         ("label_col", args.label_col)) if v is not None}
+        if task == "panel" and args.id_col is not None:
+            table["id_col"] = args.id_col
         doc = {"data": table}
+        if task == "panel" and args.horizon is not None:  # a panel needs it to be read
+            doc["model"] = {"horizon": args.horizon}
         if args.metric is not None:
             doc["search"] = {"metric": args.metric}
         cfg = study_from_dict(doc)
@@ -142,6 +152,11 @@ def _config(args: argparse.Namespace) -> StudyConfig:
                           f"{cfg.data.task!r}; change it there, or drop --task.")
     if cfg.data.task == "classify":
         return _classify_config(args, cfg)
+    if cfg.data.task == "panel":
+        return _panel_config(args, cfg)
+    if args.id_col is not None:
+        raise ConfigError("--id-col applies to a panel of series (--task panel, or [data] "
+                          'task = "panel"); drop it.')
     data = cfg.data
     data = replace(data, **{k: v for k, v in (("time_col", args.time_col),
                                               ("target", args.target), ("freq", args.freq),
@@ -199,6 +214,38 @@ def _classify_config(args: argparse.Namespace, cfg: StudyConfig) -> StudyConfig:
                                                  if v is not None}))
 
 
+def _panel_config(args: argparse.Namespace, cfg: StudyConfig) -> StudyConfig:
+    """The options of a panel study (windows are the horizon's: no sizes, no origin step)."""
+    for k in ("test_size", "val_size", "origin_step", "text_col", "label_col"):
+        if getattr(args, k, None) is not None:
+            flag = "--" + k.replace("_", "-")
+            raise ConfigError(f"{flag} does not apply to a panel: its test window is each "
+                              "series' last horizon points and its validation windows the "
+                              "--folds × horizon points before them; set --horizon and "
+                              "--folds instead.")
+    if args.metric is not None and args.metric not in PANEL_METRICS:
+        raise ConfigError(f"--metric {args.metric} is not comparable across the series of a "
+                          f"panel: use one of {', '.join(PANEL_METRICS)}.")
+    data = replace(cfg.data, **{k: v for k, v in (
+        ("id_col", args.id_col), ("time_col", args.time_col), ("target", args.target),
+        ("freq", args.freq), ("season", args.season), ("folds", args.folds)) if v is not None})
+    if args.features is not None:
+        data = replace(data, features=tuple(c.strip() for c in args.features.split(",")
+                                            if c.strip()))
+    over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
+                                                 "seed", "final_repeats", "metric")}
+    search = replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
+    fixed = dict(cfg.fixed)
+    if args.horizon is not None:
+        fixed |= {"horizon": args.horizon, "origin_step": args.horizon}
+    if args.multistep is not None:
+        if "multistep" in cfg.space.searched():
+            raise ConfigError(f"--multistep {args.multistep}: the study file searches "
+                              "multistep in [space]; remove it there, or drop --multistep.")
+        fixed["multistep"] = args.multistep
+    return replace(cfg, data=data, search=search, fixed=tuple(fixed.items()))
+
+
 def _storage(args: argparse.Namespace, out: Path) -> str:
     """The storage URL (the default SQLite file in ``out`` is not created here)."""
     if args.storage:
@@ -229,6 +276,8 @@ def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
                                                                   f"--out {out}: {name}")
     if cfg.data.task == "classify":
         return _prepare_labelled(args, cfg, out)
+    if cfg.data.task == "panel":
+        return _prepare_panel(args, cfg, out)
     ts = _load(cfg)
     cfg = resolve_sizes(cfg, len(ts))
     preflight(ts, fit_space(ts, cfg)[0])  # tune fits the default space again, and says so
@@ -253,6 +302,20 @@ def _prepare_labelled(args: argparse.Namespace, cfg: StudyConfig, out: Path):
     make_dir(out)
     remove_stale_temps(out)
     return items, storage, cfg
+
+
+def _prepare_panel(args: argparse.Namespace, cfg: StudyConfig, out: Path):
+    """As ``prepare_run``, for a panel: read it and refuse what cannot run, by series."""
+    from lstmtune.search import check_panel, read_panel
+
+    panel = read_panel(cfg)
+    check_panel(panel, cfg)  # tune fits the default space again, and says so
+    storage = _storage(args, out)
+    if args.storage:
+        storage_from_url(storage)
+    make_dir(out)
+    remove_stale_temps(out)
+    return panel, storage, cfg
 
 
 def _progress(study_budget_label: str):
@@ -357,10 +420,54 @@ def _print_classification(r, cfg: StudyConfig, where: str | None = None) -> None
     print_failures(r)
 
 
+PANEL_METHODS = {"lstm": "LSTM, panel best", "lstm_per_series": "LSTM, per-series best",
+                 "naive": "Naive", "snaive": "seasonal Naive", "naive2": "Naive2",
+                 "ses": "SES", "theta": "Theta", "ets": "ETS"}
+
+
+def _print_panel(r, cfg: StudyConfig, where: str | None = None) -> None:
+    task = cfg.task
+    _print_search(r, cfg, where, f", {task.horizon} steps ahead, mean over series")
+    final = r.study.user_attrs.get("lstmtune:final", {})
+    n = (final.get("data") or {}).get("series", "the")
+    b = Table(title=f"Test windows ({n} series × {task.horizon} steps), scored once; means "
+                    "over series (OWA: the M4's, relative to Naive2)", title_justify="left")
+    for col in ("method", "sMAPE", "MASE", "OWA", "median sMAPE"):
+        b.add_column(col, justify="left" if col == "method" else "right")
+    for k, v in r.test["table"].items():
+        b.add_row(PANEL_METHODS.get(k, k), f"{v['smape']:.3f}", f"{v['mase']:.3f}",
+                  f"{v['owa']:.3f}", f"{v['smape_median']:.3f}")
+    console.print(b)
+    c = Table(title=f"Paired by series on test {task.label} (negative: the LSTM is better)",
+              title_justify="left")
+    for col in ("comparison", "mean difference", "95 % bootstrap interval", "LSTM better on",
+                "Wilcoxon p"):
+        c.add_column(col, justify="left" if col == "comparison" else "right")
+    for k, v in r.test["comparisons"].items():
+        mine, other = k.split(" vs ")
+        if mine == "lstm_per_series" and other not in ("theta", "ets"):
+            continue
+        c.add_row(f"{PANEL_METHODS[mine]} vs {PANEL_METHODS.get(other, other)}",
+                  f"{v['mean_diff']:+.3f}", f"[{v['ci_low']:+.3f}, {v['ci_high']:+.3f}]",
+                  f"{v['win_rate']:.0%} of series", f"{v['p_value']:.2g}")
+    console.print(c)
+    cov = r.test.get("coverage") or {}
+    console.print("Conformal intervals on the test windows: " + "; ".join(
+        f"nominal {float(v['nominal']):.0%} → measured {v['coverage']:.1%}"
+        for v in cov.values()))
+    fb = r.test.get("fallbacks") or {}
+    if fb:
+        console.print("[yellow]note:[/] fits that failed fell back to Naive2: " + "; ".join(
+            f"{k} on {len(v)} series" for k, v in fb.items()))
+    print_failures(r)
+
+
 def _print_result(r, cfg: StudyConfig, where: str | None = None) -> None:
     task = cfg.task
     if task.kind == "classify":
         return _print_classification(r, cfg, where)
+    if task.kind == "panel":
+        return _print_panel(r, cfg, where)
     ahead = f", {task.horizon} steps ahead" if task.horizon > 1 else ""
     _print_search(r, cfg, where, ahead)
     b = Table(title=f"Test window ({cfg.data.test_size} points{ahead}), scored once",

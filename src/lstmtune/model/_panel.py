@@ -150,7 +150,9 @@ def load_panel_model(path: Path, doc: dict[str, Any]) -> PanelModel:
         preps = [FittedPrep.from_dict(p) for p in doc["preps"]]
         first = [int(x) for x in doc["first_origins"]]
         horizon = int(doc["horizon"])
-        conformal = {str(k): [float(x) for x in v] for k, v in doc["conformal"].items()}
+        # an unbounded quantile (too few series for the level) is stored as null
+        conformal = {str(k): [math.inf if x is None else float(x) for x in v]
+                      for k, v in doc["conformal"].items()}
         task = PanelTask(horizon=horizon)
     except (KeyError, TypeError, ValueError, AttributeError, DataError, ConfigError) as exc:
         raise ModelError(f"{path / 'model.json'} is malformed ({exc!s:.80}); re-export the "

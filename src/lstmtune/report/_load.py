@@ -181,6 +181,7 @@ def load_study_tables(storage: str, study_name: str, *,
         "importance_trials": used,
     }
     forecast = context = history = pd.DataFrame()
+    series: dict[str, Any] = {}
     if final is not None:
         meta |= {k: final.get(k) for k in ("data", "split", "wall_seconds", "created",
                                            "lstmtune_version")}
@@ -188,6 +189,8 @@ def load_study_tables(storage: str, study_name: str, *,
         meta["trials"] = final.get("budget", {}).get("trials")
         meta["space"] = final.get("space") or meta["space"]
         fc = attrs.get(FORECAST) or {}
+        if meta["task"] == "panel":  # one test window per series, by id
+            series, fc = fc, {}
         forecast = pd.DataFrame(fc.get("columns", {}))
         context = pd.DataFrame(fc.get("context", {}))
         history = pd.DataFrame(attrs.get(HISTORY) or {})
@@ -196,4 +199,5 @@ def load_study_tables(storage: str, study_name: str, *,
             "test_size": data.get("test_size"), "val_size": data.get("val_size"),
             "folds": data.get("folds")}}
     return StudyTables(meta=meta, trials=trials, members=members, importance=importance,
-                       final=final, forecast=forecast, context=context, history=history)
+                       final=final, forecast=forecast, context=context, history=history,
+                       series=series)

@@ -410,14 +410,18 @@ BUILDERS: tuple[Callable[[StudyTables], str], ...] = (
 
 
 def _builders(tables: StudyTables) -> tuple[Callable[[StudyTables], str], ...]:
-    """The sections of the study's task: forecasting's, or classification's (which shares
-    the leaderboard, repeats, history, importance and trials sections)."""
+    """The sections of the study's task: forecasting's, classification's or a panel's (which
+    share the leaderboard, repeats, history, importance and trials sections)."""
+    generic = {"leaderboard": _leaderboard, "repeats": _repeats, "history": _history,
+               "importance": _importance, "parallel": _parallel, "members": _members}
     if tables.meta.get("task") == "classify":
         from lstmtune.report._classify import classification_sections
 
-        return classification_sections({
-            "leaderboard": _leaderboard, "repeats": _repeats, "history": _history,
-            "importance": _importance, "parallel": _parallel, "members": _members})
+        return classification_sections(generic)
+    if tables.meta.get("task") == "panel":
+        from lstmtune.report._panel import panel_sections
+
+        return panel_sections(generic)
     return BUILDERS
 
 

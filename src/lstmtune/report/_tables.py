@@ -65,6 +65,7 @@ class StudyTables:
     forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
     context: pd.DataFrame = field(default_factory=pd.DataFrame)
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    series: dict[str, Any] = field(default_factory=dict)  # a panel: id -> its test window
 
     @property
     def params(self) -> list[str]:

@@ -13,9 +13,9 @@ window):
 
 - the panel's best configuration is retrained ``final_repeats`` times and forecasts every
   test window (the members' mean is the forecast);
-- the per-series best: each series takes the local configuration with its own best
-  validation score (selected on validation only, from the trials already run), retrained
-  the same way;
+- the per-series best: each series takes, of the ``PER_SERIES_TOP`` best local
+  configurations, the one with its own best validation score (selected on validation only,
+  from the trials already run), retrained the same way (one population per configuration);
 - the classical methods (``evaluation.classical_forecasts``) forecast the same windows;
 - split-conformal intervals: the best configuration's forecasts of the validation windows
   give scaled residuals per horizon step, whose quantiles make the test intervals; their
@@ -58,12 +58,14 @@ from lstmtune.search._final import FINAL, FORECAST, describe_entry
 from lstmtune.search._preflight import _check_feasible, infeasible
 from lstmtune.search._space import PANEL_SPACE, Space
 
-__all__ = ["read_panel", "panel_folds", "fit_panel_space", "final_panel", "MIN_TRAIN"]
+__all__ = ["read_panel", "panel_folds", "fit_panel_space", "final_panel", "check_panel",
+           "MIN_TRAIN"]
 
 MIN_TRAIN = 4  # training points a series needs before its first validation window
 CLASSICAL_ATTR = "lstmtune:classical"
 LSTM, PER_SERIES = "lstm", "lstm_per_series"
 CONTEXT = 36  # points of history stored before each test window
+PER_SERIES_TOP = 5  # local configurations a series chooses from (each one retrained)
 
 
 def read_panel(cfg: StudyConfig) -> Panel:
@@ -127,6 +129,15 @@ def preflight_panel(panel: Panel, dev: dict[str, TimeSeries], folds, cfg: StudyC
     _check_feasible(cfg, folds)
 
 
+def check_panel(panel: Panel, cfg: StudyConfig) -> StudyConfig:
+    """Everything a panel study is refused for, before anything is written; returns the
+    configuration with its default space fitted to the panel."""
+    dev, folds = panel_folds(panel, cfg)
+    cfg, _ = fit_panel_space(folds, cfg)
+    preflight_panel(panel, dev, folds, cfg)
+    return cfg
+
+
 # -- the final evaluation ---------------------------------------------------------------------
 def _member_forecasts(run, n_folds: int) -> list[np.ndarray]:
     """Each fold's members' forecasts of its scored window (R, H), NaN for a member that
@@ -169,12 +180,14 @@ def _classical(study: optuna.Study, dev: dict[str, TimeSeries], H: int,
 
 def _per_series_choice(study: optuna.Study, cfg: StudyConfig, n_series: int
                        ) -> tuple[np.ndarray, dict[int, optuna.trial.FrozenTrial]]:
-    """For each series, the completed local trial with the best mean validation score on
-    that series (-1 when there is none), and those trials by number."""
+    """For each series, of the ``PER_SERIES_TOP`` best completed local trials, the one with
+    the best mean validation score on that series (-1 when there is none), and those trials
+    by number."""
     fixed = dict(cfg.fixed)
     trials = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
               if complete({**fixed, **t.params})["model"] == "local"
               and "series" in t.user_attrs.get("members", {})]
+    trials = sorted(trials, key=lambda t: t.value)[:PER_SERIES_TOP]
     if not trials:
         return np.full(n_series, -1), {}
     M = np.full((len(trials), n_series), np.inf)

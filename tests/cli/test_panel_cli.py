@@ -1,0 +1,244 @@
+"""Panels from the command line, as a user runs them: a study on a small long table (tune,
+its report in Chromium, predict every series into a long table, resume; SIGKILLed and
+resumed), the built-in M1 panels, and every bad input refused in one line with exit code 2
+and nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+
+from lstmtune.cli import main
+from lstmtune.data import load_panel
+from tests._browser import artifacts_dir, browser_fixture  # noqa: F401 (fixture "browser")
+
+STUDY = """
+[data]
+task = "panel"
+source = "toy.csv"
+[model]
+horizon = 4
+units = 3
+timesteps = 3
+[training]
+epochs = 6
+batch_size = 8
+global_epochs = 3
+global_batch_size = 32
+[search]
+strategy = "random"
+trials = 3
+repeats = 2
+batch = 3
+final_repeats = 2
+[space]
+model = { choice = ["local", "global"] }
+deseasonalise = { choice = [true, false] }
+learning_rate = { float = [0.005, 0.05], log = true }
+"""
+
+SECTIONS = ["summary", "leaderboard", "best", "distribution", "coverage", "series",
+            "repeats", "importance", "parallel", "members"]
+
+
+def _toy(path, n_series=20, seed=0, lengths=(30, 48)):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_series):
+        n = int(rng.integers(*lengths))
+        t = np.arange(n)
+        y = (50 + 5 * i + 0.3 * t) * (1 + 0.2 * np.sin(2 * np.pi * (t + i) / 12)) + \
+            rng.normal(0, 1, n)
+        start = pd.Timestamp("2010-01-01") + pd.DateOffset(months=int(rng.integers(0, 12)))
+        rows.append(pd.DataFrame({"unique_id": f"S{i}", "ds": pd.date_range(
+            start, periods=n, freq="MS"), "y": y}))
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory):
+    root = tmp_path_factory.mktemp("panel")
+    _toy(root / "toy.csv")
+    (root / "toy.toml").write_text(STUDY)
+    code = main(["tune", str(root / "toy.toml"), "--out", str(root / "out"), "--json"])
+    return root, code
+
+
+def test_tune_a_panel(tuned, capsys):
+    root, code = tuned
+    assert code == 0
+    folder = root / "out" / "toy"
+    assert {p.name for p in folder.iterdir()} >= {"study.db", "model", "report.html",
+                                                  "leaderboard.csv"}
+    study = optuna.load_study(study_name="toy", storage=f"sqlite:///{folder / 'study.db'}")
+    final = study.user_attrs["lstmtune:final"]
+    table = final["test"]["table"]
+    assert set(table) == {"lstm", "lstm_per_series", "naive", "snaive", "naive2", "ses",
+                          "theta", "ets"}
+    assert table["naive2"]["owa"] == pytest.approx(1.0)
+    assert len(final["per_series"]["ids"]) == 20 and final["split"]["horizon"] == 4
+    # a trial's members: every series × repeat, each with its series index
+    for t in study.get_trials(states=(TrialState.COMPLETE,)):
+        m = t.user_attrs["members"]
+        assert sorted(zip(m["series"], m["repeat"], strict=True)) == \
+            [(s, r) for s in range(20) for r in range(2)]
+        assert t.value == pytest.approx(np.mean(m["score"]))
+    cov = final["test"]["coverage"]
+    assert set(cov) == {"0.8", "0.95"} and all(0 <= c["coverage"] <= 1 for c in cov.values())
+    comp = final["test"]["comparisons"]["lstm vs theta"]
+    assert {"mean_diff", "ci_low", "ci_high", "win_rate", "p_value"} <= set(comp)
+
+
+def test_the_panel_scores_are_recomputable_from_the_stored_forecasts(tuned):
+    root, _ = tuned
+    url = f"sqlite:///{root / 'out' / 'toy' / 'study.db'}"
+    study = optuna.load_study(study_name="toy", storage=url)
+    final, fc = study.user_attrs["lstmtune:final"], study.user_attrs["lstmtune:forecast"]
+    panel = load_panel(root / "toy.csv")
+    smapes = []
+    for sid in final["per_series"]["ids"]:
+        y = panel.series[sid].y
+        np.testing.assert_allclose(fc[sid]["actual"], y[-4:])
+        f = np.asarray(fc[sid]["lstm"])
+        smapes.append(np.mean(200 * np.abs(f - y[-4:]) / (np.abs(f) + np.abs(y[-4:]))))
+    np.testing.assert_allclose(final["per_series"]["lstm"]["smape"], smapes, rtol=1e-9)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_panel_report_in_a_browser(tuned, browser):
+    root, _ = tuned
+    page = browser.render(root / "out" / "toy" / "report.html",
+                          screenshot=artifacts_dir("report") / "panel-report.png")
+    page.assert_clean(warnings=True)
+    assert page.section_ids == SECTIONS
+    assert page.images and all(i.decoded for i in page.images)
+    text = (root / "out" / "toy" / "report.html").read_text()
+    assert "LSTM, per-series best" in text and "Wilcoxon" in text and "worst series" in text
+
+
+def test_predict_every_series_into_a_long_table(tuned, capsys):
+    root, _ = tuned
+    capsys.readouterr()
+    assert main(["predict", str(root / "out" / "toy" / "model"), str(root / "toy.csv"),
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = pd.DataFrame(out["forecast"])
+    assert out["series"] == 20 and out["horizon"] == 4
+    assert sorted(rows["unique_id"].unique()) == sorted(f"S{i}" for i in range(20))
+    assert (rows["lo_95"] <= rows["lo_80"]).all() and (rows["lo_80"] <= rows["forecast"]).all()
+    assert (rows["forecast"] <= rows["hi_80"]).all() and (rows["hi_80"] <= rows["hi_95"]).all()
+    panel = load_panel(root / "toy.csv")
+    last = panel.series["S0"].index[-1]
+    assert rows[rows["unique_id"] == "S0"]["ds"].iloc[0] == \
+        (last + pd.DateOffset(months=1)).strftime("%Y-%m-%d")
+    assert main(["predict", str(root / "out" / "toy" / "model"), str(root / "toy.csv"),
+                 "--series", "S2", "--horizon", "2", "--csv"]) == 0
+    csv = capsys.readouterr().out.strip().splitlines()
+    assert csv[0].startswith("unique_id,ds,step,forecast") and len(csv) == 3
+
+
+def test_running_again_resumes_without_refitting(tuned, capsys):
+    root, _ = tuned
+    capsys.readouterr()
+    assert main(["tune", str(root / "toy.toml"), "--out", str(root / "out"), "--trials", "4",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_trials_complete"] == 4  # three kept, one more
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_loses_nothing(tmp_path):
+    _toy(tmp_path / "toy.csv")
+    (tmp_path / "toy.toml").write_text(STUDY.replace("trials = 3", "trials = 6").replace(
+        "batch = 3", "batch = 1"))
+    cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "toy.toml"), "--out",
+           str(tmp_path / "out"), "--json"]
+    url = f"sqlite:///{tmp_path / 'out' / 'toy' / 'study.db'}"
+
+    def complete() -> list[tuple]:
+        try:
+            study = optuna.load_study(study_name="toy", storage=url)
+        except (KeyError, Exception):  # noqa: BLE001 — not created yet
+            return []
+        return [(t.number, t.value) for t in study.get_trials(states=(TrialState.COMPLETE,))]
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 300
+    while len(complete()) < 2 and time.time() < deadline:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = complete()
+    assert len(before) >= 2
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = complete()
+    assert len(after) == 6 and set(before) <= set(after)  # nothing lost, nothing redone
+    study = optuna.load_study(study_name="toy", storage=url)
+    assert not study.get_trials(states=(TrialState.RUNNING,))
+
+
+def test_the_built_in_m1_panels():
+    monthly = load_panel("m1_monthly")
+    assert len(monthly) == 617 and monthly.horizon == 18
+    assert {ts.season for ts in monthly} == {12}
+    lengths = [len(ts) for ts in monthly]
+    assert min(lengths) == 48 and max(lengths) == 150  # 30–132 training points + 18 test
+    quarterly = load_panel("m1_quarterly")
+    assert len(quarterly) == 203 and quarterly.horizon == 8
+
+
+def _refused(capsys, args, match, where):
+    before = sorted(p.name for p in where.iterdir())
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert match in err and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert sorted(p.name for p in where.iterdir()) == before
+
+
+def test_bad_panels_are_refused_in_one_line(tmp_path, capsys):
+    out = ["--out", str(tmp_path / "o")]
+    good = pd.read_csv(_toy(tmp_path / "good.csv"))
+    pd.concat([good, good.iloc[[3]]]).to_csv(tmp_path / "dup.csv", index=False)
+    _refused(capsys, ["tune", str(tmp_path / "dup.csv"), "--task", "panel", "--horizon", "4",
+                      *out], "series 'S0' has 2 rows sharing a time", tmp_path)
+    short = pd.concat([good[good.unique_id != "S3"],
+                       good[good.unique_id == "S3"].head(9)])
+    short.to_csv(tmp_path / "short.csv", index=False)
+    _refused(capsys, ["tune", str(tmp_path / "short.csv"), "--task", "panel", "--horizon",
+                      "4", *out], "series 'S3' has 9 points: too short", tmp_path)
+    good.rename(columns={"unique_id": "store"}).to_csv(tmp_path / "noid.csv", index=False)
+    _refused(capsys, ["tune", str(tmp_path / "noid.csv"), "--task", "panel", "--horizon",
+                      "4", *out], "has no id column 'unique_id'", tmp_path)
+    mixed = good.copy()
+    s1 = mixed.unique_id == "S1"
+    mixed.loc[s1, "ds"] = pd.date_range("2010-01-01", periods=int(s1.sum()), freq="W-SUN"
+                                        ).strftime("%Y-%m-%d")
+    mixed.to_csv(tmp_path / "mixed.csv", index=False)
+    _refused(capsys, ["tune", str(tmp_path / "mixed.csv"), "--task", "panel", "--horizon",
+                      "4", *out], "mixes frequencies", tmp_path)
+    _refused(capsys, ["tune", str(tmp_path / "good.csv"), "--task", "panel", *out],
+             "set it in [model], e.g. horizon = 12", tmp_path)
+    _refused(capsys, ["tune", "m1_monthly", "--metric", "rmse", *out],
+             "not comparable across the series", tmp_path)
+    _refused(capsys, ["tune", "m1_monthly", "--test-size", "5", *out],
+             "--test-size does not apply to a panel", tmp_path)
+    (tmp_path / "f.toml").write_text('[data]\nsource = "shampoo"\n[space]\nmodel = '
+                                     '{ choice = ["local", "global"] }\n')
+    _refused(capsys, ["tune", str(tmp_path / "f.toml"), *out],
+             'model applies to a panel of series: add [data] task = "panel"', tmp_path)
+    _refused(capsys, ["tune", "shampoo", "--id-col", "x", *out],
+             "--id-col applies to a panel", tmp_path)
