@@ -242,3 +242,24 @@ def test_bad_panels_are_refused_in_one_line(tmp_path, capsys):
              'model applies to a panel of series: add [data] task = "panel"', tmp_path)
     _refused(capsys, ["tune", "shampoo", "--id-col", "x", *out],
              "--id-col applies to a panel", tmp_path)
+
+
+def test_panel_study_files_are_checked(tmp_path):
+    from lstmtune.errors import ConfigError
+    from lstmtune.search import study_from_dict
+
+    cfg = study_from_dict({"data": {"task": "panel", "source": "m1_monthly"}})
+    assert cfg.task.horizon == 18 and cfg.task.metric == "smape"
+    assert dict(cfg.fixed)["origin_step"] == 18 and dict(cfg.fixed)["multistep"] == "recursive"
+    with pytest.raises(ConfigError, match="hyperband"):
+        study_from_dict({"data": {"task": "panel", "source": "m1_monthly"},
+                         "search": {"strategy": "hyperband"}})
+    local = study_from_dict({"data": {"task": "panel", "source": "m1_monthly"},
+                             "model": {"model": "local"}, "search": {"strategy": "hyperband"},
+                             "space": {"units": {"int": [2, 4]}}})
+    assert local.search.strategy == "hyperband"
+    with pytest.raises(ConfigError, match="origin_step is the horizon"):
+        study_from_dict({"data": {"task": "panel", "source": "m1_monthly"},
+                         "model": {"origin_step": 1}})
+    with pytest.raises(ConfigError, match="id_col applies to"):
+        study_from_dict({"data": {"source": "shampoo", "id_col": "x"}})

@@ -153,3 +153,31 @@ def test_windows_of_recursive_models_are_rolled_out_only_where_scored(panel):
                    seeds=np.zeros(3, int), member_fold=np.arange(3), config=c)
     assert run.result.predictions.shape[1] == max(len(p.val) + len(p.test) for p in preps)
     assert isinstance(run.folds[0].windows("val"), Windows)
+
+
+def test_series_of_very_different_lengths_train_in_length_groups_as_alone():
+    """Twenty series of 24 to 120 points: the engine trains them in length groups (each on
+    its own longest member's windows); every one equals its series trained alone."""
+    from lstmtune.engine._population import _length_groups, _lengths, _per_member
+
+    lengths = np.linspace(24, 120, 20).round().astype(int)
+    series = [_series(i, n) for i, n in enumerate(lengths)]
+    folds = [fold_series(s.head(len(s) - H), scored=H, folds=1)[0] for s in series]
+    task = PanelTask(horizon=H)
+    c = task.configure({**BASE, "epochs": 3})
+    preps = task.prepare_group(folds, [c])
+    from lstmtune.evaluation._members import _fold, _population_data
+
+    fl = [_fold(p, task.model(c, 1), build_train(c, epochs=3, snapshots=(), dropout=False,
+                                                 record=False), None, False) for p in preps]
+    data, _ = _population_data(fl, np.arange(20), False)
+    groups = _length_groups(_lengths(data, _per_member(data), 20), 20, False, True)
+    assert len(groups) > 1  # the split happens here
+    [together] = evaluate_configs(folds, [{**BASE, "epochs": 3}], repeats=1, seed=5,
+                                  task=task)
+    for i in (0, 7, 19):
+        alone = ForecastTask(horizon=H, origin_step=H, metric="smape")
+        [r] = evaluate_configs([folds[i]], [{**BASE, "epochs": 3, "horizon": H,
+                                             "origin_step": H}], repeats=1, seed=5,
+                               task=alone)
+        np.testing.assert_allclose(together.scores[i], r.scores[0], rtol=1e-5)

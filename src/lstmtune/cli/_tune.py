@@ -171,12 +171,7 @@ def _config(args: argparse.Namespace) -> StudyConfig:
         raise ConfigError(f"--folds {data.folds}: the validation window ({val} points) must "
                           f"divide into {data.folds} equal folds; use e.g. --val-size "
                           f"{max(data.folds, val - val % data.folds)}.")
-    if args.features is not None:
-        data = replace(data, features=tuple(c.strip() for c in args.features.split(",")
-                                            if c.strip()))
-    over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
-                                                 "seed", "final_repeats", "metric")}
-    search = replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
+    data, search = _with_features(args, data), _search_options(args, cfg)
     fixed = dict(cfg.fixed)
     for name in ("horizon", "origin_step", "multistep"):
         value = getattr(args, name, None)
@@ -207,11 +202,22 @@ def _classify_config(args: argparse.Namespace, cfg: StudyConfig) -> StudyConfig:
     if args.metric is not None and args.metric not in CLASS_METRICS:
         raise ConfigError(f"--metric {args.metric} scores forecasts; a classifier takes one "
                           f"of {', '.join(CLASS_METRICS)}.")
-    search = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
-                                                   "seed", "final_repeats", "metric")}
-    return replace(cfg, data=replace(cfg.data, **over),
-                   search=replace(cfg.search, **{k: v for k, v in search.items()
-                                                 if v is not None}))
+    return replace(cfg, data=replace(cfg.data, **over), search=_search_options(args, cfg))
+
+
+def _with_features(args: argparse.Namespace, data):
+    """``data`` with the --features columns, when given."""
+    if args.features is None:
+        return data
+    return replace(data, features=tuple(c.strip() for c in args.features.split(",")
+                                        if c.strip()))
+
+
+def _search_options(args: argparse.Namespace, cfg: StudyConfig):
+    """The study's [search] with the options given on top."""
+    over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
+                                                 "seed", "final_repeats", "metric")}
+    return replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
 
 
 def _panel_config(args: argparse.Namespace, cfg: StudyConfig) -> StudyConfig:
@@ -229,12 +235,7 @@ def _panel_config(args: argparse.Namespace, cfg: StudyConfig) -> StudyConfig:
     data = replace(cfg.data, **{k: v for k, v in (
         ("id_col", args.id_col), ("time_col", args.time_col), ("target", args.target),
         ("freq", args.freq), ("season", args.season), ("folds", args.folds)) if v is not None})
-    if args.features is not None:
-        data = replace(data, features=tuple(c.strip() for c in args.features.split(",")
-                                            if c.strip()))
-    over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
-                                                 "seed", "final_repeats", "metric")}
-    search = replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
+    data, search = _with_features(args, data), _search_options(args, cfg)
     fixed = dict(cfg.fixed)
     if args.horizon is not None:
         fixed |= {"horizon": args.horizon, "origin_step": args.horizon}
@@ -455,6 +456,10 @@ def _print_panel(r, cfg: StudyConfig, where: str | None = None) -> None:
     console.print("Conformal intervals on the test windows: " + "; ".join(
         f"nominal {float(v['nominal']):.0%} → measured {v['coverage']:.1%}"
         for v in cov.values()))
+    lost = r.test.get("diverged_series") or []
+    if lost:
+        console.print(f"[yellow]note:[/] every final member diverged on {len(lost)} series "
+                      f"(e.g. {lost[0]}): the LSTM rows use Naive2's forecast there.")
     fb = r.test.get("fallbacks") or {}
     if fb:
         console.print("[yellow]note:[/] fits that failed fell back to Naive2: " + "; ".join(
@@ -583,7 +588,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                      "metric": r.test["metric"], "test": r.test["value"],
                      "test_std": r.test["std"],
                      **({f"test_{k}": r.test[k] for k in CLASSIFY_COMPARED} if classify
-                        else {"test_rmse": r.test["rmse"]}),
+                        else {"test_rmse": r.test["rmse"]} if "rmse" in r.test else {}),
                      "trials": r.n_trials_complete + r.n_trials_failed + r.n_trials_pruned
                      + sum(r.study.user_attrs.get(HYBRID_TRIALS, {}).values()),
                      "search_seconds": _search_seconds(r.study, storage),
@@ -591,8 +596,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if classify:
         return _print_compare_classification(rows, r.baselines, base, args.json)
     if args.json:
-        print_json({"table": rows, "persistence": r.baselines["persistence"]["value"],
-                    "persistence_rmse": r.baselines["persistence"]["rmse"]})
+        extra = {"persistence": r.baselines["persistence"]["value"],
+                 "persistence_rmse": r.baselines["persistence"]["rmse"]} \
+            if "persistence" in r.baselines else {"baselines": r.baselines}  # a panel's
+        print_json({"table": rows, **extra})
         return 0
     meta = ("method", "validation", "metric", "test", "test_rmse", "test_std", "trials",
             "wall_seconds", "search_seconds")

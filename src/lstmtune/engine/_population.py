@@ -143,11 +143,13 @@ def _check_data(data: PopulationData, spec: ModelSpec, tspec: TrainSpec, P: int)
 
 
 def population_bucket(P: int, smallest: int = 8) -> int:
-    """The compiled population size for P members: 8, 12, 16, 24, 32, 48, ... (at most a
-    third wasted), so populations of nearby sizes reuse one program instead of compiling
-    one each (a search's batches vary in size from shape to shape).  ``smallest``: the
-    first size (2 gives 2, 3, 4, 6, 8, ...: for members so costly that padding a small
-    population to 8 would cost more than compiling its own program)."""
+    """The compiled population size for P members: 8, 12, 16, 24, 32, 48, ..., 256 (at most
+    a third wasted), then multiples of 64, so populations of nearby sizes reuse one program
+    instead of compiling one each (a search's batches vary in size from shape to shape).
+    ``smallest``: the first size (2 gives 2, 3, 4, 6, 8, ...: for members so costly that
+    padding a small population to 8 would cost more than compiling its own program)."""
+    if P > 256:  # large populations (a panel's series): multiples of 64, less padding
+        return -(-P // 64) * 64
     size = smallest
     while size < P:
         size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
@@ -184,6 +186,7 @@ class _Working:
         self.members = members  # member index of each real slot
         self.slots = np.concatenate([members, np.repeat(members[:1], size - n)])
         self.real = n
+        self.samples: int | None = None  # training samples kept (per-member data)
 
     @property
     def size(self) -> int:
@@ -206,6 +209,42 @@ class _Working:
         out = active[self.slots].copy()
         out[self.real:] = False
         return jnp.asarray(out)
+
+
+GROUP_GAIN = 0.8  # another length group must cut the padded work to this share or less
+MAX_GROUPS = 4
+
+
+def _lengths(data: PopulationData, per_member: tuple[bool, ...], P: int) -> np.ndarray | None:
+    """Each member's training samples up to its last real one (per-member data, padding
+    last), or None when the training data is shared."""
+    if not per_member[2]:
+        return None
+    real = np.asarray(data.mask) > 0
+    return np.where(real.any(axis=1), real.shape[1] - np.argmax(real[:, ::-1], axis=1), 0)
+
+
+def _length_groups(lengths: np.ndarray | None, P: int, stateful: bool, bucket) -> list:
+    """Members split into up to ``MAX_GROUPS`` groups of similar training lengths, each
+    trained on its own longest member's samples instead of everyone's (a panel's series
+    differ in length several fold); a member's batches are the same either way (padding
+    steps change nothing), so its training is too.  One group when the data is shared,
+    stateful, or splitting does not cut the padded work by ``GROUP_GAIN`` per group."""
+    everyone = [np.arange(P)]
+    if lengths is None or stateful or P < 16:
+        return everyone
+    order = np.argsort(lengths, kind="stable")
+
+    def cost(groups) -> float:
+        return sum((population_bucket(len(g)) if bucket else len(g)) * max(
+            int(lengths[g].max()), 1) for g in groups)
+
+    best = everyone
+    for k in range(2, MAX_GROUPS + 1):
+        split = [g for g in np.array_split(order, k) if len(g)]
+        if cost(split) <= GROUP_GAIN * cost(best):
+            best = split
+    return [np.sort(g) for g in best]
 
 
 def _put(full: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -245,16 +284,24 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
                             for a in data))
     per_member = _per_member(data)
     full = jax.device_get(init_members(spec, tspec, seeds, hp, units))  # numpy, (P, ...)
-    work = _Working(np.arange(P), bucket)
+    lengths = _lengths(data, per_member, P)
+
+    def working(members: np.ndarray) -> _Working:
+        w = _Working(members, bucket)
+        w.samples = int(lengths[members].max()) if lengths is not None else None
+        return w
 
     def working_inputs(w: _Working):
         st = w.gather(full)
         h = {k: v[w.slots] for k, v in hp.items()}
-        d = PopulationData(*(jnp.asarray(a[w.slots]) if pm else jnp.asarray(a)
-                             for a, pm in zip(data, per_member, strict=True)))
+        cut = slice(None) if w.samples is None else slice(0, max(w.samples, 1))
+        d = PopulationData(*(jnp.asarray(a[w.slots][:, cut] if pm and k < 3 else
+                                         a[w.slots] if pm else a)
+                             for k, (a, pm) in enumerate(zip(data, per_member, strict=True))))
         return st, h, d
 
-    state, hp_w, data_w = working_inputs(work)
+    groups = [working(g) for g in _length_groups(lengths, P, spec.stateful, bucket)]
+    inputs = [working_inputs(w) for w in groups]
     shared_eval = None if per_member[3] else jnp.asarray(data.eval_X)
 
     def predict_full(params) -> np.ndarray:
@@ -270,25 +317,34 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     compile_s = 0.0
     done = 0
     while done < tspec.epochs:
-        t_chunk = time.perf_counter()
-        state, rec = run_chunk(state, hp_w, data_w, spec, tspec, L)
-        rec = jax.device_get(rec)
-        if done == 0:
-            compile_s = time.perf_counter() - t_chunk  # first call: compile + one chunk
+        blocks = [np.full((P, L), np.nan, np.float32) for _ in range(2)]
+        preds_block = None
+        for gi, w in enumerate(groups):
+            state, hp_w, data_w = inputs[gi]
+            if not np.asarray(state.active)[: w.real].any():
+                continue  # every member of this group has stopped
+            t_chunk = time.perf_counter()
+            state, rec = run_chunk(state, hp_w, data_w, spec, tspec, L)
+            rec = jax.device_get(rec)
+            if done == 0:
+                compile_s += time.perf_counter() - t_chunk  # first call: compile + one chunk
+            full = w.scatter(full, jax.device_get(state))
+            inputs[gi] = (state, hp_w, data_w)
+            for block, r in zip(blocks, rec[:2], strict=True):
+                block[w.members] = r[: w.real]
+            if tspec.record_predictions:
+                r = rec[2][: w.real]
+                if last_pred is None:
+                    last_pred = np.zeros((P, *r.shape[2:]), np.float32)
+                if preds_block is None:
+                    preds_block = np.repeat(last_pred[:, None], r.shape[1], axis=1)
+                preds_block[w.members] = r
         done += L
-        full = work.scatter(full, jax.device_get(state))
-        for hist, r in ((train_hist, rec[0]), (val_hist, rec[1])):
-            block = np.full((P, L), np.nan, np.float32)
-            block[work.members] = r[: work.real]
-            hist.append(block)
-        if tspec.record_predictions:
-            r = rec[2][: work.real]
-            if last_pred is None:
-                last_pred = np.zeros((P, *r.shape[2:]), np.float32)
-            block = np.repeat(last_pred[:, None], r.shape[1], axis=1)
-            block[work.members] = r
-            last_pred = block[:, -1].copy()
-            pred_hist.append(block)
+        train_hist.append(blocks[0])
+        val_hist.append(blocks[1])
+        if preds_block is not None:
+            last_pred = preds_block[:, -1].copy()
+            pred_hist.append(preds_block)
         if done in tspec.snapshots:
             snaps[done] = predict_full(full.params)
         active = np.asarray(full.active)
@@ -306,12 +362,15 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
                 full = full._replace(active=active)
         if not active.any():
             break  # every member stopped: its weights are final
-        live = np.flatnonzero(active)
-        if bucket and population_bucket(len(live), work.smallest) < work.size:  # compaction
-            work = _Working(live, bucket)
-            state, hp_w, data_w = working_inputs(work)
-        else:
-            state = state._replace(active=work.active(active))
+        for gi, w in enumerate(groups):
+            live = w.members[active[w.members]]
+            if len(live) and bucket and \
+                    population_bucket(len(live), w.smallest) <= 0.75 * w.size:
+                groups[gi] = working(live)  # compaction: stopped members stop costing
+                inputs[gi] = working_inputs(groups[gi])
+            else:
+                state, hp_w, data_w = inputs[gi]
+                inputs[gi] = (state._replace(active=w.active(active)), hp_w, data_w)
     if done < tspec.epochs:  # frozen weights: later snapshots and records equal the last ones
         last = predict_full(full.params)
         snaps.update({e: last for e in tspec.snapshots if e > done})

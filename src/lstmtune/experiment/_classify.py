@@ -31,7 +31,7 @@ from lstmtune.evaluation import (
     fit_classifiers,
 )
 from lstmtune.experiment._params import PARAMS, complete, units_bucket
-from lstmtune.experiment._task import all_folds, member_record
+from lstmtune.experiment._task import all_folds, member_record, members_text
 
 __all__ = ["ClassificationTask", "encode_items", "pad_steps"]
 
@@ -194,6 +194,7 @@ class ClassificationTask:
 
     member_record = staticmethod(member_record)
     probe = staticmethod(all_folds)
+    members_text = staticmethod(members_text)
 
     def group_key(self, config: Mapping[str, Any]) -> tuple:
         """Configurations with equal keys train in one population: input lengths and

@@ -110,9 +110,8 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         member_units = None if width is None else \
             np.array([(m["units"],) * m["layers"] for m in members])
         if progress:
-            progress(f"population {gi + 1}/{len(groups)}: {len(members)} members "
-                     f"({len(idx)} configurations × {F} folds × {repeats} repeats), "
-                     f"{epochs[-1]} epochs")
+            progress(f"population {gi + 1}/{len(groups)}: "
+                     f"{task.members_text(len(idx), F, repeats, first)}, {epochs[-1]} epochs")
         hook = None
         if on_chunk is not None:
             def hook(done, view, idx=idx, mc=member_cfg):

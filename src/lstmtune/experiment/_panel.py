@@ -88,6 +88,15 @@ class PanelTask:
     def group_key(self, config: Mapping[str, Any]) -> tuple:
         return group_key(config)
 
+    def members_text(self, n_configs: int, n_folds: int, repeats: int, config=None) -> str:
+        """What a population holds, for progress lines (``n_folds``: series × windows)."""
+        n = n_folds // self.n_folds
+        each = f"{n_configs} configurations × {self.n_folds} windows × {repeats} repeats"
+        if config is not None and config["model"] == "global":
+            return (f"{n_configs * self.n_folds * repeats} global models ({each}) over {n} "
+                    "series")
+        return f"{n_configs * n_folds * repeats} local members ({each} × {n} series)"
+
     def probe(self, folds: list) -> list:
         """The folds a configuration's feasibility is checked on: the shortest series' (the
         one that allows the fewest lags)."""

@@ -37,7 +37,7 @@ from lstmtune.evaluation import (
 )
 from lstmtune.experiment._params import build_model, build_prep, complete, group_key
 
-__all__ = ["ForecastTask", "SCORED", "member_record", "all_folds"]
+__all__ = ["ForecastTask", "SCORED", "member_record", "all_folds", "members_text"]
 
 SCORED = ("horizon", "origin_step")  # the configuration values a task is made of
 
@@ -48,6 +48,12 @@ def member_record(r) -> dict[str, list]:
     return {"score": [float(x) if np.isfinite(x) else None for x in r.scores],
             "fold": [int(x) for x in r.fold], "repeat": [int(x) for x in r.repeat],
             "epochs_trained": [int(x) for x in r.epochs_trained]}
+
+
+def members_text(n_configs: int, n_folds: int, repeats: int, config=None) -> str:
+    """What a population holds, for progress lines."""
+    return (f"{n_configs * n_folds * repeats} members ({n_configs} configurations × "
+            f"{n_folds} folds × {repeats} repeats)")
 
 
 def all_folds(folds: list) -> list:
@@ -118,6 +124,7 @@ class ForecastTask:
 
     member_record = staticmethod(member_record)
     probe = staticmethod(all_folds)
+    members_text = staticmethod(members_text)
 
     def prepare_group(self, folds, configs: list) -> list[Prepared]:
         """The folds prepared for a group of configurations (equal ``group_key``: they

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +125,7 @@ def save_classifier(clf: Classifier, path: str | os.PathLike) -> Path:
 
 def load_classifier(path: Path, doc: dict[str, Any]) -> Classifier:
     """The classifier of a verified model directory whose model.json is ``doc``."""
-    from lstmtune.model._io import ModelError, _npz_headers
+    from lstmtune.model._io import ModelError, read_weights
 
     if doc.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{path} has classifier format version "
@@ -152,15 +151,7 @@ def load_classifier(path: Path, doc: dict[str, Any]) -> Classifier:
         raise ModelError(f"{path / 'model.json'}: the saved model spec does not match its "
                          "configuration; re-export the model.")
     want = {k: (len(seeds), *v) for k, v in param_shapes(spec).items()}
-    if _npz_headers(path / "params.npz") != want:
-        raise ModelError(f"{path / 'params.npz'}: the weights do not have the shapes the "
-                         "model needs; re-export the model.")
-    try:
-        with np.load(path / "params.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path / 'params.npz'} is not a readable weight file ({exc}).") \
-            from None
+    arrays = read_weights(path, want)
     return Classifier(config=config, spec=spec, params=nest_params(arrays), seeds=seeds,
                       task=task, classes=classes, fitted=fitted, threshold=threshold,
                       info=dict(doc.get("info", {})))

@@ -190,6 +190,20 @@ def _npz_headers(path: Path) -> dict[str, tuple[int, ...]]:
     return out
 
 
+def read_weights(path: Path, want: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """The weight arrays of a verified model directory, refused unless their shapes (read
+    from the headers before anything is allocated) are ``want``."""
+    if _npz_headers(path / "params.npz") != want:
+        raise ModelError(f"{path / 'params.npz'}: the weights do not have the shapes the "
+                         "model needs; re-export the model.")
+    try:
+        with np.load(path / "params.npz", allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path / 'params.npz'} is not a readable weight file ({exc}).") \
+            from None
+
+
 def load_model(path: str | os.PathLike) -> Ensemble | Classifier:
     """Read a model directory written by :func:`save_model` (or ``save_classifier``: then
     a :class:`Classifier`), refusing one that was changed or does not match its own

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +135,7 @@ def save_panel_model(model: PanelModel, path) -> Path:
 
 def load_panel_model(path: Path, doc: dict[str, Any]) -> PanelModel:
     """The panel model of a verified model directory whose model.json is ``doc``."""
-    from lstmtune.model._io import ModelError, _npz_headers
+    from lstmtune.model._io import ModelError, read_weights
 
     if doc.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{path} has panel model format version "
@@ -165,15 +164,7 @@ def load_panel_model(path: Path, doc: dict[str, Any]) -> PanelModel:
                          "configuration; re-export the model.")
     lead = len(ids) * len(seeds) if config["model"] == "local" else len(seeds)
     want = {k: (lead, *v) for k, v in param_shapes(spec).items()}
-    if _npz_headers(path / "params.npz") != want:
-        raise ModelError(f"{path / 'params.npz'}: the weights do not have the shapes the "
-                         "model needs; re-export the model.")
-    try:
-        with np.load(path / "params.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path / 'params.npz'} is not a readable weight file ({exc}).") \
-            from None
+    arrays = read_weights(path, want)
     return PanelModel(config=config, spec=spec, ids=ids, params=nest_params(arrays),
                       seeds=seeds, preps=preps, first_origins=first, horizon=horizon,
                       conformal=conformal, info=dict(doc.get("info", {})))

@@ -402,6 +402,11 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
                               "remove it.")
         fixed = {**{k: v for k, v in PANEL_FIXED.items() if k not in space.searched()},
                  **fixed, "origin_step": fixed["horizon"]}
+        if search.strategy == "hyperband" and (fixed.get("model", "local") != "local"
+                                               or "model" in space.searched()):
+            raise ConfigError('[search] strategy = "hyperband" sets the epochs of each rung, '
+                              "but a global model trains global_epochs: fix model = "
+                              '"local" in [model], or use another strategy.')
     if classify:
         if given is None:
             search = replace(search, metric="pr_auc")

@@ -31,6 +31,7 @@ resumed study does not fit them again.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -242,7 +243,14 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
     if all(not np.isfinite(m).all(axis=1).any() for m in members):
         raise ConfigError(f"every final member of trial {best.number} diverged (NaN/inf): "
                           "lower the learning-rate range.")
-    lstm = {i: _point(members[j]) for j, i in enumerate(ids)}
+    classical = _classical(study, dev, H, progress)
+    lstm, lost = {}, []  # a series whose every member diverged: Naive2's forecast, counted
+    for j, i in enumerate(ids):
+        p = _point(members[j])
+        if not np.isfinite(p).all():
+            p = np.asarray(classical["forecasts"]["naive2"][i], float)
+            lost.append(i)
+        lstm[i] = p
 
     if progress:
         progress("per-series best: each series' best local configuration on its own "
@@ -258,7 +266,6 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
             if np.isfinite(p).all():
                 per_series[ids[sel[k]]] = p
 
-    classical = _classical(study, dev, H, progress)
     if progress:
         progress("conformal intervals: the best's forecasts of the validation windows")
     vrun, _ = fit_config(folds, config, repeats=s.repeats, seed=s.seed, task=task)
@@ -289,10 +296,18 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
                                 info={"study": study.study_name, "trial": best.number,
                                       "data": panel.name, "lstmtune_version": __version__})
     table = scores["table"]
+    by_member = []  # each repeat's own forecasts: the panel's mean score, member by member
+    for r in range(R):
+        fc_r = {i: members[j][r] for j, i in enumerate(ids)}
+        if all(np.isfinite(f).all() for f in fc_r.values()):
+            by_member.append(panel_scores(actual, {LSTM: fc_r, "naive2": forecasts["naive2"]},
+                                          scales)["table"][LSTM][metric])
     test = {"metric": task.metric, "repeats": R, "failed": failed,
-            "value": table[LSTM][metric], "table": table, "comparisons": comparisons,
+            "value": table[LSTM][metric], "members": by_member,
+            "std": float(np.std(by_member, ddof=1)) if len(by_member) > 1 else math.nan,
+            "table": table, "comparisons": comparisons,
             "coverage": coverage, "per_series_trials": len(set(choice.tolist()) - {-1}),
-            "fallbacks": classical["fallbacks"]}
+            "fallbacks": classical["fallbacks"], "diverged_series": lost}
     baselines = {k: v for k, v in table.items() if k not in (LSTM, PER_SERIES)}
     final = {
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,

@@ -379,13 +379,19 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
     folds = preflight(ts, cfg)  # every refusal before the storage exists
     storage_from_url(storage)  # a URL that cannot be opened: one line, nothing written
     study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
+    return _finish(study, storage, study_name, publish, t0, lambda: final_evaluation(
+        study, ts, cfg, folds, started=t0, progress=progress))
+
+
+def _finish(study: optuna.Study, storage: str, study_name: str, publish, t0: float,
+            final: Callable[[], tuple]) -> TuneResult:
+    """One worker at a time reads the best trial, evaluates it (``final()``: test scores,
+    baselines, model) and publishes the result."""
     with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
-        # one worker at a time reads the best trial, retrains it and publishes
         if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             raise _no_trial_completed(study, study_name)
         best = study.best_trial
-        test, baselines, model = final_evaluation(study, ts, cfg, folds, started=t0,
-                                                  progress=progress)
+        test, baselines, model = final()
         result = _result(study, best, test, baselines, model, t0)
         if publish is not None:
             publish(result)
@@ -449,17 +455,9 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
     check_classifier_memory(cfg, items.channels, len(folds[0][0][0]))
     storage_from_url(storage)
     study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
-    with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
-        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            raise _no_trial_completed(study, study_name)
-        best = study.best_trial
-        test_scores, baselines, model = final_classification(
-            study, train, test, folds, cfg, started=t0, progress=progress,
-            test_from_source=has_test_part(items))
-        result = _result(study, best, test_scores, baselines, model, t0)
-        if publish is not None:
-            publish(result)
-    return result
+    return _finish(study, storage, study_name, publish, t0, lambda: final_classification(
+        study, train, test, folds, cfg, started=t0, progress=progress,
+        test_from_source=has_test_part(items)))
 
 
 def _tune_panel(panel, cfg: StudyConfig, *, storage: str | None, study_name: str,
@@ -489,16 +487,8 @@ def _tune_panel(panel, cfg: StudyConfig, *, storage: str | None, study_name: str
     preflight_panel(panel, dev, folds, cfg)
     storage_from_url(storage)
     study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
-    with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
-        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            raise _no_trial_completed(study, study_name)
-        best = study.best_trial
-        test, baselines, model = final_panel(study, panel, dev, folds, cfg, started=t0,
-                                             progress=progress)
-        result = _result(study, best, test, baselines, model, t0)
-        if publish is not None:
-            publish(result)
-    return result
+    return _finish(study, storage, study_name, publish, t0, lambda: final_panel(
+        study, panel, dev, folds, cfg, started=t0, progress=progress))
 
 
 def _interrupted(study: optuna.Study) -> int:
