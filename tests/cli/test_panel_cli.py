@@ -30,6 +30,8 @@ source = "toy.csv"
 horizon = 4
 units = 3
 timesteps = 3
+[preprocessing]
+deseasonalise = true
 [training]
 epochs = 6
 batch_size = 8
@@ -43,7 +45,6 @@ batch = 3
 final_repeats = 2
 [space]
 model = { choice = ["local", "global"] }
-deseasonalise = { choice = [true, false] }
 learning_rate = { float = [0.005, 0.05], log = true }
 """
 
@@ -94,10 +95,25 @@ def test_tune_a_panel(tuned, capsys):
         assert sorted(zip(m["series"], m["repeat"], strict=True)) == \
             [(s, r) for s in range(20) for r in range(2)]
         assert t.value == pytest.approx(np.mean(m["score"]))
-    cov = final["test"]["coverage"]
-    assert set(cov) == {"0.8", "0.95"} and all(0 <= c["coverage"] <= 1 for c in cov.values())
     comp = final["test"]["comparisons"]["lstm vs theta"]
-    assert {"mean_diff", "ci_low", "ci_high", "win_rate", "p_value"} <= set(comp)
+    per = final["per_series"]
+    d = np.asarray(per["lstm"]["smape"]) - np.asarray(per["theta"]["smape"])
+    assert comp["mean_diff"] == pytest.approx(d.mean())
+    assert comp["win_rate"] == pytest.approx(((d < 0).sum() + 0.5 * (d == 0).sum()) / 20)
+
+
+def test_the_stored_coverage_is_the_share_of_test_points_inside_the_intervals(tuned):
+    root, _ = tuned
+    study = optuna.load_study(study_name="toy",
+                              storage=f"sqlite:///{root / 'out' / 'toy' / 'study.db'}")
+    final, fc = study.user_attrs["lstmtune:final"], study.user_attrs["lstmtune:forecast"]
+    for level in ("0.8", "0.95"):
+        inside = [(np.asarray(fc[i][f"interval_{level}"][0]) <= fc[i]["actual"])
+                  & (np.asarray(fc[i]["actual"]) <= fc[i][f"interval_{level}"][1])
+                  for i in final["per_series"]["ids"]]
+        assert final["test"]["coverage"][level]["coverage"] == pytest.approx(np.mean(inside))
+    q80, q95 = (np.asarray(final["test"]["coverage"][k]["quantile"]) for k in ("0.8", "0.95"))
+    assert (q80 <= q95).all() and (q80 > 0).all()
 
 
 def test_the_panel_scores_are_recomputable_from_the_stored_forecasts(tuned):
@@ -143,19 +159,48 @@ def test_predict_every_series_into_a_long_table(tuned, capsys):
     last = panel.series["S0"].index[-1]
     assert rows[rows["unique_id"] == "S0"]["ds"].iloc[0] == \
         (last + pd.DateOffset(months=1)).strftime("%Y-%m-%d")
+    # the saved model, given each series without its test window, forecasts that window as
+    # the final evaluation did (deseasonalised: the seasonal indices at the right phase)
+    table = pd.read_csv(root / "toy.csv")
+    table[table.groupby("unique_id").cumcount(ascending=False) >= 4].to_csv(
+        root / "dev.csv", index=False)
+    capsys.readouterr()
+    assert main(["predict", str(root / "out" / "toy" / "model"), str(root / "dev.csv"),
+                 "--json"]) == 0
+    again = pd.DataFrame(json.loads(capsys.readouterr().out)["forecast"])
+    url = f"sqlite:///{root / 'out' / 'toy' / 'study.db'}"
+    stored = optuna.load_study(study_name="toy", storage=url).user_attrs["lstmtune:forecast"]
+    assert optuna.load_study(study_name="toy", storage=url).user_attrs[
+        "lstmtune:final"]["config"]["deseasonalise"] is True
+    for sid in ("S0", "S7", "S19"):
+        np.testing.assert_allclose(again[again["unique_id"] == sid]["forecast"],
+                                   stored[sid]["lstm"], rtol=1e-4)
     assert main(["predict", str(root / "out" / "toy" / "model"), str(root / "toy.csv"),
                  "--series", "S2", "--horizon", "2", "--csv"]) == 0
     csv = capsys.readouterr().out.strip().splitlines()
     assert csv[0].startswith("unique_id,ds,step,forecast") and len(csv) == 3
 
 
-def test_running_again_resumes_without_refitting(tuned, capsys):
+def test_running_again_resumes_without_refitting(tuned, capsys, monkeypatch):
+    import lstmtune.search._panel as panel_module
+
     root, _ = tuned
+    url = f"sqlite:///{root / 'out' / 'toy' / 'study.db'}"
+    before = {t.number: t.value for t in optuna.load_study(study_name="toy", storage=url)
+              .get_trials(states=(TrialState.COMPLETE,))}
+
+    def refit(*args, **kwargs):
+        raise AssertionError("the classical methods were fitted again")
+
+    monkeypatch.setattr(panel_module, "classical_forecasts", refit)
     capsys.readouterr()
     assert main(["tune", str(root / "toy.toml"), "--out", str(root / "out"), "--trials", "4",
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n_trials_complete"] == 4  # three kept, one more
+    after = {t.number: t.value for t in optuna.load_study(study_name="toy", storage=url)
+             .get_trials(states=(TrialState.COMPLETE,))}
+    assert {k: after[k] for k in before} == before
 
 
 @pytest.mark.slow
@@ -209,6 +254,34 @@ def _refused(capsys, args, match, where):
     assert sorted(p.name for p in where.iterdir()) == before
 
 
+@pytest.mark.slow
+def test_the_test_windows_change_nothing_before_the_end(tmp_path):
+    """Every series' last 4 points multiplied by 50: the search, the per-series choice and
+    the conformal quantiles are the same to the last digit (they never read them)."""
+    _toy(tmp_path / "toy.csv")
+    table = pd.read_csv(tmp_path / "toy.csv")
+    last = table.groupby("unique_id").cumcount(ascending=False) < 4
+    table.loc[last, "y"] *= 50
+    table.to_csv(tmp_path / "changed.csv", index=False)
+    finals = []
+    for name in ("toy", "changed"):
+        (tmp_path / f"{name}.toml").write_text(STUDY.replace('"toy.csv"', f'"{name}.csv"')
+                                               .replace("trials = 3", "trials = 2"))
+        assert main(["tune", str(tmp_path / f"{name}.toml"), "--out", str(tmp_path / "o"),
+                     "--json"]) == 0
+        study = optuna.load_study(study_name=name,
+                                  storage=f"sqlite:///{tmp_path / 'o' / name / 'study.db'}")
+        finals.append((sorted((t.number, t.value) for t in study.trials),
+                       study.user_attrs["lstmtune:final"]))
+    (trials_a, a), (trials_b, b) = finals
+    assert trials_a == trials_b
+    assert a["per_series"]["choice"] == b["per_series"]["choice"]
+    for level in ("0.8", "0.95"):
+        assert a["test"]["coverage"][level]["quantile"] == \
+            b["test"]["coverage"][level]["quantile"]
+    assert a["test"]["table"]["lstm"]["smape"] != b["test"]["table"]["lstm"]["smape"]
+
+
 def test_bad_panels_are_refused_in_one_line(tmp_path, capsys):
     out = ["--out", str(tmp_path / "o")]
     good = pd.read_csv(_toy(tmp_path / "good.csv"))
@@ -242,6 +315,18 @@ def test_bad_panels_are_refused_in_one_line(tmp_path, capsys):
              'model applies to a panel of series: add [data] task = "panel"', tmp_path)
     _refused(capsys, ["tune", "shampoo", "--id-col", "x", *out],
              "--id-col applies to a panel", tmp_path)
+    _refused(capsys, ["tune", "m1_monthly", "--strategy", "hyperband", *out],
+             "a global model trains global_epochs", tmp_path)
+    good.head(0).to_csv(tmp_path / "empty.csv", index=False)
+    _refused(capsys, ["tune", str(tmp_path / "empty.csv"), "--task", "panel", "--horizon",
+                      "4", *out], "has no rows", tmp_path)
+    zero = good.copy()
+    s2 = zero.index[zero.unique_id == "S2"]
+    zero.loc[s2[-6], "y"] = 0.0  # inside S2's validation window (the 4 before its test)
+    zero.to_csv(tmp_path / "zero.csv", index=False)
+    _refused(capsys, ["tune", str(tmp_path / "zero.csv"), "--task", "panel", "--horizon", "4",
+                      "--metric", "mape", *out],
+             "metric = mape is undefined on series 'S2'", tmp_path)
 
 
 def test_panel_study_files_are_checked(tmp_path):

@@ -167,3 +167,16 @@ def test_a_run_whose_members_all_stopped_ends_early_with_frozen_snapshots():
     np.testing.assert_allclose(res.snapshots[10], res.predictions)
     assert res.history_predictions.shape[1] == 20
     np.testing.assert_allclose(res.history_predictions[:, -1], res.predictions)
+
+
+def test_release_programs_drops_compiled_programs_past_the_mapping_limit():
+    from lstmtune.engine import release_programs
+
+    f = jax.jit(lambda x: jnp.tanh(x).sum())
+    f(jnp.ones(3)).block_until_ready()
+    assert f._cache_size() == 1
+    assert release_programs(max_mappings=10**9) is False  # far below: nothing dropped
+    assert f._cache_size() == 1
+    assert release_programs(max_mappings=0) is True
+    assert f._cache_size() == 0
+    assert float(f(jnp.ones(3))) == pytest.approx(3 * np.tanh(1.0))  # compiled again

@@ -65,34 +65,38 @@ def test_local_population_equals_each_series_alone(panel):
         np.testing.assert_allclose(together.scores[together.fold == i], r.scores, rtol=1e-5)
 
 
-def test_global_model_equals_a_population_over_the_concatenated_windows(panel):
-    _, folds = panel
-    task = PanelTask(horizon=H)
+@pytest.mark.parametrize("n_folds", [1, 2])
+def test_global_model_equals_a_population_over_the_concatenated_windows(n_folds):
+    series = [_series(i, n) for i, n in enumerate((34, 41, 52))]
+    folds = [f for s in series for f in fold_series(s.head(len(s) - H), scored=n_folds * H,
+                                                    folds=n_folds)]
+    task = PanelTask(horizon=H, n_folds=n_folds)
     config = {**BASE, "model": "global", "global_epochs": 5, "global_batch_size": 16}
     [r] = evaluate_configs(folds, [config], repeats=2, seed=7, task=task)
     c = task.configure(config)
-    preps = [task.prepare(s, w, c) for s, w in folds]
-    # the reference: every series' training windows on one sample axis, trained as a plain
-    # population of two seeds, each series' validation window predicted and scored by hand
-    X = np.concatenate([p.train.X for p in preps])
-    y = np.concatenate([p.train.y for p in preps])
-    ev = [p.val if len(p.val) else p.test for p in preps]
-    eval_X = np.concatenate([w.X for w in ev])
-    future = np.concatenate([w.future for w in ev])
-    spec = task.model(c, n_features=preps[0].n_inputs)
+    spec = task.model(c, n_features=1)
     tspec = build_train(c, epochs=c["epochs"], snapshots=(), dropout=False, record=False)
-    data = PopulationData(X, y, np.ones(len(X), bool), eval_X, np.full((len(eval_X), 1),
-                                                                        np.nan))
-    res = train_population(spec, tspec, data, seeds=np.array([7, 8]),
-                           hparams=member_hparams([c, c]), eval_future=future)
-    start = 0
-    for i, (p, w) in enumerate(zip(preps, ev, strict=True)):
-        pred = res.predictions[:, start:start + len(w)]
-        start += len(w)
-        orig = p.to_original(pred, w)
-        want = [metric_value("smape", p.actual(w), orig[m], y_train=p.y[:p.split.test.start])
-                for m in range(2)]
-        np.testing.assert_allclose(r.scores[r.fold == i], want, rtol=1e-5)
+    for k in range(n_folds):  # walk-forward window k: one model per seed over every series
+        mine = [j for j in range(len(folds)) if j % n_folds == k]
+        preps = [task.prepare(*folds[j], c) for j in mine]
+        # the reference: every series' training windows on one sample axis, trained as a
+        # plain population of two seeds, each series' scored window predicted by hand
+        X = np.concatenate([p.train.X for p in preps])
+        y = np.concatenate([p.train.y for p in preps])
+        ev = [p.test for p in preps]
+        eval_X = np.concatenate([w.X for w in ev])
+        data = PopulationData(X, y, np.ones(len(X), bool), eval_X,
+                              np.full((len(eval_X), 1), np.nan))
+        res = train_population(spec, tspec, data, seeds=np.array([7, 8]),
+                               hparams=member_hparams([c, c]),
+                               eval_future=np.concatenate([w.future for w in ev]))
+        start = 0
+        for j, p, w in zip(mine, preps, ev, strict=True):
+            orig = p.to_original(res.predictions[:, start:start + len(w)], w)
+            start += len(w)
+            want = [metric_value("smape", p.actual(w), orig[m],
+                                 y_train=p.y[:p.split.test.start]) for m in range(2)]
+            np.testing.assert_allclose(r.scores[r.fold == j], want, rtol=1e-5)
     assert (r.epochs_trained == 5).all()
 
 

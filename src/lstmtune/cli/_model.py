@@ -135,12 +135,19 @@ def _panel(model, args: argparse.Namespace) -> int:
     conformal intervals the study calibrated."""
     from lstmtune.data import load_panel
 
-    if args.future:
-        raise ConfigError("--future does not apply to a panel model (it reads no feature "
-                          "columns' future).")
+    for flag, given in (("--future", args.future), ("--point", args.point != "mean"),
+                        ("--level", args.level != 0.9)):
+        if given:
+            raise ConfigError(f"{flag} does not apply to a panel model: its forecast is the "
+                              "members' mean, with conformal intervals (lo_80, hi_80, lo_95, "
+                              "hi_95).")
+    prep = model.preps[0]
+    features = [c.strip() for c in args.features.split(",")] if args.features else \
+        list(prep.exog_names) or None
     panel = load_panel(args.data, id_col=args.id_col or "unique_id",
                        time_col=args.time_col or "ds", target=args.target or "y",
-                       freq=args.freq)
+                       freq=args.freq, features=features,
+                       allow_missing=prep.preprocessing.impute is not None)
     wanted = [s.strip() for s in args.series.split(",") if s.strip()] if args.series else \
         [i for i in panel.ids if i in model.ids]
     for sid in wanted:

@@ -135,10 +135,24 @@ class FittedPrep:
         history here), or refused without imputation."""
         return clean_features(ts, self.preprocessing, len(ts))
 
+    def offset(self, ts: TimeSeries) -> int:
+        """Where ``ts`` starts relative to the fitting data (``position_offset``); refused
+        when it cannot be known and the preprocessing reads positions (seasonal indices)."""
+        offset = position_offset(ts.index, self.start, self.freq)
+        if offset == 0 and any(getattr(s, "positional", False) for s in self.chain.steps):
+            first = str(ts.index[0])
+            if self.start is None or (first != self.start and (
+                    isinstance(ts.index, pd.DatetimeIndex) and not self.freq)):
+                raise DataError(f"'{ts.name}' starts at {first}, and the model's seasonal "
+                                "indices need to know where that falls in the season (the "
+                                f"model was fitted from {self.start}, frequency "
+                                f"{self.freq}): pass data with a regular time index.")
+        return offset
+
     def inputs(self, ts: TimeSeries, y_clean: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """Model-space input windows (S, T, F) at ``origins`` of ``ts`` whose cleaned target is
         ``y_clean`` (it may run past ``ts``'s known values: recursive forecasts)."""
-        offset = position_offset(ts.index, self.start, self.freq)
+        offset = self.offset(ts)
         z, feats, names = model_space(ts, y_clean, self.framing, self.chain,
                                       self.feature_scaler, offset)
         if tuple(names) != self.feature_names:

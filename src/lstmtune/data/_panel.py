@@ -120,6 +120,9 @@ def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds
         raise DataError(f"panel '{name}': series '{first[id_col]}' has {int(twice.sum())} rows "
                         f"sharing a time (e.g. {first[time_col]}): keep one row per "
                         f"({id_col}, {time_col}).")
+    if not len(frame):
+        raise DataError(f"panel '{name}' has no rows: give a long table with one row per "
+                        f"({id_col}, {time_col}).")
     keep = [time_col, target, *(features or ())]
     series: dict[str, TimeSeries] = {}
     for sid, rows in frame.assign(_id=ids).groupby("_id", sort=False):

@@ -477,7 +477,8 @@ class Deseasonalise(_Transform):
     """Divide by classical multiplicative seasonal indices (the M4 benchmarks' way), fitted
     on the training part: ``indices_`` are ``seasonal_indices(train, season)`` when the 90 %
     ACF test finds the training part seasonal (``test=True``), else all ones (the step
-    changes nothing).  Positional: the index of row t is ``indices_[positions[t] % season]``
+    changes nothing; so too when the training part has a value <= 0 or fewer than two
+    seasons).  Positional: the index of row t is ``indices_[positions[t] % season]``
     (``positions`` default to the row numbers; position 0 is the first point the step was
     fitted on), so the inverse of a forecast needs the positions of its rows."""
 
@@ -494,13 +495,10 @@ class Deseasonalise(_Transform):
     def fit(self, x: Any) -> Self:
         a = _cols(x)[:, 0]
         m = int(self.season)
-        seasonal = m > 1 and (not self.test or seasonality_test(a, m))
-        if seasonal and (a <= 0).any():
-            raise DataError(f"deseasonalise (multiplicative, season {m}) needs positive "
-                            f"values, but the training part has {float(a.min()):g}: turn "
-                            "deseasonalise off, or shift the series above 0.")
-        if seasonal and a.size < 2 * m:
-            seasonal = False  # too short to estimate the indices: left as it is
+        # multiplicative indices need positive values and two seasons: a training part
+        # without them is left as it is (as one the test finds not seasonal)
+        seasonal = m > 1 and a.size >= 2 * m and bool((a > 0).all()) and \
+            (not self.test or seasonality_test(a, m))
         self.indices_ = seasonal_indices(a, m) if seasonal else np.ones(m)
         return self
 

@@ -21,6 +21,7 @@ from lstmtune.engine._population import (
     chunk_length,
     enable_compilation_cache,
     estimate_bytes,
+    release_programs,
     train_population,
 )
 from lstmtune.engine._train import (
@@ -33,7 +34,8 @@ from lstmtune.engine._train import (
 )
 
 __all__ = ["ACTIVATIONS", "ModelSpec", "forward", "init_params", "ChunkView", "PopulationResult",
-           "chunk_length", "enable_compilation_cache", "train_population", "HPARAM_DEFAULTS",
+           "chunk_length", "enable_compilation_cache", "release_programs", "train_population",
+           "HPARAM_DEFAULTS",
            "LOSSES", "OPTIMIZERS", "PopulationData", "TrainSpec", "predict",
            "configure_cpu_devices", "n_params", "estimate_bytes", "param_shapes",
            "flatten_params", "nest_params"]

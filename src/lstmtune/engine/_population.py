@@ -6,6 +6,7 @@ and search layers call.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import time
@@ -49,6 +50,28 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path:
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
         _CACHE_ON = True
     return folder
+
+
+MAX_MAPPINGS = 16_000  # a quarter of Linux's default vm.max_map_count (65,530)
+
+
+def release_programs(max_mappings: int = MAX_MAPPINGS) -> bool:
+    """Drop JAX's compiled programs held in memory once this process has more than
+    ``max_mappings`` memory mappings: every compiled program maps its own code and is never
+    released otherwise, so a long study (or a loop over many series) would grow until the
+    kernel refuses new mappings and LLVM fails (``Cannot allocate memory``).  The next use
+    of a dropped program loads it from the persistent compilation cache.  Returns whether it
+    dropped them; a no-op where ``/proc`` cannot be read."""
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            n = sum(1 for _ in f)
+    except OSError:
+        return False
+    if n <= max_mappings:
+        return False
+    jax.clear_caches()
+    gc.collect()
+    return True
 
 
 @dataclass(frozen=True, eq=False)
@@ -276,6 +299,7 @@ def train_population(spec: ModelSpec, tspec: TrainSpec, data: PopulationData, *,
     forecast; training, early stopping and recorded histories stay one step ahead.
     """
     enable_compilation_cache()
+    release_programs()  # a long study stays within the process's memory mappings
     seeds = np.asarray(seeds)
     P = len(seeds)
     hp = _hparams(hparams, P)

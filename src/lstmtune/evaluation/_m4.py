@@ -5,7 +5,8 @@ autocorrelation seasonality test, classical multiplicative decomposition, Naive2
   multiplicative indices) live in the data layer (``lstmtune.data``), which the
   ``Deseasonalise`` preprocessing step shares; they are re-exported here.
 - ``naive2(y, h, m)``: the last deseasonalised value, reseasonalised with the indices of
-  the h following positions (plain naive when the test says not seasonal).
+  the h following positions (plain naive when the test says not seasonal, or when a value
+  <= 0 rules out multiplicative indices).
 - ``owa(...)``: the overall weighted average, the mean of sMAPE and MASE relative to
   Naive2's.
 """
@@ -23,8 +24,8 @@ __all__ = ["acf", "seasonality_test", "seasonal_indices", "naive2", "owa"]
 def naive2(y: ArrayLike, h: int, m: int) -> np.ndarray:
     """The M4 Naive2 forecast of the ``h`` points after ``y``."""
     a = np.asarray(y, float)
-    if not seasonality_test(a, m):
-        return np.full(h, a[-1])
+    if not seasonality_test(a, m) or a.size < 2 * m or (a <= 0).any():
+        return np.full(h, a[-1])  # not seasonal, or no multiplicative indices: naive
     idx = seasonal_indices(a, m)
     last = a[-1] / idx[(a.size - 1) % m]
     return last * idx[(a.size + np.arange(h)) % m]

@@ -25,7 +25,7 @@ import numpy as np
 
 from lstmtune.data import Prepared, TimeSeries, prepare
 from lstmtune.engine import ModelSpec
-from lstmtune.errors import ConfigError
+from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.evaluation import MemberRun, fit_global, fit_members
 from lstmtune.experiment._params import build_model, build_prep, complete, group_key
 
@@ -117,8 +117,13 @@ class PanelTask:
         that series' training part only."""
         c = self.configure(config)
         prep, framing = build_prep(c, series.season)
-        return prepare(series, test_size=scored, val_size=scored if c["patience"] else 0,
-                       preprocessing=prep, framing=framing)
+        try:
+            return prepare(series, test_size=scored, val_size=scored if c["patience"] else 0,
+                           preprocessing=prep, framing=framing)
+        except (DataError, SplitError) as exc:  # named: the panel has many series
+            if str(exc).startswith(f"series '{series.name}'"):
+                raise
+            raise type(exc)(f"series '{series.name}': {exc}") from None
 
     def model(self, config: Mapping[str, Any], n_features: int, units: int | None = None
               ) -> ModelSpec:

@@ -171,7 +171,7 @@ class Ensemble:
         if self.spec.horizon > 1:
             return self._direct(ts, y0)[:, :horizon]
         ext = _extended(ts, horizon, future)
-        offset = position_offset(ts.index, self.prep.start, self.prep.freq)
+        offset = self.prep.offset(ts)
         paths = np.tile(np.concatenate([y0, np.full(horizon, np.nan)]), (R, 1))
         last = n - 1 + horizon - 1  # the origin of the last step
         first = self._first(ts)  # stateful: one pass from the start of training, as trained
@@ -201,7 +201,7 @@ class Ensemble:
         origins = np.arange(min(first, o), o + 1) if first is not None else np.array([o])
         X = self.prep.inputs(ts, y0, origins)
         z = predict(self.params, X, self.spec, self.config["batch_size"])[:, -1:, :]
-        offset = position_offset(ts.index, self.prep.start, self.prep.freq)
+        offset = self.prep.offset(ts)
         return np.stack([self.prep.to_original(z[m], np.array([o]), y0, offset)[0]
                          for m in range(self.repeats)])
 

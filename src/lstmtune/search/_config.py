@@ -71,7 +71,7 @@ from lstmtune.search._space import (
 )
 
 __all__ = ["DataConfig", "SearchConfig", "StudyConfig", "load_study_file", "study_from_dict",
-           "may_impute", "resolve_sizes",
+           "may_impute", "resolve_sizes", "check_panel_strategy",
            "STRATEGIES", "PRUNERS", "AGGREGATES", "LIMITS"]
 
 STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "hyperband", "ga", "ga1", "ga2", "ga3",
@@ -80,6 +80,7 @@ TASKS = ("forecast", "classify", "panel")
 # a panel study's defaults: one-step models rolled over the horizon (short series hold few
 # direct windows of a long horizon), each series standardised on its own training part
 PANEL_FIXED = {"multistep": "recursive", "scaler": "standard"}
+PANEL_FINAL_REPEATS = 5  # a panel's final members per series (every series trains them)
 # a classification study's training defaults (the forecasting ones are for tiny series)
 CLASSIFY_FIXED = {"epochs": 3, "batch_size": 64, "units": 32, "vocab_size": 5000,
                   "input_length": 64, "embed_dim": 32}
@@ -402,11 +403,8 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
                               "remove it.")
         fixed = {**{k: v for k, v in PANEL_FIXED.items() if k not in space.searched()},
                  **fixed, "origin_step": fixed["horizon"]}
-        if search.strategy == "hyperband" and (fixed.get("model", "local") != "local"
-                                               or "model" in space.searched()):
-            raise ConfigError('[search] strategy = "hyperband" sets the epochs of each rung, '
-                              "but a global model trains global_epochs: fix model = "
-                              '"local" in [model], or use another strategy.')
+        if "final_repeats" not in doc.get("search", {}):  # N × R members: fewer by default
+            search = replace(search, final_repeats=PANEL_FINAL_REPEATS)
     if classify:
         if given is None:
             search = replace(search, metric="pr_auc")
@@ -424,7 +422,19 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
     if search.strategy == "grid":
         grid_values(space)  # a grid too large even with the small default grid is refused
     fixed.update({n: e.value for n, e in space.entries if isinstance(e, Fixed) and not e.when})
-    return StudyConfig(data=data, fixed=tuple(fixed.items()), search=search, space=space)
+    cfg = StudyConfig(data=data, fixed=tuple(fixed.items()), search=search, space=space)
+    if panel:
+        check_panel_strategy(cfg)
+    return cfg
+
+
+def check_panel_strategy(cfg: StudyConfig) -> None:
+    """Hyperband sets each rung's ``epochs``; a global model trains ``global_epochs``."""
+    if cfg.search.strategy == "hyperband" and (
+            dict(cfg.fixed).get("model", "local") != "local" or "model" in cfg.space.searched()):
+        raise ConfigError('[search] strategy = "hyperband" sets the epochs of each rung, but a '
+                          'global model trains global_epochs: fix model = "local" in [model], '
+                          "or use another strategy.")
 
 
 def load_study_file(path: str | Path) -> StudyConfig:

@@ -50,11 +50,12 @@ from lstmtune.evaluation import (
     classical_forecasts,
     conformal,
     mase_scale,
+    naive2,
     paired,
     panel_scores,
 )
 from lstmtune.experiment import check_memory, complete, fit_config, fold_series
-from lstmtune.search._config import StudyConfig
+from lstmtune.search._config import StudyConfig, check_panel_strategy
 from lstmtune.search._final import FINAL, FORECAST, describe_entry
 from lstmtune.search._preflight import _check_feasible, infeasible
 from lstmtune.search._space import PANEL_SPACE, Space
@@ -106,7 +107,7 @@ def fit_panel_space(folds, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
     fixed = dict(cfg.fixed)
     fits = [L for L in range(int(lags.low), int(lags.high) + 1)
             if infeasible(complete({**fixed, "difference": 1, "timesteps": L}), folds,
-                          cfg.task) is None]
+                          cfg.task, quick=True) is None]
     if not fits or fits[-1] >= lags.high:
         return cfg, None
     capped = replace(lags, high=fits[-1])
@@ -116,11 +117,33 @@ def fit_panel_space(folds, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
         f"shortest series' training part allows no more than {fits[-1]} lags)")
 
 
+def check_metric(folds, metric: str) -> None:
+    """Refuse a metric that is undefined on some series' validation window (its trials
+    would all fail), naming the series: MAPE of a zero, MASE of a constant training part,
+    OWA where Naive2 is exact."""
+    for series, w in folds:
+        y = np.asarray(series.y, float)
+        train, val = y[:-w], y[-w:]
+        why = None
+        if metric == "mape" and (val == 0).any():
+            why = "its validation window holds a 0"
+        elif metric in ("mase", "owa") and not math.isfinite(mase_scale(train,
+                                                                         series.season)):
+            why = "its training part repeats itself exactly (a scale of 0)"
+        elif metric == "owa" and not np.abs(naive2(train, w, series.season) - val).sum() > 0:
+            why = "Naive2 forecasts its validation window exactly"
+        if why:
+            raise DataError(f"metric = {metric} is undefined on series '{series.name}' ({why}):"
+                            " use smape, or drop the series.")
+
+
 def preflight_panel(panel: Panel, dev: dict[str, TimeSeries], folds, cfg: StudyConfig) -> None:
     """Refuse now what cannot run: no configuration of the space can be prepared on the
     shortest series, or the largest population does not fit in memory."""
     from lstmtune.search._preflight import _largest, _population
 
+    check_panel_strategy(cfg)
+    check_metric(folds, cfg.task.metric)
     n = max(len(ts) for ts in dev.values())
     big = complete({**dict(cfg.fixed), **{k: _largest(cfg, k) for k in
                                            ("units", "layers", "timesteps", "batch_size")}})
@@ -268,7 +291,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
 
     if progress:
         progress("conformal intervals: the best's forecasts of the validation windows")
-    vrun, _ = fit_config(folds, config, repeats=s.repeats, seed=s.seed, task=task)
+    vrun, _ = fit_config(folds, config, repeats=R, seed=s.seed, task=task)  # as the test's
     quantiles, _ = _conformal(vrun, folds, F)
 
     actual = {i: np.asarray(panel.series[i].y[-H:], float) for i in ids}
@@ -284,9 +307,10 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
             comparisons[f"{mine} vs {other}"] = paired(scores["per_series"][mine][metric],
                                                        scores["per_series"][other][metric],
                                                        seed=s.seed)
-    coverage = {}
+    coverage = {}  # over the series the LSTM forecast (not those that fell back to Naive2)
+    kept = [i for i in ids if i not in lost]
     for level, q in quantiles.items():
-        inside = np.array([np.abs(actual[i] - lstm[i]) <= q * scales[i] for i in ids])
+        inside = np.array([np.abs(actual[i] - lstm[i]) <= q * scales[i] for i in kept])
         coverage[str(level)] = {"nominal": level, "coverage": float(inside.mean()),
                                 "per_step": inside.mean(axis=0).tolist(),
                                 "quantile": q.tolist()}

@@ -39,11 +39,13 @@ __all__ = ["preflight", "infeasible", "fit_space", "SAMPLES"]
 SAMPLES = 64  # configurations drawn from the space to find one that can be framed
 
 
-def infeasible(config: dict[str, Any], folds, task: ForecastTask | None = None) -> str | None:
+def infeasible(config: dict[str, Any], folds, task: ForecastTask | None = None, *,
+               quick: bool = False) -> str | None:
     """Why this configuration cannot be prepared on some fold by ``task`` (default: the
-    configuration's own) (None when it can)."""
+    configuration's own) (None when it can); ``quick``: on the folds the task names as
+    the binding ones (``task.probe``: a panel's shortest series), before a study starts."""
     task = task or ForecastTask.of(config)
-    for series, w in task.probe(folds):
+    for series, w in (task.probe(folds) if quick else folds):
         try:
             task.prepare(series, w, config)
             task.model(config, n_features=1)  # e.g. a recursive stateful model
@@ -80,7 +82,8 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
     worst = {"difference": max(entries["difference"].values), "batch_size":
              min(entries["batch_size"].values)}  # stateful models need a batch of samples
     fits = [L for L in range(int(lags.low), int(lags.high) + 1)
-            if infeasible(complete({**worst, **fixed, "timesteps": L}), folds, cfg.task) is None]
+            if infeasible(complete({**worst, **fixed, "timesteps": L}), folds, cfg.task,
+                          quick=True) is None]
     if fits and fits[-1] < lags.high:
         capped = replace(lags, high=fits[-1])
         space = Space(tuple((n, capped if n == "timesteps" else e)
@@ -119,7 +122,7 @@ def _check_feasible(cfg: StudyConfig, folds) -> None:
         if key in seen:
             continue
         seen.add(key)
-        reason = infeasible(c, folds, cfg.task)
+        reason = infeasible(c, folds, cfg.task, quick=True)
         if reason is None:
             return
         reasons[reason.removeprefix("infeasible on this data: ")] += 1
