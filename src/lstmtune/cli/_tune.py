@@ -378,11 +378,13 @@ CLASS_COLUMNS = (("pr_auc", "PR-AUC"), ("roc_auc", "ROC-AUC"), ("accuracy", "acc
                  ("log_loss", "log loss"))
 
 
-def _print_search(r, cfg: StudyConfig, where: str | None, ahead: str = "") -> None:
+def _print_search(r, cfg: StudyConfig, where: str | None, ahead: str = "",
+                  over: str | None = None) -> None:
     """The leaderboard (validation) and the best configuration's parameters."""
+    over = over or f"{cfg.search.repeats} repeat(s) × {cfg.data.folds} fold(s)"
     t, hidden = leaderboard_table(
         r.leaderboard.head(10), f"Leaderboard: validation {cfg.task.label}{ahead} over "
-        f"{cfg.search.repeats} repeat(s) × {cfg.data.folds} fold(s)", console.width)
+        f"{over}", console.width)
     console.print(t)
     if hidden or where:
         more = f"not shown: {', '.join(hidden)}. " if hidden else ""
@@ -428,9 +430,11 @@ PANEL_METHODS = {"lstm": "LSTM, panel best", "lstm_per_series": "LSTM, per-serie
 
 def _print_panel(r, cfg: StudyConfig, where: str | None = None) -> None:
     task = cfg.task
-    _print_search(r, cfg, where, f", {task.horizon} steps ahead, mean over series")
     final = r.study.user_attrs.get("lstmtune:final", {})
     n = (final.get("data") or {}).get("series", "the")
+    _print_search(r, cfg, where, f", {task.horizon} steps ahead",
+                  f"{n} series × {cfg.search.repeats} repeat(s) × {cfg.data.folds} window(s) "
+                  "(mean ± sd over them)")
     b = Table(title=f"Test windows ({n} series × {task.horizon} steps), scored once; means "
                     "over series (OWA: the M4's, relative to Naive2)", title_justify="left")
     for col in ("method", "sMAPE", "MASE", "OWA", "median sMAPE"):
