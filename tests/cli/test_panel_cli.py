@@ -348,3 +348,25 @@ def test_panel_study_files_are_checked(tmp_path):
                          "model": {"origin_step": 1}})
     with pytest.raises(ConfigError, match="id_col applies to"):
         study_from_dict({"data": {"source": "shampoo", "id_col": "x"}})
+
+
+def test_a_configuration_one_series_cannot_take_fails_only_its_trial(tmp_path):
+    """log = true on a panel where one series (not the shortest) holds a 0: that trial is
+    infeasible, naming the series; the other completes and the study finishes."""
+    from lstmtune.data import load_panel as read
+    from lstmtune.search import study_from_dict, tune
+
+    table = pd.read_csv(_toy(tmp_path / "toy.csv", n_series=4, lengths=(40, 48)))
+    longest = table.groupby("unique_id").size().idxmax()
+    table.loc[table.index[table.unique_id == longest][2], "y"] = 0.0
+    cfg = study_from_dict({
+        "data": {"task": "panel", "source": "x"},
+        "model": {"horizon": 4, "units": 2, "timesteps": 3, "model": "local"},
+        "training": {"epochs": 2, "batch_size": 8},
+        "search": {"strategy": "grid", "trials": 2, "repeats": 1, "final_repeats": 2},
+        "space": {"log": {"choice": [True, False]}}})
+    table.to_csv(tmp_path / "p.csv", index=False)
+    r = tune(read(tmp_path / "p.csv"), cfg)
+    assert r.n_trials_complete == 1 and r.n_trials_failed == 1
+    assert f"series '{longest}'" in r.failures["infeasible"]["example"]
+    assert r.best_params == {"log": False}

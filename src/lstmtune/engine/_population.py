@@ -55,19 +55,19 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path:
 MAX_MAPPINGS = 16_000  # a quarter of Linux's default vm.max_map_count (65,530)
 
 
-def release_programs(max_mappings: int = MAX_MAPPINGS) -> bool:
+def release_programs(max_mappings: int | None = None) -> bool:
     """Drop JAX's compiled programs held in memory once this process has more than
     ``max_mappings`` memory mappings: every compiled program maps its own code and is never
     released otherwise, so a long study (or a loop over many series) would grow until the
     kernel refuses new mappings and LLVM fails (``Cannot allocate memory``).  The next use
     of a dropped program loads it from the persistent compilation cache.  Returns whether it
-    dropped them; a no-op where ``/proc`` cannot be read."""
+    dropped them; a no-op where ``/proc`` cannot be read.  Default limit: ``MAX_MAPPINGS``."""
     try:
         with open("/proc/self/maps", "rb") as f:
             n = sum(1 for _ in f)
     except OSError:
         return False
-    if n <= max_mappings:
+    if n <= (MAX_MAPPINGS if max_mappings is None else max_mappings):
         return False
     jax.clear_caches()
     gc.collect()

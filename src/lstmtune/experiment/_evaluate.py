@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lstmtune.data import Prepared, TimeSeries, WalkForward
+from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.experiment._params import build_train, member_hparams, units_bucket
 from lstmtune.experiment._task import ForecastTask
 
@@ -67,7 +68,8 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
                      checkpoints: tuple[int, ...] = (),
                      on_chunk: Callable[[list[int], np.ndarray, int, dict], np.ndarray | None]
                      | None = None,
-                     cancelled: Callable[[], bool] | None = None) -> list[ConfigScores | None]:
+                     cancelled: Callable[[], bool] | None = None,
+                     infeasible: dict[int, str] | None = None) -> list[ConfigScores | None]:
     """Score every configuration on every fold as ``task`` (default: the task of the first
     configuration, RMSE) groups, prepares, models, trains and scores them: a forecast's fold
     is ``(series, scored window size)``, a classifier's ``((training items, held-out items),
@@ -79,7 +81,10 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
     ``engine.ChunkView``); it may return a mask of members to stop (pruning).
     ``checkpoints`` are extra epochs at which a chunk must end (successive-halving rungs).
     When ``cancelled()`` turns true (e.g. Ctrl-C), the populations not yet started are
-    skipped and their configurations come back as None.
+    skipped and their configurations come back as None.  With an ``infeasible`` dict, a
+    group whose folds cannot be prepared (e.g. one series of a panel too short for its
+    lags) is skipped instead of raising: its configurations come back as None and
+    ``infeasible[i]`` says why.
     """
     task = task or ForecastTask.of(configs[0])
     configs = [task.configure(c) for c in configs]
@@ -91,7 +96,13 @@ def evaluate_configs(folds: Sequence[tuple[TimeSeries, int]], configs: Sequence[
         if cancelled is not None and cancelled():
             break
         first = configs[idx[0]]
-        preps = task.prepare_group(folds, [configs[i] for i in idx])
+        try:
+            preps = task.prepare_group(folds, [configs[i] for i in idx])
+        except (DataError, SplitError, ConfigError) as exc:
+            if infeasible is None:
+                raise
+            infeasible.update({i: f"infeasible on this data: {exc}" for i in idx})
+            continue
         epochs = sorted({configs[i]["epochs"] for i in idx})
         F = len(folds)
         member_cfg = np.repeat(np.arange(len(idx)), F * repeats)

@@ -169,8 +169,8 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
     reasons: dict[tuple, str | None] = {}  # configurations of one group share their framing
     for trial, c in zip(trials, configs, strict=True):
         key = group_key(c)
-        if key not in reasons:
-            reasons[key] = infeasible(c, folds, cfg.task)
+        if key not in reasons:  # the binding folds here; the rest while they are prepared
+            reasons[key] = infeasible(c, folds, cfg.task, quick=True)
         reason = reasons[key]
         ok.append(reason is None)
         if reason is not None:  # e.g. more lags than the training part allows: this trial only
@@ -221,10 +221,15 @@ def _evaluate_batch(study: optuna.Study, trials: list[optuna.Trial], params: lis
                 stop_mask |= member_cfg == k
         return stop_mask
 
+    late: dict[int, str] = {}  # configurations a fold could not be prepared for
     results = evaluate_configs(folds, configs, repeats=s.repeats, seed=s.seed,
                                task=cfg.task, on_chunk=on_chunk, checkpoints=checkpoints,
-                               progress=progress, cancelled=lambda: stop.requested)
+                               progress=progress, cancelled=lambda: stop.requested,
+                               infeasible=late)
     for i, (trial, r) in enumerate(zip(trials, results, strict=True)):
+        if i in late:
+            _fail(study, trial, "infeasible", late[i])
+            continue
         if r is None or interrupted[i]:  # Ctrl-C came before it finished
             release_trials(study, [trial])
             continue
