@@ -58,7 +58,7 @@ class PanelModel:
 
     @classmethod
     def from_run(cls, run, ids: list[str], config: dict, *, spec_task: PanelTask,
-                 repeats: int, conformal: dict[str, list[float]], scales=None,
+                 repeats: int, conformal: dict[str, list[float]],
                  info: dict | None = None) -> PanelModel:
         """The model a panel's final run trained (``fit_config`` on every series' whole
         training part, ``repeats`` members each)."""

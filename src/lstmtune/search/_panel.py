@@ -229,7 +229,7 @@ def _per_series_choice(study: optuna.Study, cfg: StudyConfig, n_series: int
     return numbers, {t.number: t for t in trials}
 
 
-def _conformal(run, folds, n_folds: int, levels=LEVELS) -> tuple[dict, np.ndarray]:
+def _conformal(run, folds, levels=LEVELS) -> tuple[dict, np.ndarray]:
     """Quantiles of the validation windows' scaled absolute residuals per horizon step."""
     fcs = _member_forecasts(run, len(folds))
     res = []
@@ -292,7 +292,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
     if progress:
         progress("conformal intervals: the best's forecasts of the validation windows")
     vrun, _ = fit_config(folds, config, repeats=R, seed=s.seed, task=task)  # as the test's
-    quantiles, _ = _conformal(vrun, folds, F)
+    quantiles, _ = _conformal(vrun, folds)
 
     actual = {i: np.asarray(panel.series[i].y[-H:], float) for i in ids}
     scales = {i: mase_scale(dev[i].y, dev[i].season) for i in ids}
@@ -316,7 +316,6 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
                                 "quantile": q.tolist()}
     model = PanelModel.from_run(run, ids, config, spec_task=whole, repeats=R,
                                 conformal={str(k): v.tolist() for k, v in quantiles.items()},
-                                scales=scales,
                                 info={"study": study.study_name, "trial": best.number,
                                       "data": panel.name, "lstmtune_version": __version__})
     table = scores["table"]
