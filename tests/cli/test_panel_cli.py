@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -210,24 +211,33 @@ def test_sigkill_then_resume_loses_nothing(tmp_path):
         "batch = 3", "batch = 1"))
     cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "toy.toml"), "--out",
            str(tmp_path / "out"), "--json"]
-    url = f"sqlite:///{tmp_path / 'out' / 'toy' / 'study.db'}"
+    db = tmp_path / "out" / "toy" / "study.db"
+    url = f"sqlite:///{db}"
 
     def complete() -> list[tuple]:
-        try:
-            study = optuna.load_study(study_name="toy", storage=url)
-        except (KeyError, Exception):  # noqa: BLE001 — not created yet
+        """Completed trials, read without Optuna (which would create the schema while the
+        study's own process does)."""
+        if not db.exists():
             return []
-        return [(t.number, t.value) for t in study.get_trials(states=(TrialState.COMPLETE,))]
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as con:
+                return sorted(con.execute(
+                    "SELECT t.number, v.value FROM trials t JOIN trial_values v ON "
+                    "v.trial_id = t.trial_id WHERE t.state = 'COMPLETE'").fetchall())
+        except sqlite3.OperationalError:  # schema not created yet
+            return []
 
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    log = open(tmp_path / "first.err", "w")  # noqa: SIM115 — read below when it fails
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.time() + 300
-    while len(complete()) < 2 and time.time() < deadline:
+    while len(complete()) < 2 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    log.close()
     before = complete()
-    assert len(before) >= 2
+    assert len(before) >= 2, (tmp_path / "first.err").read_text()[-2000:]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     after = complete()
