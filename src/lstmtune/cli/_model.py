@@ -174,14 +174,7 @@ def _panel(model, args: argparse.Namespace) -> int:
         return 0
     t = Table(title=f"{len(wanted)} series: next {int(fc['step'].max())} value(s), the mean "
                     f"of {model.repeats} members ({model.kind} model); conformal intervals")
-    for col in fc.columns:
-        t.add_column(col, justify="left" if col in ("unique_id", "ds") else "right")
-    for _, row in fc.head(200).iterrows():
-        t.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
-    console.print(t)
-    if len(fc) > 200:
-        console.print(f"[dim]{len(fc) - 200} more rows: use --csv or --json.[/]")
-    return 0
+    return _print_rows(t, fc, left=("unique_id", "ds"))
 
 
 def _classify(clf, args: argparse.Namespace) -> int:
@@ -219,13 +212,19 @@ def _classify(clf, args: argparse.Namespace) -> int:
     t = Table(title=f"{len(items)} item(s): the mean probability of {clf.repeats} members; "
                     + (f"label at threshold {clf.threshold:.3f} (chosen on validation)"
                        if len(clf.classes) == 2 else "label: the most probable class"))
+    return _print_rows(t, frame, left=("text", "label"))
+
+
+def _print_rows(t: Table, frame, left: tuple[str, ...], limit: int = 200) -> int:
+    """The first ``limit`` rows of ``frame`` in table ``t`` (``left`` columns left-aligned),
+    and how many more --csv or --json would give."""
     for col in frame.columns:
-        t.add_column(col, justify="left" if col in ("text", "label") else "right")
-    for _, row in frame.head(200).iterrows():
+        t.add_column(col, justify="left" if col in left else "right")
+    for _, row in frame.head(limit).iterrows():
         t.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
     console.print(t)
-    if len(frame) > 200:
-        console.print(f"[dim]{len(frame) - 200} more rows: use --csv or --json.[/]")
+    if len(frame) > limit:
+        console.print(f"[dim]{len(frame) - limit} more rows: use --csv or --json.[/]")
     return 0
 
 

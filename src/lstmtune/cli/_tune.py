@@ -282,12 +282,18 @@ def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
     ts = _load(cfg)
     cfg = resolve_sizes(cfg, len(ts))
     preflight(ts, fit_space(ts, cfg)[0])  # tune fits the default space again, and says so
+    return ts, _open_out(args, out), cfg
+
+
+def _open_out(args: argparse.Namespace, out: Path) -> str:
+    """The storage URL (a given one opened now: malformed, unknown or unreachable is one
+    line) and the output folder, made and cleared of a killed save's temporary files."""
     storage = _storage(args, out)
     if args.storage:
-        storage_from_url(storage)  # malformed, unknown or unreachable: one line, now
+        storage_from_url(storage)
     make_dir(out)
-    remove_stale_temps(out)  # left by a save that was killed
-    return ts, storage, cfg
+    remove_stale_temps(out)
+    return storage
 
 
 def _prepare_labelled(args: argparse.Namespace, cfg: StudyConfig, out: Path):
@@ -297,12 +303,7 @@ def _prepare_labelled(args: argparse.Namespace, cfg: StudyConfig, out: Path):
     items = load_labelled(cfg.data.source, text_col=cfg.data.text_col,
                           label_col=cfg.data.label_col)
     cfg = check_labelled(items, cfg)
-    storage = _storage(args, out)
-    if args.storage:
-        storage_from_url(storage)
-    make_dir(out)
-    remove_stale_temps(out)
-    return items, storage, cfg
+    return items, _open_out(args, out), cfg
 
 
 def _prepare_panel(args: argparse.Namespace, cfg: StudyConfig, out: Path):
@@ -311,12 +312,7 @@ def _prepare_panel(args: argparse.Namespace, cfg: StudyConfig, out: Path):
 
     panel = read_panel(cfg)
     check_panel(panel, cfg)  # tune fits the default space again, and says so
-    storage = _storage(args, out)
-    if args.storage:
-        storage_from_url(storage)
-    make_dir(out)
-    remove_stale_temps(out)
-    return panel, storage, cfg
+    return panel, _open_out(args, out), cfg
 
 
 def _progress(study_budget_label: str):

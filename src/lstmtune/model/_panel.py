@@ -64,9 +64,8 @@ class PanelModel:
         training part, ``repeats`` members each)."""
         preps = [FittedPrep.from_prepared(f.prepared) for f in run.folds]
         spec = spec_task.model(config, n_features=run.folds[0].prepared.n_inputs)
-        params = {k: np.asarray(v) for k, v in flatten_params(run.result.params).items()}
         seeds = np.asarray(run.table["seed"])[:repeats]
-        return cls(config=dict(config), spec=spec, ids=list(ids), params=nest_params(params),
+        return cls(config=dict(config), spec=spec, ids=list(ids), params=run.result.params,
                    seeds=seeds, preps=preps,
                    first_origins=[int(f.train.origin[0]) for f in run.folds],
                    horizon=spec_task.horizon, conformal=conformal, info=dict(info or {}))
