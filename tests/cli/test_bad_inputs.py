@@ -312,8 +312,8 @@ CASES = {
     "storage not a URL": (tune_file("", "--storage", "notaurl"),
                           ["storage 'notaurl' is not a storage URL", "sqlite:///"]),
     "unknown storage dialect": (tune_file("", "--storage", "nosuchdb://x/y"),
-                                ["storage 'nosuchdb://x/y' cannot be opened",
-                                 "check the URL"]),
+                                ["storage 'nosuchdb://x/y': unknown database scheme "
+                                 "'nosuchdb'", "postgresql://"]),
     "unreachable server": (tune_file("", "--storage", "postgresql://nobody:secret@127.0.0.1:1/x"),
                            ["storage 'postgresql://nobody:***@127.0.0.1:1/x'"]),
     "storage in a missing folder": (tune_file("", "--storage", "sqlite:////nonexistent/x.db"),

@@ -142,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # `tune --workers` repeats it
     try:
         return int(args.func(args) or 0)
     except LstmtuneError as exc:

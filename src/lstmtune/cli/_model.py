@@ -284,7 +284,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     """Open optuna-dashboard on the study's storage (an optional package: pip install
     optuna-dashboard)."""
     from lstmtune.report import resolve_study
-    from lstmtune.search import storage_from_url
+    from lstmtune.search import describe_url, storage_from_url
 
     url, name = resolve_study(args.study, args.study_name)
     try:
@@ -293,9 +293,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise ConfigError("optuna-dashboard is not installed: run `pip install "
                           "optuna-dashboard` (or `pip install 'lstmtune[dashboard]'`) in this "
                           "environment, then run this command again.") from None
-    err.print(f"optuna-dashboard on {url} (study '{name}'): open "
+    err.print(f"optuna-dashboard on {describe_url(url)} (study '{name}'): open "
               f"http://{args.host}:{args.port}/dashboard/ — Ctrl-C stops it.")
-    optuna_dashboard.run_server(storage_from_url(url), host=args.host, port=args.port)
+    optuna_dashboard.run_server(storage_from_url(url).backend, host=args.host, port=args.port)
     return 0
 
 

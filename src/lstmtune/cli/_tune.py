@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -124,6 +125,13 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
                    help="root folder: each study writes into DIR/STUDY-NAME/ (study.db, model, "
                         "report.html, leaderboard.csv); default lstmtune-out")
     g.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    if not compare:
+        g.add_argument("--workers", type=whole(1, MAX_WORKERS), default=1, metavar="N",
+                       help="N worker processes on this study's storage (they share the "
+                            "budget); this process then evaluates the best. Workers on other "
+                            "machines: run the same command there with a shared --storage "
+                            "(e.g. postgresql://...)")
+        g.add_argument("--search-only", action="store_true", help=argparse.SUPPRESS)
 
 
 def _config(args: argparse.Namespace) -> StudyConfig:
@@ -506,6 +514,12 @@ def cmd_tune(args: argparse.Namespace) -> int:
                   f"folder per --out); this study lives in {out}. To continue a study kept "
                   f"there, pass --storage sqlite:///{legacy.resolve()} --study-name NAME.")
     ts, storage, cfg = prepare_run(args, cfg, out)
+    if args.search_only:  # one of --workers' processes: search, no final evaluation
+        tune(ts, cfg, storage=storage, study_name=name, final=False,
+             progress=lambda m: err.print(m))
+        return 0
+    if args.workers > 1:
+        run_workers(args, storage, name, out, budget=cfg.search.trials)
     files: dict[str, str] = {}
     prog, on_batch = _progress(f"{cfg.search.strategy}")
     with prog:
@@ -525,6 +539,96 @@ def cmd_tune(args: argparse.Namespace) -> int:
                       f"{r.model.repeats} members) saved to [bold]{files['model']}[/]; "
                       f"report: [bold]{files['report']}[/]")
     return 0
+
+
+MAX_WORKERS = 64
+
+
+def _worker_command(args: argparse.Namespace, storage: str, name: str) -> list[str]:
+    """This command for one worker: without --workers and --json, on the resolved storage
+    and study name, searching only."""
+    argv, skip = [], False
+    for a in args.argv:
+        if skip:
+            skip = False
+        elif a == "--workers":
+            skip = True
+        elif not (a.startswith("--workers=") or a == "--json"):
+            argv.append(a)
+    return [sys.executable, "-m", "lstmtune", *argv, "--storage", storage, "--study-name", name,
+            "--search-only"]
+
+
+def run_workers(args: argparse.Namespace, storage: str, name: str, out: Path,
+                budget: int) -> None:
+    """``--workers N``: N processes of this command search the study together (the first
+    creates it, the others wait for it under the storage's lock; they share the budget), each
+    logging to ``out/workers/K.log``; returns when all have ended.  Ctrl-C is passed on to
+    them (once: they finish the chunk; twice: they stop now).  A worker that fails is named
+    with its last line, and the trials it left are run by this process afterwards."""
+    import signal
+    import subprocess
+    import time
+
+    logs = out / "workers"
+    make_dir(logs)
+    cmd = _worker_command(args, storage, name)
+    procs = []
+    for k in range(1, args.workers + 1):
+        with open(logs / f"{k}.log", "w") as log:  # each worker's own copy of the handle
+            procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=log,
+                                          start_new_session=True))  # Ctrl-C comes from here
+    if not args.json:
+        err.print(f"[dim]{args.workers} workers on {describe_url(storage)} (study '{name}'); "
+                  f"their logs: {logs}[/]")
+    prog, on_batch = _progress(f"{args.workers} workers")
+    watcher = _Watcher(storage, name)
+    interrupts = 0
+    with prog:
+        while True:
+            try:
+                while any(p.poll() is None for p in procs):
+                    study = watcher.study()
+                    if study is not None:
+                        on_batch(study, budget)
+                    time.sleep(1.0)
+                break
+            except KeyboardInterrupt:
+                interrupts += 1
+                for p in procs:
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGINT)
+                if interrupts == 1:
+                    err.print("lstmtune: Ctrl-C: the workers finish their current chunk "
+                              "(Ctrl-C again to stop them now)")
+    for k, p in enumerate(procs, 1):
+        if p.returncode not in (0, None):
+            last = (logs / f"{k}.log").read_text(errors="replace").strip().splitlines()
+            err.print(f"[yellow]note:[/] worker {k} exited with code {p.returncode}"
+                      f"{': ' + last[-1] if last else ''} (log: {logs / f'{k}.log'})")
+    if interrupts:
+        raise KeyboardInterrupt
+
+
+class _Watcher:
+    """The study as the workers leave it, read afresh each time (None until it exists)."""
+
+    def __init__(self, storage: str, name: str) -> None:
+        self.url, self.name = storage, name
+        self._storage = self._study = None
+
+    def study(self):
+        import optuna
+
+        try:
+            if self._study is None:
+                self._storage = storage_from_url(self.url)
+                self._study = optuna.load_study(study_name=self.name, storage=self._storage)
+            self._storage.refresh(self._study._study_id)
+        except Exception:  # not created yet, or the database away for a moment
+            return None
+        return self._study
 
 
 def study_name_of(source: str) -> str:

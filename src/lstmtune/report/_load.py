@@ -64,11 +64,11 @@ def resolve_study(target: str, study_name: str | None = None) -> tuple[str, str]
                           f"{type(exc).__name__}: {first}. Check the URL.") from None
     if study_name is None:
         if len(names) != 1:
-            raise ConfigError(f"{url} holds {len(names)} studies "
+            raise ConfigError(f"{describe_url(url)} holds {len(names)} studies "
                               f"({', '.join(names) or 'none'}): choose one with --study-name.")
         return url, names[0]
     if study_name not in names:
-        raise ConfigError(f"study '{study_name}' is not in {url}; it holds: "
+        raise ConfigError(f"study '{study_name}' is not in {describe_url(url)}; it holds: "
                           f"{', '.join(names) or 'no study'}.")
     return url, study_name
 

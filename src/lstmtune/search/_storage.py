@@ -18,8 +18,18 @@ Several ``lstmtune tune`` processes on one study are workers of that study:
   read, retrained and published (model, report) by one process at a time, so whatever the
   last worker to finish writes describes the study's best trial at that moment.
 
-Server databases (PostgreSQL, MySQL) have no file to lock: their claims and finishing are not
-serialised here, so several workers there may overshoot the budget by a batch.
+- **A database server** (PostgreSQL) has no file to lock: the claim and final locks are
+  PostgreSQL advisory locks held on a connection of their own (released by the server when
+  the worker dies), and workers on other machines are judged by **Optuna's heartbeat**:
+  each worker records a heartbeat for its running trials every :data:`HEARTBEAT_S` seconds
+  (a thread, since lstmtune asks and tells instead of ``optimize``), and a RUNNING trial of
+  another machine whose heartbeat is older than :data:`GRACE_S` is stale.  A trial of this
+  machine is still judged by its process, at once.  MySQL gets the heartbeat but no claim
+  lock (workers there may overshoot the budget by a batch each).
+
+The storage itself is :class:`~lstmtune.search._worker_storage.WorkerStorage`: this
+process's running trials in memory, written in a few transactions, and calls retried while
+the database cannot be reached.
 """
 
 from __future__ import annotations
@@ -27,7 +37,9 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import threading
 import time
+import warnings
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +50,7 @@ from optuna.trial import TrialState
 
 from lstmtune._files import pid_alive
 from lstmtune.errors import ConfigError
+from lstmtune.search._worker_storage import BatchRDBStorage, WorkerStorage, retrying
 
 try:  # POSIX; elsewhere the locks are no-ops
     import fcntl
@@ -46,16 +59,19 @@ except ImportError:  # pragma: no cover
 
 __all__ = ["storage_from_url", "storage_file", "describe_url", "study_lock", "WORKER",
            "INTERRUPTED", "this_worker", "is_stale", "recover_stale", "claim_trials",
-           "release_trials", "counted"]
+           "release_trials", "counted", "heartbeats", "ask_trials", "batch",
+           "worker_storage", "HEARTBEAT_S", "GRACE_S"]
 
 WORKER = "lstmtune:worker"
 INTERRUPTED = "lstmtune:interrupted"
 JOURNAL = "journal:///"
 MEMORY = "memory://"  # this process only: Optuna's in-memory storage, one per URL
 # kept while a study uses it (the study holds its storage), then let go
-_MEMORY: weakref.WeakValueDictionary[str, optuna.storages.BaseStorage] = \
-    weakref.WeakValueDictionary()
+_MEMORY: weakref.WeakValueDictionary[str, WorkerStorage] = weakref.WeakValueDictionary()
 SQLITE_TIMEOUT_S = 120  # a writer waits this long for another's transaction
+HEARTBEAT_S = 10  # a worker on a database server records its trials' heartbeat this often
+GRACE_S = 120  # a trial of another machine without a heartbeat for this long is stale
+CONNECT_TIMEOUT_S = 10  # a database server that does not answer for this long is unreachable
 
 
 def describe_url(url: str) -> str:
@@ -115,9 +131,12 @@ def _check_url(url: str) -> None:
                               "write to.")
 
 
-def storage_from_url(url: str) -> optuna.storages.BaseStorage:
-    """An RDB storage (SQLite files get WAL journaling and a long busy timeout, so several
-    workers wait for each other instead of failing), or Optuna's append-only journal file for
+def storage_from_url(url: str, *, heartbeat_s: int = HEARTBEAT_S,
+                     grace_s: int = GRACE_S) -> WorkerStorage:
+    """The study's storage as a worker uses it (:class:`WorkerStorage`) in front of Optuna's
+    RDB storage (SQLite files get WAL journaling and a long busy timeout, so several workers
+    wait for each other instead of failing; servers get Optuna's heartbeat every
+    ``heartbeat_s`` s, stale after ``grace_s`` s), or Optuna's append-only journal file for
     ``journal:///path/file.log``.  A URL that is malformed, names an unknown database or
     driver, or cannot be reached is one :class:`ConfigError` line."""
     _check_url(url)
@@ -125,11 +144,13 @@ def storage_from_url(url: str) -> optuna.storages.BaseStorage:
     if url.startswith(MEMORY):  # e.g. memory://name: nothing on disk
         storage = _MEMORY.get(url)
         if storage is None:
-            storage = _MEMORY[url] = optuna.storages.InMemoryStorage()
+            storage = _MEMORY[url] = WorkerStorage(optuna.storages.InMemoryStorage(), shown)
         return storage
     try:
         with study_lock(url, "claim"):  # two workers creating one schema take turns
-            return _open(url)
+            storage = _open(url, shown, heartbeat_s, grace_s)
+        _OPENED.add(url)  # from now on a lost connection is waited for, not refused
+        return storage
     except ConfigError:
         raise
     except ModuleNotFoundError as exc:
@@ -137,6 +158,12 @@ def storage_from_url(url: str) -> optuna.storages.BaseStorage:
                           f"not installed: pip install {exc.name} (or use a sqlite:/// or "
                           "journal:/// URL).") from None
     except Exception as exc:  # SQLAlchemy/driver/journal errors: every one means "cannot open"
+        if type(exc).__name__ == "NoSuchModuleError":  # SQLAlchemy knows no such database
+            scheme = url.split("://", 1)[0]
+            raise ConfigError(f"storage '{shown}': unknown database scheme '{scheme}'; write "
+                              "sqlite:///path/study.db, journal:///abs/path/study.log, "
+                              "postgresql://user:password@host/db, mysql://... or memory://."
+                              ) from None
         missing = _missing_driver(exc)
         if missing:
             raise ConfigError(f"storage '{shown}' needs the Python package '{missing}', which "
@@ -157,20 +184,38 @@ def _missing_driver(exc: BaseException) -> str | None:
     return None
 
 
-def _open(url: str) -> optuna.storages.BaseStorage:
+def _open(url: str, shown: str, heartbeat_s: int, grace_s: int) -> WorkerStorage:
+    from optuna.storages._cached_storage import _CachedStorage
+
     if url.startswith(JOURNAL):
         from optuna.storages.journal import JournalFileBackend
 
-        return optuna.storages.JournalStorage(JournalFileBackend(str(storage_file(url))))
+        return WorkerStorage(optuna.storages.JournalStorage(
+            JournalFileBackend(str(storage_file(url)))), shown)
     if not url.startswith("sqlite"):
-        return optuna.storages.RDBStorage(url)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("postgresql"):
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
+        with warnings.catch_warnings():  # the heartbeat is "experimental" in Optuna
+            warnings.simplefilter("ignore")
+            rdb = BatchRDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s,
+                                  grace_period=grace_s)
+        return WorkerStorage(_CachedStorage(rdb), shown, heartbeat=rdb, writer=rdb)
     from sqlalchemy import event
 
-    storage = optuna.storages.RDBStorage(
-        url, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT_S}})
-    event.listen(storage.engine, "connect", _sqlite_pragmas)
-    storage.engine.dispose()  # pooled connections made before the listener are dropped
-    return storage
+    rdb = BatchRDBStorage(url, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT_S}})
+    event.listen(rdb.engine, "connect", _sqlite_pragmas)
+    rdb.engine.dispose()  # pooled connections made before the listener are dropped
+    return WorkerStorage(_CachedStorage(rdb), shown, writer=rdb)
+
+
+def worker_storage(study: optuna.Study) -> WorkerStorage | None:
+    """The study's :class:`WorkerStorage` (None for a study opened on another storage)."""
+    storage = study._storage
+    return storage if isinstance(storage, WorkerStorage) else None
+
+
+_OPENED: set[str] = set()  # URLs opened once by this process
 
 
 class _FileLock:
@@ -208,11 +253,69 @@ class _FileLock:
             self._fd = None
 
 
-_LOCKS: dict[tuple[str, str], _FileLock] = {}
+class _AdvisoryLock:
+    """An exclusive PostgreSQL advisory lock (session level) on a connection of its own,
+    taken in turn by every worker of the database; re-entrant in one process.  The server
+    lets it go when the connection ends, so a killed worker never holds it."""
+
+    NAMESPACE = 0x6C73746D  # "lstm": lstmtune's locks among a database's advisory locks
+
+    def __init__(self, url: str, kind: str) -> None:
+        self.url = url
+        self.key = (self.NAMESPACE, {"claim": 1, "final": 2}[kind])
+        self._engine = None
+        self._conn = None
+        self._depth = 0
+
+    def _take(self):
+        import sqlalchemy
+
+        if self._engine is None:
+            self._engine = sqlalchemy.create_engine(
+                self.url, poolclass=sqlalchemy.pool.NullPool, isolation_level="AUTOCOMMIT",
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+        conn = self._engine.connect()
+        try:
+            conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:a, :b)"),
+                         {"a": self.key[0], "b": self.key[1]})
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def __enter__(self) -> _AdvisoryLock:
+        if self._depth == 0:
+            # the first time, an unreachable server is refused by storage_from_url; later
+            # (mid-study) it is waited for
+            self._conn = (retrying(self._take, describe_url(self.url))
+                          if self.url in _OPENED else self._take())
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._conn is not None:
+            import sqlalchemy
+
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):  # a lost connection took the lock with it
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:a, :b)"),
+                             {"a": self.key[0], "b": self.key[1]})
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
-def study_lock(url: str, kind: str) -> _FileLock:
-    """The storage's ``claim`` or ``final`` lock (a no-op for server databases)."""
+_LOCKS: dict[tuple[str, str], _FileLock | _AdvisoryLock] = {}
+
+
+def study_lock(url: str, kind: str) -> _FileLock | _AdvisoryLock:
+    """The storage's ``claim`` or ``final`` lock: a file lock beside a SQLite or journal
+    file, an advisory lock on PostgreSQL, a no-op elsewhere."""
+    if url.startswith("postgresql"):
+        key = (url, kind)
+        if key not in _LOCKS:
+            _LOCKS[key] = _AdvisoryLock(url, kind)
+        return _LOCKS[key]
     path = storage_file(url)
     lock_path = None if path is None else path.with_name(f".{path.name}.{kind}.lock")
     key = (str(lock_path), kind)
@@ -281,10 +384,22 @@ def _interrupt(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
 
 
 def recover_stale(study: optuna.Study) -> int:
-    """Stale RUNNING trials failed as interrupted and queued again; returns how many."""
+    """Stale RUNNING trials (their process gone, or, on another machine, their heartbeat)
+    failed as interrupted and queued again; returns how many.  Reads the study afresh."""
+    storage = worker_storage(study)
+    beaten: set[int] = set()
+    if storage is not None:
+        storage.refresh(study._study_id)
+        beaten = storage.stale_trial_ids(study._study_id)
     return sum(_interrupt(study, t) for t in study.get_trials(deepcopy=False,
                                                               states=(TrialState.RUNNING,))
-               if is_stale(t))
+               if is_stale(t) or (t._trial_id in beaten and not _mine(t)))
+
+
+def _mine(trial: optuna.trial.FrozenTrial) -> bool:
+    w = trial.system_attrs.get(WORKER)
+    return (isinstance(w, dict) and w.get("host") == _HOST and w.get("pid") == os.getpid()
+            and w.get("session") in _SESSIONS)
 
 
 def release_trials(study: optuna.Study, trials: list[optuna.Trial]) -> None:
@@ -305,7 +420,61 @@ def counted(study: optuna.Study) -> int:
 
 
 def claim_trials(study: optuna.Study, trials: list[optuna.Trial], session: str) -> None:
-    """Mark freshly asked ``trials`` as this worker's (call under the claim lock)."""
+    """Mark freshly asked and suggested ``trials`` as this worker's and write them (their
+    parameters, so that another worker can run them again if this one dies) with a first
+    heartbeat.  Call under the claim lock."""
     tag = this_worker(session)
     for t in trials:
         study._storage.set_trial_system_attr(t._trial_id, WORKER, tag)
+    storage = worker_storage(study)
+    if storage is not None:
+        ids = [t._trial_id for t in trials]
+        storage.flush(ids)
+        storage.record_heartbeats(ids)
+
+
+def ask_trials(study: optuna.Study, n: int) -> list[optuna.Trial]:
+    """``n`` trials asked of Optuna: queued ones first, the others made in one transaction
+    (call under the claim lock)."""
+    storage = worker_storage(study)
+    if storage is None:
+        return [study.ask() for _ in range(n)]
+    waiting = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+    storage.reserve(study._study_id, n - waiting)
+    try:
+        return [study.ask() for _ in range(n)]
+    finally:
+        for trial_id in storage.unreserve():  # made ahead, not asked: not a trial at all
+            storage.set_trial_system_attr(trial_id, INTERRUPTED, True)
+            storage.set_trial_state_values(trial_id, TrialState.FAIL)
+
+
+def batch(study: optuna.Study) -> contextlib.AbstractContextManager:
+    """Trials told inside are written together at its end (one transaction)."""
+    storage = worker_storage(study)
+    return contextlib.nullcontext() if storage is None else storage.batch()
+
+
+@contextlib.contextmanager
+def heartbeats(study: optuna.Study) -> Iterator[None]:
+    """While it runs, a thread records the heartbeat of this process's running trials every
+    ``heartbeat_interval`` seconds (server databases; nothing elsewhere)."""
+    storage = worker_storage(study)
+    interval = None if storage is None else storage.heartbeat_interval
+    if not interval:
+        yield
+        return
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(interval):
+            with contextlib.suppress(Exception):  # a database away: the next beat retries
+                storage.record_heartbeats(storage.running_here())
+
+    thread = threading.Thread(target=beat, name="lstmtune-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)

@@ -41,13 +41,18 @@ from lstmtune.search._space import Range, grid_values
 from lstmtune.search._storage import (
     INTERRUPTED,
     MEMORY,
+    ask_trials,
+    batch,
     claim_trials,
     counted,
+    describe_url,
+    heartbeats,
     recover_stale,
     release_trials,
     storage_from_url,
     study_lock,
     worker_session,
+    worker_storage,
 )
 from lstmtune.search._strategies import (
     GA_APPROACHES,
@@ -338,9 +343,10 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
         if stored is None:
             study.set_user_attr("lstmtune:config", mine)
     if stored is not None and stored != mine:
-        raise ConfigError(f"study '{study_name}' in {storage} was made from a different study "
-                          "configuration; use another --study-name (or --out) to start a new "
-                          "study, or restore the original settings to resume it.")
+        raise ConfigError(f"study '{study_name}' in {describe_url(storage)} was made from a "
+                          "different study configuration; use another --study-name (or --out) "
+                          "to start a new study, or restore the original settings to resume "
+                          "it.")
     return study
 
 
@@ -348,9 +354,11 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
          storage: str | None = None, study_name: str = "lstmtune",
          progress: Callable[[str], None] | None = None,
          on_batch: Callable[[optuna.Study, int], None] | None = None,
-         publish: Callable[[TuneResult], Any] | None = None) -> TuneResult:
+         publish: Callable[[TuneResult], Any] | None = None,
+         final: bool = True) -> TuneResult | None:
     """Run (or resume, or join) the study until its trial budget or timeout, then evaluate
-    the best.
+    the best (``final=False``: only search, as a worker whose final evaluation another
+    process makes; returns None).
 
     ``ts`` is a series or anything :func:`lstmtune.data.load` reads (a pandas Series or
     DataFrame, a built-in name, a file); for a classification study (``[data] task =
@@ -367,10 +375,12 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
     t0 = time.perf_counter()
     if cfg.data.task == "classify":
         return _tune_labelled(ts, cfg, storage=storage, study_name=study_name,
-                              progress=progress, on_batch=on_batch, publish=publish, t0=t0)
+                              progress=progress, on_batch=on_batch, publish=publish, t0=t0,
+                              final=final)
     if cfg.data.task == "panel":
         return _tune_panel(ts, cfg, storage=storage, study_name=study_name,
-                           progress=progress, on_batch=on_batch, publish=publish, t0=t0)
+                           progress=progress, on_batch=on_batch, publish=publish, t0=t0,
+                           final=final)
     if not isinstance(ts, TimeSeries):
         from lstmtune.data import load
 
@@ -384,6 +394,8 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
     folds = preflight(ts, cfg)  # every refusal before the storage exists
     storage_from_url(storage)  # a URL that cannot be opened: one line, nothing written
     study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
+    if not final:
+        return None
     return _finish(study, storage, study_name, publish, t0, lambda: final_evaluation(
         study, ts, cfg, folds, started=t0, progress=progress))
 
@@ -393,6 +405,8 @@ def _finish(study: optuna.Study, storage: str, study_name: str, publish, t0: flo
     """One worker at a time reads the best trial, evaluates it (``final()``: test scores,
     baselines, model) and publishes the result."""
     with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
+        if worker_storage(study) is not None:  # every worker's trials, as they are now
+            worker_storage(study).refresh(study._study_id)
         if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             raise _no_trial_completed(study, study_name)
         best = study.best_trial
@@ -432,7 +446,8 @@ def _run_study(cfg: StudyConfig, folds, storage: str, study_name: str,
 
 
 def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: str,
-                   progress, on_batch, publish, t0: float) -> TuneResult:
+                   progress, on_batch, publish, t0: float, final: bool = True
+                   ) -> TuneResult | None:
     """A classification study: labelled items instead of a series; the same loop."""
     from lstmtune.search._labelled import (
         check_classifier_memory,
@@ -460,13 +475,16 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
     check_classifier_memory(cfg, items.channels, len(folds[0][0][0]))
     storage_from_url(storage)
     study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
+    if not final:
+        return None
     return _finish(study, storage, study_name, publish, t0, lambda: final_classification(
         study, train, test, folds, cfg, started=t0, progress=progress,
         test_from_source=has_test_part(items)))
 
 
 def _tune_panel(panel, cfg: StudyConfig, *, storage: str | None, study_name: str,
-                progress, on_batch, publish, t0: float) -> TuneResult:
+                progress, on_batch, publish, t0: float, final: bool = True
+                ) -> TuneResult | None:
     """A panel study: every series' validation windows instead of one series'; the same
     loop."""
     from lstmtune.search._panel import (
@@ -492,6 +510,8 @@ def _tune_panel(panel, cfg: StudyConfig, *, storage: str | None, study_name: str
     preflight_panel(panel, dev, folds, cfg)
     storage_from_url(storage)
     study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
+    if not final:
+        return None
     return _finish(study, storage, study_name, publish, t0, lambda: final_panel(
         study, panel, dev, folds, cfg, started=t0, progress=progress))
 
@@ -509,7 +529,7 @@ def _ask(study: optuna.Study, cfg: StudyConfig, remaining: int
     size = min(s.batch, remaining)
     if s.strategy in GA_APPROACHES:  # one generation's open slots = one population
         size = min(remaining, max(1, study.sampler.slots_left(study)))
-    return [study.ask() for _ in range(size)], None, ()
+    return ask_trials(study, size), None, ()
 
 
 def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None = None,
@@ -535,7 +555,7 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
     if note and progress:
         progress(note)
     t_start = time.perf_counter()
-    with _Stop() as stop, worker_session() as session:
+    with _Stop() as stop, worker_session() as session, heartbeats(study):
         while not stop.requested:
             if s.timeout and time.perf_counter() - t_start > s.timeout:
                 break
@@ -545,17 +565,19 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
                 if remaining <= 0:
                     break
                 asked, hook, checkpoints = _ask(study, cfg, remaining)
-                claim_trials(study, asked, session)
                 # all asked first, then suggested in order: the liars (TPE, GP) read the
-                # study afresh and still see the earlier candidates' parameters
+                # study and still see the earlier candidates' parameters; then claimed
+                # (written with their worker) in one go
                 try:
                     params = [cfg.space.suggest(t) for t in asked]
+                    claim_trials(study, asked, session)
                 except BaseException as exc:
                     _abandon(study, asked, exc)
                     raise
             try:
-                _evaluate_batch(study, asked, params, cfg, folds, stop, hook, checkpoints,
-                                progress)
+                with batch(study):  # the batch's trials are written together when told
+                    _evaluate_batch(study, asked, params, cfg, folds, stop, hook,
+                                    checkpoints, progress)
             except BaseException as exc:
                 _abandon(study, asked, exc)
                 raise
