@@ -25,7 +25,6 @@ from lstmtune.search._storage import INTERRUPTED, WORKER, counted, storage_from_
 from tests.search.test_workers import STUDY  # 2 configurations per batch, tiny models
 
 
-
 def _start(cmd: list[str], log: Path) -> subprocess.Popen:
     with open(log, "w") as f:
         return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=f)

@@ -50,7 +50,12 @@ from optuna.trial import TrialState
 
 from lstmtune._files import pid_alive
 from lstmtune.errors import ConfigError
-from lstmtune.search._worker_storage import BatchRDBStorage, WorkerStorage, retrying
+from lstmtune.search._worker_storage import (
+    BatchJournalStorage,
+    BatchRDBStorage,
+    WorkerStorage,
+    retrying,
+)
 
 try:  # POSIX; elsewhere the locks are no-ops
     import fcntl
@@ -190,8 +195,8 @@ def _open(url: str, shown: str, heartbeat_s: int, grace_s: int) -> WorkerStorage
     if url.startswith(JOURNAL):
         from optuna.storages.journal import JournalFileBackend
 
-        return WorkerStorage(optuna.storages.JournalStorage(
-            JournalFileBackend(str(storage_file(url)))), shown)
+        journal = BatchJournalStorage(JournalFileBackend(str(storage_file(url))))
+        return WorkerStorage(journal, shown, writer=journal)
     if not url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if url.startswith("postgresql"):
