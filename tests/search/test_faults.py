@@ -7,6 +7,7 @@ traceback.  ``benchmarks/faults.py`` runs the issue's full size (60 trials, 10 k
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -57,6 +58,7 @@ def run_faults(tmp_path: Path, url: str, *, workers: int = 3, trials: int = 60,
         parent = None
         procs = [start() for _ in range(workers)]
     t0 = time.perf_counter()
+    _wait_for_trials(url, procs, timeout=120 if kills else 0)  # kills that hit a running study
     killed, restarted_at = 0, None
     for i in range(kills):
         time.sleep(rng.uniform(1.0, 4.0))
@@ -93,6 +95,19 @@ def run_faults(tmp_path: Path, url: str, *, workers: int = 3, trials: int = 60,
             **check(study, trials)}
 
 
+def _wait_for_trials(url: str, procs: list[subprocess.Popen], timeout: float) -> None:
+    """Until the study at ``url`` has a trial (the workers are past starting up)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline and any(p.poll() is None for p in procs):
+        try:
+            study = optuna.load_study(study_name="s", storage=storage_from_url(url).backend)
+            if study.get_trials(deepcopy=False):
+                return
+        except Exception:  # not created yet
+            pass
+        time.sleep(0.5)
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -110,9 +125,11 @@ def check(study: optuna.Study, budget: int) -> dict:
     later = {}  # parameter set -> trials that ran it without being interrupted
     for t in trials:
         if not t.system_attrs.get(INTERRUPTED):
-            later.setdefault(json.dumps(t.params, sort_keys=True), []).append(t)
-    not_retried = [t.number for t in interrupted if t.params and not any(
-        u.number > t.number for u in later.get(json.dumps(t.params, sort_keys=True), []))]
+            later.setdefault(_key(t), []).append(t)
+    # an interrupted trial with parameters (or a queued set taken before it had them) was
+    # run again by a later trial
+    not_retried = [t.number for t in interrupted if _key(t) != "{}" and not any(
+        u.number > t.number for u in later.get(_key(t), []))]
     queued = Counter(json.dumps(t.system_attrs["fixed_params"], sort_keys=True)
                      for t in trials if "fixed_params" in t.system_attrs
                      and not t.system_attrs.get(INTERRUPTED))
@@ -124,6 +141,10 @@ def check(study: optuna.Study, budget: int) -> dict:
             "counted": counted(study), "not_retried": not_retried,
             "queued_twice": sum(n - 1 for n in queued.values() if n > 1),
             "worker_processes": len(workers)}
+
+
+def _key(t: optuna.trial.FrozenTrial) -> str:
+    return json.dumps({**t.system_attrs.get("fixed_params", {}), **t.params}, sort_keys=True)
 
 
 def assert_sound(r: dict) -> None:
@@ -143,7 +164,7 @@ def test_killed_workers_on_a_file(tmp_path, kind):
            else f"journal:///{tmp_path / 'study.log'}")
     r = run_faults(tmp_path, url, trials=16, kills=3, epochs=150)
     assert_sound(r)
-    assert r["killed"] == 3
+    assert r["killed"] == 3 and r["interrupted"] >= 1  # killed mid-trial, run again
 
 
 @pytest.mark.slow
@@ -153,7 +174,7 @@ def test_killed_workers_and_a_restarted_server_on_postgres(tmp_path, postgres_se
     r = run_faults(tmp_path, postgres_url, trials=16, kills=3, epochs=150,
                    restart=postgres_server.restart)
     assert_sound(r)
-    assert r["restarted_at"] is not None
+    assert r["restarted_at"] is not None and r["interrupted"] >= 1
 
 
 def _children(pid: int) -> list[int]:
@@ -178,7 +199,8 @@ def test_workers_option_shares_the_budget_and_survives_a_killed_worker(tmp_path)
         if len(kids) == 3:
             time.sleep(6.0)
             victim = kids[0]
-            os.kill(victim, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it ended already: no kill
+                os.kill(victim, signal.SIGKILL)
             break
         time.sleep(0.1)
     stdout, stderr = proc.communicate(timeout=600)
@@ -196,3 +218,20 @@ def test_workers_option_shares_the_budget_and_survives_a_killed_worker(tmp_path)
     assert f"worker 1 exited with code -{signal.SIGKILL}" in stderr
     assert sorted(p.name for p in (out / "study" / "workers").iterdir()) == \
         ["1.log", "2.log", "3.log"]
+
+
+def test_workers_option_refuses_a_study_of_another_configuration_before_starting_any(
+        tmp_path):
+    (tmp_path / "study.toml").write_text(STUDY.replace("TRIALS", "4").replace("EPOCHS", "5"))
+    out = tmp_path / "out"
+    (out / "study").mkdir(parents=True)
+    url = f"sqlite:///{out / 'study' / 'study.db'}"
+    optuna.create_study(storage=storage_from_url(url), study_name="study").set_user_attr(
+        "lstmtune:config", json.dumps({"another": "study"}))
+    proc = subprocess.run([sys.executable, "-m", "lstmtune", "tune",
+                           str(tmp_path / "study.toml"), "--out", str(out), "--workers", "3"],
+                          capture_output=True, text=True, timeout=300)
+    errors = [x for x in proc.stderr.splitlines() if x.startswith("lstmtune: error: ")]
+    assert proc.returncode == 2 and len(errors) == 1, proc.stderr
+    assert "different study configuration" in errors[0] and "Traceback" not in proc.stderr
+    assert not (out / "study" / "workers").exists()  # no worker was started

@@ -37,12 +37,13 @@ def _script(study: optuna.Study, session: str | None) -> None:
     claimed, reported, told (complete, pruned, failed), then a second batch."""
     study.enqueue_trial({"units": 3, "lr": 0.01})
     for b in range(2):
-        trials = ask_trials(study, 3) if session else [study.ask() for _ in range(3)]
-        for t in trials:
-            t.suggest_int("units", 1, 8)
-            t.suggest_float("lr", 1e-4, 1e-1, log=True)
-        if session:
-            claim_trials(study, trials, session)
+        with batch(study):  # as the search claims: written together at the end
+            trials = ask_trials(study, 3) if session else [study.ask() for _ in range(3)]
+            for t in trials:
+                t.suggest_int("units", 1, 8)
+                t.suggest_float("lr", 1e-4, 1e-1, log=True)
+            if session:
+                claim_trials(study, trials, session)
         with batch(study):
             for k, t in enumerate(trials):
                 for step in (10, 20):
@@ -102,11 +103,12 @@ def test_a_batch_costs_a_few_transactions_and_is_written_when_it_ends(tmp_path):
     event.listen(engine, "commit", on_commit)
     reader = storage_from_url(url).backend
     with worker_session() as session:
-        trials = ask_trials(study, 8)
-        for t in trials:
-            t.suggest_int("units", 1, 8)
-            t.suggest_float("lr", 1e-4, 1e-1, log=True)
-        claim_trials(study, trials, session)
+        with batch(study):  # as the search claims
+            trials = ask_trials(study, 8)
+            for t in trials:
+                t.suggest_int("units", 1, 8)
+                t.suggest_float("lr", 1e-4, 1e-1, log=True)
+            claim_trials(study, trials, session)
         claimed = len(commits)
         seen = optuna.load_study(study_name="s", storage=reader).get_trials(deepcopy=False)
         assert [set(t.params) for t in seen] == [{"units", "lr"}] * 8  # run again if killed
@@ -296,10 +298,11 @@ def test_reads_between_refreshes_cost_no_query(tmp_path):
     study = optuna.create_study(storage=storage, study_name="s")
     with worker_session() as session:
         for _ in range(5):
-            trials = ask_trials(study, 10)
-            for t in trials:
-                t.suggest_int("units", 1, 8)
-            claim_trials(study, trials, session)
+            with batch(study):
+                trials = ask_trials(study, 10)
+                for t in trials:
+                    t.suggest_int("units", 1, 8)
+                claim_trials(study, trials, session)
             with batch(study):
                 for t in trials:
                     study.tell(t, 1.0)
@@ -310,3 +313,17 @@ def test_reads_between_refreshes_cost_no_query(tmp_path):
         study.get_trials(deepcopy=False)
         study.best_trial  # noqa: B018
     assert queries == [] and len(study.trials) == 50 and not math.isnan(study.best_value)
+
+
+def test_outside_a_batch_every_write_goes_to_the_database_at_once(tmp_path):
+    """A process killed after suggesting outside lstmtune's loop leaves its trial's
+    parameters stored (what Optuna's own storage would do)."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = optuna.create_study(storage=storage_from_url(url), study_name="s")
+    t = study.ask()
+    t.suggest_int("units", 1, 8)
+    t.report(0.5, 1)
+    t.set_user_attr("a", 1)
+    stored = storage_from_url(url).backend.get_trial(t._trial_id)
+    assert stored.params == t.params and stored.intermediate_values == {1: 0.5}
+    assert stored.user_attrs == {"a": 1} and stored.state == TrialState.RUNNING

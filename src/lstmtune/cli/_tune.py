@@ -40,6 +40,7 @@ from lstmtune.search import (
     LIMITS,
     STRATEGIES,
     StudyConfig,
+    check_storage,
     describe_url,
     fit_space,
     load_study_file,
@@ -298,7 +299,7 @@ def _open_out(args: argparse.Namespace, out: Path) -> str:
     line) and the output folder, made and cleared of a killed save's temporary files."""
     storage = _storage(args, out)
     if args.storage:
-        storage_from_url(storage)
+        check_storage(storage)
     make_dir(out)
     remove_stale_temps(out)
     return storage
@@ -513,12 +514,20 @@ def cmd_tune(args: argparse.Namespace) -> int:
         err.print(f"[yellow]note:[/] {legacy} is a study file of the earlier layout (one study "
                   f"folder per --out); this study lives in {out}. To continue a study kept "
                   f"there, pass --storage sqlite:///{legacy.resolve()} --study-name NAME.")
+    if args.workers > 1 and (args.storage or "").startswith("memory:"):
+        raise ConfigError(f"--workers {args.workers} with --storage {args.storage}: a study in "
+                          "memory lives in one process; give a sqlite:///, journal:/// or "
+                          "postgresql:// storage, or leave --storage out (a SQLite file in "
+                          "--out).")
     ts, storage, cfg = prepare_run(args, cfg, out)
     if args.search_only:  # one of --workers' processes: search, no final evaluation
-        tune(ts, cfg, storage=storage, study_name=name, final=False,
+        tune(ts, cfg, storage=storage, study_name=name, until="search",
              progress=lambda m: err.print(m))
         return 0
     if args.workers > 1:
+        # created (or joined, or refused in one line) here, before any worker starts
+        tune(ts, cfg, storage=storage, study_name=name, until="open",
+             progress=None if args.json else (lambda m: err.print(f"[dim]{m}[/]")))
         run_workers(args, storage, name, out, budget=cfg.search.trials)
     files: dict[str, str] = {}
     prog, on_batch = _progress(f"{cfg.search.strategy}")
@@ -585,30 +594,44 @@ def run_workers(args: argparse.Namespace, storage: str, name: str, out: Path,
     prog, on_batch = _progress(f"{args.workers} workers")
     watcher = _Watcher(storage, name)
     interrupts = 0
-    with prog:
-        while True:
-            try:
-                while any(p.poll() is None for p in procs):
-                    study = watcher.study()
-                    if study is not None:
-                        on_batch(study, budget)
-                    time.sleep(1.0)
-                break
-            except KeyboardInterrupt:
-                interrupts += 1
-                for p in procs:
-                    if p.poll() is None:
-                        p.send_signal(signal.SIGINT)
-                if interrupts == 1:
-                    err.print("lstmtune: Ctrl-C: the workers finish their current chunk "
-                              "(Ctrl-C again to stop them now)")
+    ended = []  # SIGTERM or SIGHUP to this process: passed on, then this process ends
+
+    def end(signum, frame):
+        ended.append(signum)
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signum)
+
+    old = {s: signal.signal(s, end) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with prog:
+            while True:
+                try:
+                    while any(p.poll() is None for p in procs):
+                        study = watcher.study()
+                        if study is not None:
+                            on_batch(study, budget)
+                        time.sleep(1.0)
+                    break
+                except KeyboardInterrupt:
+                    interrupts += 1
+                    for p in procs:
+                        if p.poll() is None:
+                            p.send_signal(signal.SIGINT)
+                    if interrupts == 1:
+                        err.print("lstmtune: Ctrl-C: the workers finish their current chunk "
+                                  "(Ctrl-C again to stop them now)")
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    if interrupts or ended:  # the workers said what they did; the study resumes as usual
+        raise KeyboardInterrupt
     for k, p in enumerate(procs, 1):
-        if p.returncode not in (0, None):
+        if p.returncode != 0:
             last = (logs / f"{k}.log").read_text(errors="replace").strip().splitlines()
             err.print(f"[yellow]note:[/] worker {k} exited with code {p.returncode}"
-                      f"{': ' + last[-1] if last else ''} (log: {logs / f'{k}.log'})")
-    if interrupts:
-        raise KeyboardInterrupt
+                      f"{': ' + last[-1] if last else ''} (log: {logs / f'{k}.log'}); this "
+                      "process runs what it left")
 
 
 class _Watcher:

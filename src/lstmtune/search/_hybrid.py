@@ -10,7 +10,7 @@ import optuna
 from optuna.trial import TrialState
 
 from lstmtune.search._config import StudyConfig
-from lstmtune.search._storage import study_lock
+from lstmtune.search._storage import study_lock, worker_storage
 from lstmtune.search._strategies import better_first, make_pruner, make_sampler
 
 __all__ = ["run_hybrid", "HYBRID_STRATEGIES", "HYBRID_TRIALS"]
@@ -39,6 +39,8 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
             progress(f"hybrid: {name} with {share} trials")
         search(study, sub, folds, storage=storage, progress=progress, on_batch=on_batch,
                trials=share)
+        if worker_storage(study) is not None:  # every worker's trials, as they are now
+            worker_storage(study).refresh(study._study_id)
         key = better_first(study)
         done = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
                       key=lambda t: key(t.value))
@@ -50,7 +52,7 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
                                             repeats=3 * cfg.search.repeats))
     final = open_study(final_cfg, storage, study_name, make_sampler("random", final_cfg),
                        make_pruner(cfg.search.pruner, cfg.search.p_threshold))
-    with study_lock(storage, "claim"):  # the first worker here decides the union
+    with study_lock(storage, "claim", study_name):  # the first worker here decides the union
         if not final.user_attrs.get(GRID_ENQUEUED):
             for p in union:
                 final.enqueue_trial(p, skip_if_exists=True)

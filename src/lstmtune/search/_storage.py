@@ -62,13 +62,14 @@ try:  # POSIX; elsewhere the locks are no-ops
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["storage_from_url", "storage_file", "describe_url", "study_lock", "WORKER",
-           "INTERRUPTED", "this_worker", "is_stale", "recover_stale", "claim_trials",
-           "release_trials", "counted", "heartbeats", "ask_trials", "batch",
+__all__ = ["storage_from_url", "check_storage", "storage_file", "describe_url", "study_lock",
+           "WORKER", "INTERRUPTED", "RETRY_OF", "this_worker", "is_stale", "recover_stale",
+           "claim_trials", "release_trials", "counted", "heartbeats", "ask_trials", "batch",
            "worker_storage", "HEARTBEAT_S", "GRACE_S"]
 
 WORKER = "lstmtune:worker"
 INTERRUPTED = "lstmtune:interrupted"
+RETRY_OF = "lstmtune:retry_of"  # a queued copy of an interrupted trial: that trial's number
 JOURNAL = "journal:///"
 MEMORY = "memory://"  # this process only: Optuna's in-memory storage, one per URL
 # kept while a study uses it (the study holds its storage), then let go
@@ -77,6 +78,10 @@ SQLITE_TIMEOUT_S = 120  # a writer waits this long for another's transaction
 HEARTBEAT_S = 10  # a worker on a database server records its trials' heartbeat this often
 GRACE_S = 120  # a trial of another machine without a heartbeat for this long is stale
 CONNECT_TIMEOUT_S = 10  # a database server that does not answer for this long is unreachable
+# libpq: give up connecting after CONNECT_TIMEOUT_S, and find a peer that vanished (a machine
+# cut off holds its locks until then) within about a minute instead of TCP's two hours
+PG_CONNECT = {"connect_timeout": CONNECT_TIMEOUT_S, "keepalives": 1, "keepalives_idle": 30,
+              "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def describe_url(url: str) -> str:
@@ -180,6 +185,12 @@ def storage_from_url(url: str, *, heartbeat_s: int = HEARTBEAT_S,
                           "reachable, and the credentials.") from None
 
 
+def check_storage(url: str) -> None:
+    """Open the storage at ``url`` and let it go: one :class:`ConfigError` line when it
+    cannot be opened (see :func:`storage_from_url`), nothing held when it can."""
+    storage_from_url(url).close()
+
+
 def _missing_driver(exc: BaseException) -> str | None:
     """The driver package a SQLAlchemy error says is missing (also when it is wrapped)."""
     while exc is not None:
@@ -200,7 +211,7 @@ def _open(url: str, shown: str, heartbeat_s: int, grace_s: int) -> WorkerStorage
     if not url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if url.startswith("postgresql"):
-            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
+            kwargs["connect_args"] = PG_CONNECT
         with warnings.catch_warnings():  # the heartbeat is "experimental" in Optuna
             warnings.simplefilter("ignore")
             rdb = BatchRDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s,
@@ -248,6 +259,9 @@ class _FileLock:
         self._depth += 1
         return self
 
+    def held(self) -> bool:
+        return True  # a file lock lives as long as this process
+
     def __exit__(self, *exc: Any) -> None:
         if self._fd is None:
             return
@@ -265,9 +279,13 @@ class _AdvisoryLock:
 
     NAMESPACE = 0x6C73746D  # "lstm": lstmtune's locks among a database's advisory locks
 
-    def __init__(self, url: str, kind: str) -> None:
+    def __init__(self, url: str, kind: str, name: str | None) -> None:
+        import zlib
+
         self.url = url
-        self.key = (self.NAMESPACE, {"claim": 1, "final": 2}[kind])
+        crc = zlib.crc32((name or "").encode())  # one lock per study (0: the schema's)
+        self.key = (self.NAMESPACE + {"claim": 1, "final": 2}[kind],
+                    0 if name is None else crc - 2**31)
         self._engine = None
         self._conn = None
         self._depth = 0
@@ -278,7 +296,7 @@ class _AdvisoryLock:
         if self._engine is None:
             self._engine = sqlalchemy.create_engine(
                 self.url, poolclass=sqlalchemy.pool.NullPool, isolation_level="AUTOCOMMIT",
-                connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+                connect_args=PG_CONNECT)
         conn = self._engine.connect()
         try:
             conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:a, :b)"),
@@ -297,6 +315,19 @@ class _AdvisoryLock:
         self._depth += 1
         return self
 
+    def held(self) -> bool:
+        """Whether the lock is still this process's: its connection alive (a server that
+        restarted, or dropped the connection, let the lock go)."""
+        import sqlalchemy
+
+        if self._conn is None:
+            return False
+        try:
+            self._conn.execute(sqlalchemy.text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
     def __exit__(self, *exc: Any) -> None:
         self._depth -= 1
         if self._depth == 0 and self._conn is not None:
@@ -310,20 +341,21 @@ class _AdvisoryLock:
                 conn.close()
 
 
-_LOCKS: dict[tuple[str, str], _FileLock | _AdvisoryLock] = {}
+_LOCKS: dict[tuple[str, str, str | None], _FileLock | _AdvisoryLock] = {}
 
 
-def study_lock(url: str, kind: str) -> _FileLock | _AdvisoryLock:
+def study_lock(url: str, kind: str, name: str | None = None) -> _FileLock | _AdvisoryLock:
     """The storage's ``claim`` or ``final`` lock: a file lock beside a SQLite or journal
-    file, an advisory lock on PostgreSQL, a no-op elsewhere."""
+    file, an advisory lock on PostgreSQL (one per study ``name``; the schema's without), a
+    no-op elsewhere."""
     if url.startswith("postgresql"):
-        key = (url, kind)
+        key = (url, kind, name)
         if key not in _LOCKS:
-            _LOCKS[key] = _AdvisoryLock(url, kind)
+            _LOCKS[key] = _AdvisoryLock(url, kind, name)
         return _LOCKS[key]
     path = storage_file(url)
     lock_path = None if path is None else path.with_name(f".{path.name}.{kind}.lock")
-    key = (str(lock_path), kind)
+    key = (str(lock_path), kind, None)
     if key not in _LOCKS:
         _LOCKS[key] = _FileLock(lock_path)
     return _LOCKS[key]
@@ -376,15 +408,24 @@ def is_stale(trial: optuna.trial.FrozenTrial) -> bool:
 
 
 def _interrupt(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
-    """Fail ``trial`` as interrupted (not counted) and queue its parameters again."""
+    """Queue ``trial``'s parameters again, once (the copy names it: ``lstmtune:retry_of``),
+    then fail it as interrupted (not counted).  In this order a worker killed in between
+    leaves the trial RUNNING beside its queued copy, and the next recovery only fails it:
+    a parameter set is never lost nor queued twice.  False when someone else finished the
+    trial meanwhile."""
     storage = study._storage
+    params = {**trial.system_attrs.get("fixed_params", {}), **trial.params}  # a queued trial
+    # taken but not yet suggested has only its fixed parameters
+    if params and not any(t.system_attrs.get(RETRY_OF) == trial.number
+                          for t in study.get_trials(deepcopy=False)):
+        study.add_trial(optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            system_attrs={"fixed_params": params, RETRY_OF: trial.number}))
     try:
         storage.set_trial_system_attr(trial._trial_id, INTERRUPTED, True)
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
     except optuna.exceptions.UpdateFinishedTrialError:
         return False  # someone else finished it meanwhile
-    if trial.params:
-        study.enqueue_trial(trial.params, skip_if_exists=False)
     return True
 
 
@@ -398,13 +439,13 @@ def recover_stale(study: optuna.Study) -> int:
         beaten = storage.stale_trial_ids(study._study_id)
     return sum(_interrupt(study, t) for t in study.get_trials(deepcopy=False,
                                                               states=(TrialState.RUNNING,))
-               if is_stale(t) or (t._trial_id in beaten and not _mine(t)))
+               if is_stale(t) or (t._trial_id in beaten and _elsewhere(t)))
 
 
-def _mine(trial: optuna.trial.FrozenTrial) -> bool:
+def _elsewhere(trial: optuna.trial.FrozenTrial) -> bool:
+    """A trial of a worker on another machine (this machine's are judged by their process)."""
     w = trial.system_attrs.get(WORKER)
-    return (isinstance(w, dict) and w.get("host") == _HOST and w.get("pid") == os.getpid()
-            and w.get("session") in _SESSIONS)
+    return isinstance(w, dict) and w.get("host") != _HOST
 
 
 def release_trials(study: optuna.Study, trials: list[optuna.Trial]) -> None:
@@ -425,17 +466,15 @@ def counted(study: optuna.Study) -> int:
 
 
 def claim_trials(study: optuna.Study, trials: list[optuna.Trial], session: str) -> None:
-    """Mark freshly asked and suggested ``trials`` as this worker's and write them (their
-    parameters, so that another worker can run them again if this one dies) with a first
-    heartbeat.  Call under the claim lock."""
+    """Mark freshly asked and suggested ``trials`` as this worker's, with a first heartbeat;
+    written with their parameters (so that another worker can run them again if this one
+    dies) when the enclosing :func:`batch` ends.  Call under the claim lock."""
     tag = this_worker(session)
     for t in trials:
         study._storage.set_trial_system_attr(t._trial_id, WORKER, tag)
     storage = worker_storage(study)
     if storage is not None:
-        ids = [t._trial_id for t in trials]
-        storage.flush(ids)
-        storage.record_heartbeats(ids)
+        storage.record_heartbeats([t._trial_id for t in trials])
 
 
 def ask_trials(study: optuna.Study, n: int) -> list[optuna.Trial]:
@@ -455,7 +494,8 @@ def ask_trials(study: optuna.Study, n: int) -> list[optuna.Trial]:
 
 
 def batch(study: optuna.Study) -> contextlib.AbstractContextManager:
-    """Trials told inside are written together at its end (one transaction)."""
+    """What this process writes to its running trials inside (parameters, attributes,
+    reports, ends) is written together at its end, in one transaction."""
     storage = worker_storage(study)
     return contextlib.nullcontext() if storage is None else storage.batch()
 

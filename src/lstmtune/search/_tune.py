@@ -43,6 +43,7 @@ from lstmtune.search._storage import (
     MEMORY,
     ask_trials,
     batch,
+    check_storage,
     claim_trials,
     counted,
     describe_url,
@@ -67,6 +68,10 @@ __all__ = ["TuneResult", "tune", "aggregate", "open_study", "leaderboard", "sear
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 GRID_ENQUEUED = "lstmtune:grid_enqueued"
+# how many processes opened the study to search it: the first draws with the study's seed,
+# each later one (another worker, or a resumed run) with a seed of its own, so that workers
+# never repeat each other's candidates
+OPENED = "lstmtune:opened"
 
 
 @dataclass(frozen=True, eq=False)
@@ -327,8 +332,10 @@ def _no_trial_completed(study: optuna.Study, study_name: str) -> ConfigError:
 def open_study(cfg: StudyConfig, storage: str, study_name: str,
                sampler: optuna.samplers.BaseSampler | None = None,
                pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
-    """Create or resume the study; refuse to resume one made from a different study file."""
-    with study_lock(storage, "claim"):  # two workers creating one study/schema take turns
+    """Create or resume the study; refuse to resume one made from a different study file.
+    The first process to open it samples with the study's seed, later ones (workers joining,
+    resumed runs) with seeds derived from it (``lstmtune:opened``)."""
+    with study_lock(storage, "claim", study_name):  # two workers creating one study take turns
         study = optuna.create_study(storage=storage_from_url(storage), study_name=study_name,
                                     direction=cfg.task.direction, sampler=sampler,
                                     pruner=pruner,
@@ -342,11 +349,20 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
         mine = json.dumps(desc, sort_keys=True, default=str)
         if stored is None:
             study.set_user_attr("lstmtune:config", mine)
+        opened = 0
+        if stored is None or stored == mine:  # this process joins the study: count it
+            attrs = study._storage.get_study_system_attrs(study._study_id)
+            opened = int(attrs.get(OPENED, 0))
+            study._storage.set_study_system_attr(study._study_id, OPENED, opened + 1)
     if stored is not None and stored != mine:
         raise ConfigError(f"study '{study_name}' in {describe_url(storage)} was made from a "
                           "different study configuration; use another --study-name (or --out) "
                           "to start a new study, or restore the original settings to resume "
                           "it.")
+    if sampler is not None and opened:  # a worker joining or resuming: draws of its own
+        seed = (cfg.search.seed + 7919 * opened) % (2**31 - 1)
+        study.sampler = make_sampler(cfg.search.strategy,
+                                     replace(cfg, search=replace(cfg.search, seed=seed)))
     return study
 
 
@@ -355,10 +371,11 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
          progress: Callable[[str], None] | None = None,
          on_batch: Callable[[optuna.Study, int], None] | None = None,
          publish: Callable[[TuneResult], Any] | None = None,
-         final: bool = True) -> TuneResult | None:
+         until: str = "final") -> TuneResult | None:
     """Run (or resume, or join) the study until its trial budget or timeout, then evaluate
-    the best (``final=False``: only search, as a worker whose final evaluation another
-    process makes; returns None).
+    the best.  ``until="search"``: only search, as a worker whose final evaluation another
+    process makes; ``until="open"``: only create or join the study (refusing one made from
+    another configuration); both return None.
 
     ``ts`` is a series or anything :func:`lstmtune.data.load` reads (a pandas Series or
     DataFrame, a built-in name, a file); for a classification study (``[data] task =
@@ -373,14 +390,16 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
     writes (the CLI: model and report) describes the best trial when the last worker ends.
     """
     t0 = time.perf_counter()
+    if until not in ("open", "search", "final"):
+        raise ConfigError(f"until='{until}' is not one of 'open', 'search', 'final'.")
     if cfg.data.task == "classify":
         return _tune_labelled(ts, cfg, storage=storage, study_name=study_name,
                               progress=progress, on_batch=on_batch, publish=publish, t0=t0,
-                              final=final)
+                              until=until)
     if cfg.data.task == "panel":
         return _tune_panel(ts, cfg, storage=storage, study_name=study_name,
                            progress=progress, on_batch=on_batch, publish=publish, t0=t0,
-                           final=final)
+                           until=until)
     if not isinstance(ts, TimeSeries):
         from lstmtune.data import load
 
@@ -392,9 +411,10 @@ def tune(ts: TimeSeries | pd.Series | pd.DataFrame | str, cfg: StudyConfig, *,
     if note and progress:
         progress(note)
     folds = preflight(ts, cfg)  # every refusal before the storage exists
-    storage_from_url(storage)  # a URL that cannot be opened: one line, nothing written
-    study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
-    if not final:
+    check_storage(storage)  # a URL that cannot be opened: one line, nothing written
+    study = _run_study(cfg, folds, storage, study_name, progress, on_batch,
+                       open_only=until == "open")
+    if until != "final":
         return None
     return _finish(study, storage, study_name, publish, t0, lambda: final_evaluation(
         study, ts, cfg, folds, started=t0, progress=progress))
@@ -404,7 +424,7 @@ def _finish(study: optuna.Study, storage: str, study_name: str, publish, t0: flo
             final: Callable[[], tuple]) -> TuneResult:
     """One worker at a time reads the best trial, evaluates it (``final()``: test scores,
     baselines, model) and publishes the result."""
-    with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final"):
+    with _Stop(FINAL_MESSAGE, at_once=True), study_lock(storage, "final", study_name):
         if worker_storage(study) is not None:  # every worker's trials, as they are now
             worker_storage(study).refresh(study._study_id)
         if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -432,8 +452,14 @@ def _result(study: optuna.Study, best: optuna.trial.FrozenTrial, test: dict,
 
 def _run_study(cfg: StudyConfig, folds, storage: str, study_name: str,
                progress: Callable[[str], None] | None,
-               on_batch: Callable[[optuna.Study, int], None] | None) -> optuna.Study:
-    """Create, resume or join the study and search until its budget."""
+               on_batch: Callable[[optuna.Study, int], None] | None,
+               open_only: bool = False) -> optuna.Study | None:
+    """Create, resume or join the study and search until its budget (``open_only``: only
+    create or join it; a hybrid study's parts are opened by its search)."""
+    if open_only:
+        if cfg.search.strategy == "hybrid":
+            return None
+        return open_study(cfg, storage, study_name)
     if cfg.search.strategy == "hybrid":
         from lstmtune.search._hybrid import run_hybrid
 
@@ -446,7 +472,7 @@ def _run_study(cfg: StudyConfig, folds, storage: str, study_name: str,
 
 
 def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: str,
-                   progress, on_batch, publish, t0: float, final: bool = True
+                   progress, on_batch, publish, t0: float, until: str = "final"
                    ) -> TuneResult | None:
     """A classification study: labelled items instead of a series; the same loop."""
     from lstmtune.search._labelled import (
@@ -473,9 +499,10 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
     folds = labelled_folds(train, cfg)
     check_items(train, folds, cfg)
     check_classifier_memory(cfg, items.channels, len(folds[0][0][0]))
-    storage_from_url(storage)
-    study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
-    if not final:
+    check_storage(storage)
+    study = _run_study(cfg, folds, storage, study_name, progress, on_batch,
+                       open_only=until == "open")
+    if until != "final":
         return None
     return _finish(study, storage, study_name, publish, t0, lambda: final_classification(
         study, train, test, folds, cfg, started=t0, progress=progress,
@@ -483,7 +510,7 @@ def _tune_labelled(items, cfg: StudyConfig, *, storage: str | None, study_name: 
 
 
 def _tune_panel(panel, cfg: StudyConfig, *, storage: str | None, study_name: str,
-                progress, on_batch, publish, t0: float, final: bool = True
+                progress, on_batch, publish, t0: float, until: str = "final"
                 ) -> TuneResult | None:
     """A panel study: every series' validation windows instead of one series'; the same
     loop."""
@@ -508,9 +535,10 @@ def _tune_panel(panel, cfg: StudyConfig, *, storage: str | None, study_name: str
     if note and progress:
         progress(note)
     preflight_panel(panel, dev, folds, cfg)
-    storage_from_url(storage)
-    study = _run_study(cfg, folds, storage, study_name, progress, on_batch)
-    if not final:
+    check_storage(storage)
+    study = _run_study(cfg, folds, storage, study_name, progress, on_batch,
+                       open_only=until == "open")
+    if until != "final":
         return None
     return _finish(study, storage, study_name, publish, t0, lambda: final_panel(
         study, panel, dev, folds, cfg, started=t0, progress=progress))
@@ -544,8 +572,8 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
     if s.strategy == "grid":  # a grid runs its candidates, never random draws beyond them
         grid = cfg.space.grid()
         budget = min(budget, len(grid))
-    lock = study_lock(storage, "claim") if storage is not None else nullcontext()
-    with lock:
+    lock = study_lock(storage, "claim", study.study_name) if storage is not None else None
+    with lock or nullcontext():
         recover_stale(study)
         if s.strategy == "grid":
             note = _enqueue_grid(study, cfg, grid, budget)
@@ -559,17 +587,21 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
         while not stop.requested:
             if s.timeout and time.perf_counter() - t_start > s.timeout:
                 break
-            with lock:  # count and ask as one step: the budget is exact across workers
+            # count, ask, suggest and claim as one step under the lock (an exact budget),
+            # the batch's trials written together at its end (parameters and worker)
+            with lock or nullcontext(), batch(study):
                 recover_stale(study)
                 remaining = budget - counted(study)
                 if remaining <= 0:
                     break
                 asked, hook, checkpoints = _ask(study, cfg, remaining)
                 # all asked first, then suggested in order: the liars (TPE, GP) read the
-                # study and still see the earlier candidates' parameters; then claimed
-                # (written with their worker) in one go
+                # study and still see the earlier candidates' parameters
                 try:
                     params = [cfg.space.suggest(t) for t in asked]
+                    if lock is not None and not lock.held():  # the database restarted:
+                        release_trials(study, asked)  # another worker may have claimed
+                        continue  # meanwhile; count and ask again under the lock
                     claim_trials(study, asked, session)
                 except BaseException as exc:
                     _abandon(study, asked, exc)

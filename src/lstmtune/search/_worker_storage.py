@@ -5,14 +5,18 @@ A trial's life in a worker is short and private until it finishes: its parameter
 (one write each through Optuna), its worker is named, a pruner's reports arrive per chunk, its
 member scores are stored, and it is told.  Through Optuna's RDB storage each of those is a
 transaction, and every read of the study (TPE reads it once per parameter) fetches every
-unfinished trial again: 30–40 ms per trial on SQLite at 1,000 trials.  :class:`WorkerStorage`
-is a :class:`optuna.storages.BaseStorage` in front of Optuna's own storage (``RDBStorage``
-behind Optuna's cache, ``JournalStorage`` or ``InMemoryStorage``) that
+unfinished trial again: 50–90 ms per trial on SQLite at 1,000 trials of the default space.
+:class:`WorkerStorage` is a :class:`optuna.storages.BaseStorage` in front of Optuna's own
+storage (``RDBStorage`` behind Optuna's cache, ``JournalStorage`` or ``InMemoryStorage``)
+that
 
-- keeps **this process's running trials** in memory: their writes are collected and written
-  in one transaction per batch (:meth:`flush`: parameters and worker, right after a batch is
-  claimed, so that a killed worker's trial can be run again with its parameters) and one per
-  trial when it finishes (reports, attributes, values and state together);
+- keeps **this process's running trials** in memory: they are made together
+  (:meth:`reserve`), and their writes are collected and written in one transaction (one
+  block of journal records) per step: parameters and worker right after the batch is
+  claimed (:meth:`flush`, so that a killed worker's trial can be run again with its
+  parameters), then reports, attributes, values and states when the batch's population has
+  been told (both are :meth:`batch` blocks of the search; outside one every write goes to
+  the backend when it is made, as through Optuna's own storage);
 - reads **the rest of the study** at :meth:`refresh` only (the search calls it when it claims
   a batch, under the claim lock, and before the final evaluation), so a sampler or pruner
   sees other workers' trials as they were at the last claim and its own as they are;
@@ -32,6 +36,7 @@ import contextlib
 import copy
 import datetime
 import json
+import math
 import sys
 import threading
 import time
@@ -45,8 +50,8 @@ from optuna.study import StudyDirection
 from optuna.study._frozen import FrozenStudy
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["WorkerStorage", "BatchRDBStorage", "BatchJournalStorage", "is_unreachable", "RETRY_EVERY_S",
-           "RETRY_FOR_S"]
+__all__ = ["WorkerStorage", "BatchRDBStorage", "BatchJournalStorage", "is_unreachable",
+           "retrying", "RETRY_EVERY_S", "RETRY_FOR_S"]
 
 RETRY_EVERY_S = 3.0  # a storage that cannot be reached is tried again this often ...
 RETRY_FOR_S = 600.0  # ... for this long, then the error stands
@@ -67,13 +72,49 @@ class BatchRDBStorage(RDBStorage):
         from optuna.storages._rdb.storage import _create_scoped_session
 
         with _create_scoped_session(self.scoped_session) as session:
+            # as Optuna numbers one trial (count the study's earlier ones), for n: under the
+            # study's row lock nobody else adds to the study, so they are numbered in turn
             models.StudyModel.find_or_raise_by_id(study_id, session, for_update=True)
-            made = [self._get_prepared_new_trial(study_id, None, session) for _ in range(n)]
+            now = datetime.datetime.now()
+            made = [models.TrialModel(study_id=study_id, number=None, state=TrialState.RUNNING,
+                                      datetime_start=now) for _ in range(n)]
+            session.add_all(made)
+            session.flush()
+            made.sort(key=lambda t: t.trial_id)
+            first = made[0].count_past_trials(session)
+            for k, t in enumerate(made):
+                t.number = first + k
             return [FrozenTrial(number=t.number, state=TrialState.RUNNING, value=None,
                                 values=None, datetime_start=t.datetime_start,
                                 datetime_complete=None, params={}, distributions={},
                                 user_attrs={}, system_attrs={}, intermediate_values={},
                                 trial_id=t.trial_id) for t in made]
+
+    def running_heartbeats(self, study_id: int) -> dict[int, Any]:
+        """The study's RUNNING trials and their last heartbeat (None before the first)."""
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        t, h = models.TrialModel, models.TrialHeartbeatModel
+        with _create_scoped_session(self.scoped_session) as session:
+            rows = (session.query(t.trial_id, h.heartbeat)
+                    .outerjoin(h, h.trial_id == t.trial_id)
+                    .filter(t.study_id == study_id, t.state == TrialState.RUNNING).all())
+        return {trial_id: beat for trial_id, beat in rows}
+
+    def record_heartbeats(self, trial_ids: Sequence[int]) -> None:
+        """Optuna's heartbeat (:meth:`record_heartbeat`: the database's time now) for
+        several trials in one transaction."""
+        import sqlalchemy as sa
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        if not trial_ids:
+            return
+        m = models.TrialHeartbeatModel
+        with _create_scoped_session(self.scoped_session, True) as session:
+            session.execute(sa.delete(m).where(m.trial_id.in_(list(trial_ids))))
+            session.execute(sa.insert(m), [{"trial_id": i} for i in trial_ids])
 
     def write_trials(self, writes: Sequence[_Pending]) -> None:
         import sqlalchemy as sa
@@ -92,13 +133,18 @@ class BatchRDBStorage(RDBStorage):
             params = [{"trial_id": w.trial_id, "param_name": name, "param_value": internal,
                        "distribution_json": distribution_to_json(dist)}
                       for w in writes for name, internal, dist in w.params]
+            # each table's rows replaced, never added twice: a write retried after a lost
+            # connection whose commit went through writes the same rows again
             if params:
-                session.execute(sa.insert(models.TrialParamModel), params)
+                m = models.TrialParamModel
+                _delete(session, m, m.param_name, [(p["trial_id"], p["param_name"])
+                                                   for p in params])
+                session.execute(sa.insert(m), params)
             for model, field in ((models.TrialUserAttributeModel, "user_attrs"),
                                  (models.TrialSystemAttributeModel, "system_attrs")):
                 attrs = [{"trial_id": w.trial_id, "key": k, "value_json": json.dumps(v)}
                          for w in writes for k, v in getattr(w, field).items()]
-                if attrs:  # replaced where written before (e.g. a trial failed after a claim)
+                if attrs:
                     _delete(session, model, model.key, [(a["trial_id"], a["key"])
                                                         for a in attrs])
                     session.execute(sa.insert(model), attrs)
@@ -121,7 +167,10 @@ class BatchRDBStorage(RDBStorage):
                     values.append({"trial_id": w.trial_id, "objective": objective,
                                    "value": stored, "value_type": kind})
             if values:
-                session.execute(sa.insert(models.TrialValueModel), values)
+                m = models.TrialValueModel
+                _delete(session, m, m.objective, [(v["trial_id"], v["objective"])
+                                                  for v in values])
+                session.execute(sa.insert(m), values)
             now = datetime.datetime.now()
             for w in writes:
                 if w.state is not None:
@@ -171,7 +220,7 @@ class BatchJournalStorage(JournalStorage):
                                  "state": w.state,
                                  "values": None if w.values is None else list(w.values),
                                  "datetime_complete": datetime.datetime.now(
-                                     tz=datetime.timezone.utc).isoformat(
+                                     tz=datetime.UTC).isoformat(
                                          timespec="microseconds")})
             self._backend.append_logs(logs)
             self._sync_with_backend()
@@ -227,6 +276,9 @@ def is_unreachable(exc: BaseException) -> bool:
     return False
 
 
+_BACK_AT = [-math.inf]  # time.monotonic() when this process last reached a lost database
+
+
 def retrying(call: Callable[[], Any], what: str, *, say: Callable[[str], None] | None = None,
              every: float = RETRY_EVERY_S, limit: float = RETRY_FOR_S) -> Any:
     """``call()``, tried again every ``every`` s while the database cannot be reached (said
@@ -250,6 +302,7 @@ def retrying(call: Callable[[], Any], what: str, *, say: Callable[[str], None] |
             time.sleep(every)
             continue
         if start is not None:
+            _BACK_AT[0] = time.monotonic()
             say(f"lstmtune: the study's storage {what} is reachable again after "
                 f"{time.monotonic() - start:.0f} s; continuing")
         return out
@@ -267,7 +320,7 @@ class WorkerStorage(BaseStorage):
     """Optuna's storage ``backend`` as one worker process uses it (module docstring).
 
     ``shown`` names the storage in messages (a URL without its password).  With
-    ``heartbeat`` (an :class:`~optuna.storages.RDBStorage` with ``heartbeat_interval``), the
+    ``heartbeat`` (a :class:`BatchRDBStorage` with ``heartbeat_interval``), the
     worker's running trials can be kept alive (:meth:`record_heartbeats`) and other
     machines' dead trials found (:meth:`stale_trial_ids`).  ``writer`` (a
     :class:`BatchRDBStorage` or :class:`BatchJournalStorage`, the backend itself or behind
@@ -275,8 +328,8 @@ class WorkerStorage(BaseStorage):
     """
 
     def __init__(self, backend: BaseStorage, shown: str = "",
-                 heartbeat: RDBStorage | None = None,
-                 writer: BatchRDBStorage | None = None) -> None:
+                 heartbeat: BatchRDBStorage | None = None,
+                 writer: BatchRDBStorage | BatchJournalStorage | None = None) -> None:
         self._backend = backend
         self._writer = writer  # many writes in one go (RDB, journal); else one call each
         self._heartbeat = heartbeat
@@ -286,6 +339,8 @@ class WorkerStorage(BaseStorage):
         self._seen: dict[int, dict[int, FrozenTrial]] = {}  # study -> trials at the refresh
         self._reserved: dict[int, list[int]] = {}  # study -> trials made ahead for `ask`
         self._deferred = 0  # inside batch(): finished trials are written when it ends
+        self._beats: dict[int, tuple[Any, float]] = {}  # trial -> (heartbeat, first seen)
+        self._lost = False  # a heartbeat could not reach the database
         self._mutex = threading.RLock()
 
     # -- reaching the backend ------------------------------------------------------------
@@ -413,6 +468,7 @@ class WorkerStorage(BaseStorage):
         trial.distributions = {**trial.distributions, param_name: distribution}
         self._pending[trial_id].params.append((param_name, param_value_internal,
                                                distribution))
+        self._through(trial_id)
 
     def get_trial_id_from_study_id_trial_number(self, study_id: int, trial_number: int) -> int:
         for t in self._trials(study_id).values():
@@ -464,7 +520,9 @@ class WorkerStorage(BaseStorage):
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Trials told inside are written together when it ends (:meth:`flush`)."""
+        """Writes to this process's running trials inside (parameters, attributes, reports,
+        ends) are collected and written together when it ends (:meth:`flush`); outside,
+        each is written when it is made."""
         self._deferred += 1
         try:
             yield
@@ -493,6 +551,7 @@ class WorkerStorage(BaseStorage):
                               intermediate_value)
         trial.intermediate_values = {**trial.intermediate_values, step: intermediate_value}
         self._pending[trial_id].intermediate[step] = intermediate_value
+        self._through(trial_id)
 
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
         trial = self._own.get(trial_id)
@@ -500,6 +559,7 @@ class WorkerStorage(BaseStorage):
             return self._call(self._backend.set_trial_user_attr, trial_id, key, value)
         trial.user_attrs = {**trial.user_attrs, key: value}
         self._pending[trial_id].user_attrs[key] = value
+        self._through(trial_id)
 
     def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
         trial = self._own.get(trial_id)
@@ -509,6 +569,12 @@ class WorkerStorage(BaseStorage):
             return None
         trial.system_attrs = {**trial.system_attrs, key: value}
         self._pending[trial_id].system_attrs[key] = value
+        self._through(trial_id)
+
+    def _through(self, trial_id: int) -> None:
+        """Outside :meth:`batch` a write to this process's trial goes to the backend now."""
+        if not self._deferred:
+            self.flush([trial_id])
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         trial = self._own.get(trial_id)
@@ -583,31 +649,53 @@ class WorkerStorage(BaseStorage):
 
     def record_heartbeats(self, trial_ids: Sequence[int]) -> None:
         """Keep ``trial_ids`` alive (one row each in Optuna's heartbeat table)."""
-        if self._heartbeat is None:
+        if self._heartbeat is None or not trial_ids:
             return
-        for trial_id in trial_ids:
-            with _suppress_finished():
-                self._heartbeat.record_heartbeat(trial_id)
+        try:
+            self._heartbeat.record_heartbeats(trial_ids)
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            self._lost = True  # the next beat that gets through says the database is back
+            return
+        if self._lost:
+            self._lost = False
+            _BACK_AT[0] = time.monotonic()
 
     def stale_trial_ids(self, study_id: int) -> set[int]:
-        """RUNNING trials whose heartbeat is older than the grace period (their worker,
-        on any machine, stopped beating); empty without heartbeats."""
+        """RUNNING trials whose heartbeat this process has seen unchanged for longer than the
+        grace period (their worker, on any machine, stopped beating); empty without
+        heartbeats.  Judged by this process's clock from its own reads, not by the age of
+        the heartbeat, so that a database that was away (when nobody could beat) or another
+        machine's clock never makes a live worker's trial stale: a trial is failed between
+        one and two grace periods after its worker stopped, as seen by a worker that claims
+        meanwhile."""
         if self._heartbeat is None:
             return set()
-        return set(self._call(self._heartbeat._get_stale_trial_ids, study_id))
+        grace = self._heartbeat.grace_period or 2 * (self._heartbeat.heartbeat_interval or 0)
+        beats = self._call(self._heartbeat.running_heartbeats, study_id)
+        now = time.monotonic()
+        stale = set()
+        for trial_id, beat in beats.items():
+            seen = self._beats.get(trial_id)
+            # a new heartbeat, or one first seen before this process lost the database
+            # (nobody could beat meanwhile): watched from now
+            if seen is None or seen[0] != beat or seen[1] < _BACK_AT[0]:
+                self._beats[trial_id] = (beat, now)
+            elif now - seen[1] > grace:
+                stale.add(trial_id)
+        self._beats = {k: v for k, v in self._beats.items() if k in beats}
+        return stale
 
     def remove_session(self) -> None:
         self._backend.remove_session()
 
+    def close(self) -> None:
+        """Let the database connections go (a storage opened only to check it)."""
+        engine = getattr(self._writer, "engine", None)
+        if engine is not None:
+            engine.dispose()
+
 
 def _number(trial: FrozenTrial) -> int:
     return trial.number
-
-
-class _suppress_finished:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, exc, tb) -> bool:
-        return kind is not None and (issubclass(kind, optuna.exceptions.UpdateFinishedTrialError)
-                                     or is_unreachable(exc))
