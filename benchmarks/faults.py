@@ -1,10 +1,11 @@
 """Issue 15's fault injection at its full size, on every storage: a 60-trial TPE study run by
 3 workers while a random live worker is killed (SIGKILL) at 10 random moments (1-4 s apart)
-and another is started in its place, and the storage made unavailable once after half the
-kills:
+(preferring one that has run for 6 s, past its start-up) and another is started in its place,
+and the storage made unavailable once after half the kills:
 
 - PostgreSQL (a throwaway local server from the tests' harness): 3 `lstmtune tune`
-  processes on one database; the server restarted (`pg_ctl restart -m fast`);
+  processes on one database; the server stopped (`pg_ctl stop -m fast`) and started again
+  5 s later;
 - SQLite and the journal file: one `lstmtune tune --workers 3`, its workers killed; for
   SQLite the file is held under an exclusive lock for 5 s by another connection (the
   file's equivalent of a database away; the journal file has no such state).
@@ -86,8 +87,13 @@ def main() -> None:
                 out["postgresql"] = {"skipped": reason}
             else:
                 with PostgresServer() as pg:
+                    def restart():  # pg_ctl stop -m fast, 5 s away, pg_ctl start
+                        pg.stop()
+                        time.sleep(5.0)
+                        pg.start()
+
                     r = run_faults(tmp / "pg", pg.create_database("faults"), trials=TRIALS,
-                                   kills=KILLS, restart=pg.restart)
+                                   kills=KILLS, restart=restart)
                     out["postgresql"] = summary(r)
         if "sqlite" in only:
             db = tmp / "sqlite" / "study.db"

@@ -59,6 +59,8 @@ def run_faults(tmp_path: Path, url: str, *, workers: int = 3, trials: int = 60,
         procs = [start() for _ in range(workers)]
     t0 = time.perf_counter()
     _wait_for_trials(url, procs, timeout=120 if kills else 0)  # kills that hit a running study
+    born: dict[int, float] = {}  # pid -> when first seen: a worker still starting up (a few
+    # seconds of imports) has no trial to lose, so the victim is one running for a while
     killed, restarted_at = 0, None
     for i in range(kills):
         time.sleep(rng.uniform(1.0, 4.0))
@@ -69,7 +71,11 @@ def run_faults(tmp_path: Path, url: str, *, workers: int = 3, trials: int = 60,
             live = [p.pid for p in procs if p.poll() is None]
         if not live:
             break
-        victim = rng.choice(live)
+        now = time.perf_counter()
+        for pid in live:
+            born.setdefault(pid, now)
+        settled = [pid for pid in live if now - born[pid] >= 6.0]
+        victim = rng.choice(settled or live)
         os.kill(victim, signal.SIGKILL)
         for p in procs:
             if p.pid == victim:
@@ -171,10 +177,17 @@ def test_killed_workers_on_a_file(tmp_path, kind):
 @pytest.mark.postgres
 def test_killed_workers_and_a_restarted_server_on_postgres(tmp_path, postgres_server,
                                                            postgres_url):
-    r = run_faults(tmp_path, postgres_url, trials=16, kills=3, epochs=150,
-                   restart=postgres_server.restart)
+    def restart():  # the server away for 3 s: the workers wait for it, saying so
+        postgres_server.stop()
+        time.sleep(3.0)
+        postgres_server.start()
+
+    r = run_faults(tmp_path, postgres_url, trials=16, kills=3, epochs=150, restart=restart)
     assert_sound(r)
     assert r["restarted_at"] is not None and r["interrupted"] >= 1
+    said = "\n".join(r["logs"])
+    assert "cannot be reached" in said and "reachable again" in said
+    assert postgres_server.password not in said
 
 
 def _children(pid: int) -> list[int]:

@@ -327,3 +327,28 @@ def test_outside_a_batch_every_write_goes_to_the_database_at_once(tmp_path):
     stored = storage_from_url(url).backend.get_trial(t._trial_id)
     assert stored.params == t.params and stored.intermediate_values == {1: 0.5}
     assert stored.user_attrs == {"a": 1} and stored.state == TrialState.RUNNING
+
+
+def test_a_write_made_twice_replaces_its_rows(tmp_path):
+    """An attribute set again, and a batch written twice (a retry after a lost connection
+    whose commit went through), leave one row each with the last value."""
+    from lstmtune.search._worker_storage import _Pending
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    storage = storage_from_url(url)
+    study = optuna.create_study(storage=storage, study_name="s")
+    t = study.ask()
+    t.suggest_int("units", 1, 8)
+    t.set_user_attr("a", 1)  # written at once
+    with batch(study):
+        t.set_user_attr("a", 2)
+        t.report(0.25, 3)
+    again = _Pending(t._trial_id)
+    again.params = [("units", float(t.params["units"]), SPACE["units"])]
+    again.user_attrs = {"a": 3}
+    again.intermediate = {3: 0.5}
+    storage.backend._backend.write_trials([again])
+    storage.backend._backend.write_trials([again])
+    stored = storage_from_url(url).backend.get_trial(t._trial_id)
+    assert stored.user_attrs == {"a": 3} and stored.intermediate_values == {3: 0.5}
+    assert stored.params == t.params

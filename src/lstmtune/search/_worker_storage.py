@@ -117,65 +117,67 @@ class BatchRDBStorage(RDBStorage):
             session.execute(sa.insert(m), [{"trial_id": i} for i in trial_ids])
 
     def write_trials(self, writes: Sequence[_Pending]) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            self._write_rows(writes, replace=False)
+        except IntegrityError:
+            # a row is there already: an attribute set again, or this very write retried
+            # after a lost connection whose commit went through; rows replaced, not doubled
+            self._write_rows(writes, replace=True)
+
+    def _write_rows(self, writes: Sequence[_Pending], replace: bool) -> None:
         import sqlalchemy as sa
         from optuna.distributions import distribution_to_json
         from optuna.storages._rdb import models
         from optuna.storages._rdb.storage import _create_scoped_session
 
+        def put(model, column, rows: list[dict], key: str) -> None:
+            if rows:
+                if replace:
+                    _delete(session, model, column, [(r["trial_id"], r[key]) for r in rows])
+                session.execute(sa.insert(model), rows)
+
         ids = [w.trial_id for w in writes]
         with _create_scoped_session(self.scoped_session) as session:
-            rows = {t.trial_id: t for t in session.query(models.TrialModel)
-                    .filter(models.TrialModel.trial_id.in_(ids)).with_for_update()}
+            trials = {t.trial_id: t for t in session.query(models.TrialModel)
+                      .filter(models.TrialModel.trial_id.in_(ids)).with_for_update()}
             for w in writes:
-                if w.trial_id not in rows:
+                if w.trial_id not in trials:
                     raise KeyError(f"no trial with id {w.trial_id}")
-                self.check_trial_is_updatable(w.trial_id, rows[w.trial_id].state)
-            params = [{"trial_id": w.trial_id, "param_name": name, "param_value": internal,
-                       "distribution_json": distribution_to_json(dist)}
-                      for w in writes for name, internal, dist in w.params]
-            # each table's rows replaced, never added twice: a write retried after a lost
-            # connection whose commit went through writes the same rows again
-            if params:
-                m = models.TrialParamModel
-                _delete(session, m, m.param_name, [(p["trial_id"], p["param_name"])
-                                                   for p in params])
-                session.execute(sa.insert(m), params)
-            for model, field in ((models.TrialUserAttributeModel, "user_attrs"),
-                                 (models.TrialSystemAttributeModel, "system_attrs")):
-                attrs = [{"trial_id": w.trial_id, "key": k, "value_json": json.dumps(v)}
-                         for w in writes for k, v in getattr(w, field).items()]
-                if attrs:
-                    _delete(session, model, model.key, [(a["trial_id"], a["key"])
-                                                        for a in attrs])
-                    session.execute(sa.insert(model), attrs)
+                self.check_trial_is_updatable(w.trial_id, trials[w.trial_id].state)
+            m = models.TrialParamModel
+            put(m, m.param_name, [{"trial_id": w.trial_id, "param_name": name,
+                                   "param_value": internal,
+                                   "distribution_json": distribution_to_json(dist)}
+                                  for w in writes for name, internal, dist in w.params],
+                "param_name")
+            for m, field in ((models.TrialUserAttributeModel, "user_attrs"),
+                             (models.TrialSystemAttributeModel, "system_attrs")):
+                put(m, m.key, [{"trial_id": w.trial_id, "key": k, "value_json": json.dumps(v)}
+                               for w in writes for k, v in getattr(w, field).items()], "key")
+            m = models.TrialIntermediateValueModel
             reports = []
             for w in writes:
                 for step, value in w.intermediate.items():
-                    stored, kind = \
-                        models.TrialIntermediateValueModel.intermediate_value_to_stored_repr(value)
+                    stored, kind = m.intermediate_value_to_stored_repr(value)
                     reports.append({"trial_id": w.trial_id, "step": step,
                                     "intermediate_value": stored,
                                     "intermediate_value_type": kind})
-            if reports:
-                m = models.TrialIntermediateValueModel
-                _delete(session, m, m.step, [(r["trial_id"], r["step"]) for r in reports])
-                session.execute(sa.insert(m), reports)
+            put(m, m.step, reports, "step")
+            m = models.TrialValueModel
             values = []
             for w in writes:
                 for objective, v in enumerate(w.values or ()):
-                    stored, kind = models.TrialValueModel.value_to_stored_repr(v)
+                    stored, kind = m.value_to_stored_repr(v)
                     values.append({"trial_id": w.trial_id, "objective": objective,
                                    "value": stored, "value_type": kind})
-            if values:
-                m = models.TrialValueModel
-                _delete(session, m, m.objective, [(v["trial_id"], v["objective"])
-                                                  for v in values])
-                session.execute(sa.insert(m), values)
+            put(m, m.objective, values, "objective")
             now = datetime.datetime.now()
             for w in writes:
                 if w.state is not None:
-                    rows[w.trial_id].state = w.state
-                    rows[w.trial_id].datetime_complete = now
+                    trials[w.trial_id].state = w.state
+                    trials[w.trial_id].datetime_complete = now
 
 
 class BatchJournalStorage(JournalStorage):
