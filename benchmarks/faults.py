@@ -11,11 +11,13 @@ and the storage made unavailable once after half the kills:
   file's equivalent of a database away; the journal file has no such state).
 
 Per storage it prints what ``tests/search/test_faults.py`` asserts: exit codes of the
-processes not killed, tracebacks, COMPLETE + PRUNED + genuinely FAILED against the budget,
-trials left RUNNING or WAITING, interrupted trials whose parameters no later trial ran,
-queued parameter sets run twice, and how many worker processes ran trials; and whether a
-retry message was printed.  The reference is the same study run by one undisturbed process
-(its wall time), so ``slowdown`` = faulty run / clean run.
+processes not killed (a worker that was still starting up when the database went away is
+refused in one line, exit 2, as any worker started then: counted apart), tracebacks,
+COMPLETE + PRUNED + genuinely FAILED against the budget, trials left RUNNING or WAITING,
+interrupted trials whose parameters no later trial ran, queued parameter sets run twice,
+and how many worker processes ran trials; and whether a retry message was printed.  The
+reference is the same study run by one undisturbed process (its wall time), so
+``slowdown`` = faulty run / clean run.
 
     .venv/bin/python benchmarks/faults.py [--quick] [--only postgresql,sqlite,journal]
 """
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' harness
 from _common import emit, log, parser  # noqa: E402
 
-from tests.search.test_faults import run_faults  # noqa: E402
+from tests.search.test_faults import refused_while_away, run_faults  # noqa: E402
 
 ap = parser(__doc__.splitlines()[0])
 ap.add_argument("--only", default="postgresql,sqlite,journal")
@@ -43,7 +45,8 @@ TRIALS, KILLS = (16, 3) if args.quick else (60, 10)
 
 def summary(r: dict) -> dict:
     return {"seconds": round(r["seconds"], 1), "killed": r["killed"],
-            "bad_exit": sum(c != 0 for c in r["codes"]),
+            "bad_exit": sum(c != 0 for c in r["codes"]) - refused_while_away(r),
+            "refused_while_away": refused_while_away(r), "exit_lines": r["failed_lines"],
             "tracebacks": sum("Traceback" in x for x in r["logs"]),
             "retry_messages": sum("cannot be reached" in x for x in r["logs"]),
             "complete": r["complete"], "pruned": r["pruned"], "failed": r["failed"],
