@@ -352,3 +352,42 @@ def test_a_write_made_twice_replaces_its_rows(tmp_path):
     stored = storage_from_url(url).backend.get_trial(t._trial_id)
     assert stored.user_attrs == {"a": 3} and stored.intermediate_values == {3: 0.5}
     assert stored.params == t.params
+
+
+@pytest.mark.postgres
+def test_a_dead_machines_trial_is_run_again_even_when_the_budget_is_met(postgres_url,
+                                                                      monkeypatch):
+    """The budget counts another machine's running trial; when that machine is gone (its
+    heartbeat stops), the worker stays until the grace period says so, then runs its
+    parameters again."""
+    import lstmtune.search._storage as storage_mod
+    import lstmtune.search._tune as tune_mod
+    from lstmtune.data import load
+    from lstmtune.search import open_study, study_from_dict, tune
+
+    monkeypatch.setattr(storage_mod, "HEARTBEAT_S", 1)
+    monkeypatch.setattr(storage_mod, "GRACE_S", 2)
+    monkeypatch.setattr(tune_mod, "WAIT_S", 0.5)
+    cfg = study_from_dict({
+        "data": {"source": "shampoo", "test_size": 6, "val_size": 6},
+        "training": {"epochs": 4, "batch_size": 4},
+        "search": {"strategy": "random", "trials": 2, "repeats": 1, "batch": 1,
+                   "final_repeats": 1},
+        "space": {"units": {"int": [1, 2]},
+                  "learning_rate": {"float": [1e-3, 1e-1], "log": True}}})
+    study = open_study(cfg, postgres_url, "s")
+    gone = study.ask({"units": IntDistribution(1, 2),
+                      "learning_rate": FloatDistribution(1e-3, 1e-1, log=True)})
+    study._storage.set_trial_system_attr(gone._trial_id, WORKER,
+                                         {"host": "elsewhere", "pid": 1, "start": None,
+                                          "session": "x"})
+    study._storage.record_heartbeats([gone._trial_id])  # beat once, then the machine died
+    t0 = time.perf_counter()
+    r = tune(load("shampoo"), cfg, storage=postgres_url, study_name="s")
+    trials = {t.number: t for t in r.study.get_trials()}
+    assert trials[gone.number].state == TrialState.FAIL
+    assert trials[gone.number].system_attrs[INTERRUPTED]
+    again = [t for t in trials.values() if t.system_attrs.get("lstmtune:retry_of") == gone.number]
+    assert len(again) == 1 and again[0].state == TrialState.COMPLETE
+    assert again[0].params == gone.params
+    assert r.n_trials_complete == 2 and time.perf_counter() - t0 >= 2.0

@@ -34,7 +34,8 @@ def run_hybrid(cfg: StudyConfig, folds, *, storage: str, study_name: str,
     for name in HYBRID_STRATEGIES:
         sub = replace(cfg, search=replace(cfg.search, strategy=name))
         study = open_study(sub, storage, f"{study_name}:{name}", make_sampler(name, sub),
-                           make_pruner(cfg.search.pruner, cfg.search.p_threshold))
+                           make_pruner(cfg.search.pruner, cfg.search.p_threshold),
+                           own_seed=True)
         if progress:
             progress(f"hybrid: {name} with {share} trials")
         search(study, sub, folds, storage=storage, progress=progress, on_batch=on_batch,

@@ -65,6 +65,7 @@ except ImportError:  # pragma: no cover
 __all__ = ["storage_from_url", "check_storage", "storage_file", "describe_url", "study_lock",
            "WORKER", "INTERRUPTED", "RETRY_OF", "this_worker", "is_stale", "recover_stale",
            "claim_trials", "release_trials", "counted", "heartbeats", "ask_trials", "batch",
+           "running_elsewhere",
            "worker_storage", "HEARTBEAT_S", "GRACE_S"]
 
 WORKER = "lstmtune:worker"
@@ -81,7 +82,7 @@ CONNECT_TIMEOUT_S = 10  # a database server that does not answer for this long i
 # libpq: give up connecting after CONNECT_TIMEOUT_S, and find a peer that vanished (a machine
 # cut off holds its locks until then) within about a minute instead of TCP's two hours
 PG_CONNECT = {"connect_timeout": CONNECT_TIMEOUT_S, "keepalives": 1, "keepalives_idle": 30,
-              "keepalives_interval": 10, "keepalives_count": 3}
+              "keepalives_interval": 10, "keepalives_count": 3, "tcp_user_timeout": 60_000}
 
 
 def describe_url(url: str) -> str:
@@ -141,16 +142,23 @@ def _check_url(url: str) -> None:
                               "write to.")
 
 
-def storage_from_url(url: str, *, heartbeat_s: int = HEARTBEAT_S,
-                     grace_s: int = GRACE_S) -> WorkerStorage:
+def storage_from_url(url: str, *, heartbeat_s: int | None = None,
+                     grace_s: int | None = None) -> WorkerStorage:
     """The study's storage as a worker uses it (:class:`WorkerStorage`) in front of Optuna's
     RDB storage (SQLite files get WAL journaling and a long busy timeout, so several workers
     wait for each other instead of failing; servers get Optuna's heartbeat every
     ``heartbeat_s`` s, stale after ``grace_s`` s), or Optuna's append-only journal file for
-    ``journal:///path/file.log``.  A URL that is malformed, names an unknown database or
-    driver, or cannot be reached is one :class:`ConfigError` line."""
+    ``journal:///path/file.log`` (``heartbeat_s``, ``grace_s``: by default
+    :data:`HEARTBEAT_S`, :data:`GRACE_S`).  A URL that is malformed, names an unknown database or
+    driver, or cannot be reached is one :class:`ConfigError` line.
+
+    The storage reads other processes' trials when it is first used and at
+    :meth:`WorkerStorage.refresh` (lstmtune's search refreshes at every claim); in between
+    a study read through it is a snapshot, with this process's own trials as they are."""
     _check_url(url)
     shown = describe_url(url)
+    heartbeat_s = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
+    grace_s = GRACE_S if grace_s is None else grace_s
     if url.startswith(MEMORY):  # e.g. memory://name: nothing on disk
         storage = _MEMORY.get(url)
         if storage is None:
@@ -411,21 +419,31 @@ def _interrupt(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
     """Queue ``trial``'s parameters again, once (the copy names it: ``lstmtune:retry_of``),
     then fail it as interrupted (not counted).  In this order a worker killed in between
     leaves the trial RUNNING beside its queued copy, and the next recovery only fails it:
-    a parameter set is never lost nor queued twice.  False when someone else finished the
-    trial meanwhile."""
+    a parameter set is never lost nor queued twice.  Call with the study freshly read (a
+    refresh).  False when someone else finished the trial meanwhile (a copy queued for it
+    is then failed too)."""
     storage = study._storage
+    ws = worker_storage(study)
+    if ws is not None and ws.stored_state(trial._trial_id).is_finished():
+        ws.forget(trial._trial_id)  # failed as stale elsewhere, or finished: theirs stands
+        return False
     params = {**trial.system_attrs.get("fixed_params", {}), **trial.params}  # a queued trial
     # taken but not yet suggested has only its fixed parameters
+    copy_id = None
     if params and not any(t.system_attrs.get(RETRY_OF) == trial.number
                           for t in study.get_trials(deepcopy=False)):
-        study.add_trial(optuna.trial.create_trial(
+        copy_id = storage.create_new_trial(study._study_id, optuna.trial.create_trial(
             state=TrialState.WAITING,
             system_attrs={"fixed_params": params, RETRY_OF: trial.number}))
     try:
         storage.set_trial_system_attr(trial._trial_id, INTERRUPTED, True)
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-    except optuna.exceptions.UpdateFinishedTrialError:
-        return False  # someone else finished it meanwhile
+    except optuna.exceptions.UpdateFinishedTrialError:  # finished meanwhile: no copy either
+        if copy_id is not None:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                storage.set_trial_system_attr(copy_id, INTERRUPTED, True)
+                storage.set_trial_state_values(copy_id, TrialState.FAIL)
+        return False
     return True
 
 
@@ -442,6 +460,12 @@ def recover_stale(study: optuna.Study) -> int:
                if is_stale(t) or (t._trial_id in beaten and _elsewhere(t)))
 
 
+def running_elsewhere(study: optuna.Study) -> int:
+    """RUNNING trials of workers on other machines (as of the last refresh)."""
+    return sum(_elsewhere(t) for t in study.get_trials(deepcopy=False,
+                                                       states=(TrialState.RUNNING,)))
+
+
 def _elsewhere(trial: optuna.trial.FrozenTrial) -> bool:
     """A trial of a worker on another machine (this machine's are judged by their process)."""
     w = trial.system_attrs.get(WORKER)
@@ -451,6 +475,8 @@ def _elsewhere(trial: optuna.trial.FrozenTrial) -> bool:
 def release_trials(study: optuna.Study, trials: list[optuna.Trial]) -> None:
     """This process's still-running ``trials`` given back (e.g. on a hard stop): failed as
     interrupted and queued again, so nothing is lost or counted twice."""
+    if worker_storage(study) is not None:  # copies another worker may have queued already
+        worker_storage(study).refresh(study._study_id)
     for t in trials:
         frozen = study._storage.get_trial(t._trial_id)
         if frozen.state == TrialState.RUNNING:
@@ -477,14 +503,16 @@ def claim_trials(study: optuna.Study, trials: list[optuna.Trial], session: str) 
         storage.record_heartbeats([t._trial_id for t in trials])
 
 
-def ask_trials(study: optuna.Study, n: int) -> list[optuna.Trial]:
-    """``n`` trials asked of Optuna: queued ones first, the others made in one transaction
-    (call under the claim lock)."""
+def ask_trials(study: optuna.Study, n: int, session: str | None = None
+               ) -> list[optuna.Trial]:
+    """``n`` trials asked of Optuna: queued ones first, the others made in one transaction,
+    named as this worker's (``session``) from the start (call under the claim lock)."""
     storage = worker_storage(study)
     if storage is None:
         return [study.ask() for _ in range(n)]
     waiting = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
-    storage.reserve(study._study_id, n - waiting)
+    storage.reserve(study._study_id, n - waiting,
+                    None if session is None else {WORKER: this_worker(session)})
     try:
         return [study.ask() for _ in range(n)]
     finally:

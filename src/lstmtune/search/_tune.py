@@ -50,6 +50,7 @@ from lstmtune.search._storage import (
     heartbeats,
     recover_stale,
     release_trials,
+    running_elsewhere,
     storage_from_url,
     study_lock,
     worker_session,
@@ -331,10 +332,13 @@ def _no_trial_completed(study: optuna.Study, study_name: str) -> ConfigError:
 
 def open_study(cfg: StudyConfig, storage: str, study_name: str,
                sampler: optuna.samplers.BaseSampler | None = None,
-               pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
+               pruner: optuna.pruners.BasePruner | None = None, *,
+               own_seed: bool = False) -> optuna.Study:
     """Create or resume the study; refuse to resume one made from a different study file.
-    The first process to open it samples with the study's seed, later ones (workers joining,
-    resumed runs) with seeds derived from it (``lstmtune:opened``)."""
+    ``own_seed`` (the search's own opening, with the strategy's sampler): the first process
+    to open the study samples with its seed, later ones (workers joining, resumed runs)
+    with seeds derived from it (``lstmtune:opened``); the genetic algorithm keeps its seed
+    (its generations are built from the seed and the generation alone)."""
     with study_lock(storage, "claim", study_name):  # two workers creating one study take turns
         study = optuna.create_study(storage=storage_from_url(storage), study_name=study_name,
                                     direction=cfg.task.direction, sampler=sampler,
@@ -350,7 +354,7 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
         if stored is None:
             study.set_user_attr("lstmtune:config", mine)
         opened = 0
-        if stored is None or stored == mine:  # this process joins the study: count it
+        if own_seed and (stored is None or stored == mine):  # this process joins: count it
             attrs = study._storage.get_study_system_attrs(study._study_id)
             opened = int(attrs.get(OPENED, 0))
             study._storage.set_study_system_attr(study._study_id, OPENED, opened + 1)
@@ -359,7 +363,7 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
                           "different study configuration; use another --study-name (or --out) "
                           "to start a new study, or restore the original settings to resume "
                           "it.")
-    if sampler is not None and opened:  # a worker joining or resuming: draws of its own
+    if opened and cfg.search.strategy not in GA_APPROACHES:  # joining or resuming: own draws
         seed = (cfg.search.seed + 7919 * opened) % (2**31 - 1)
         study.sampler = make_sampler(cfg.search.strategy,
                                      replace(cfg, search=replace(cfg.search, seed=seed)))
@@ -457,8 +461,12 @@ def _run_study(cfg: StudyConfig, folds, storage: str, study_name: str,
     """Create, resume or join the study and search until its budget (``open_only``: only
     create or join it; a hybrid study's parts are opened by its search)."""
     if open_only:
-        if cfg.search.strategy == "hybrid":
-            return None
+        if cfg.search.strategy == "hybrid":  # its first part is what a worker opens first
+            from lstmtune.search._hybrid import HYBRID_STRATEGIES
+
+            first = HYBRID_STRATEGIES[0]
+            return open_study(replace(cfg, search=replace(cfg.search, strategy=first)),
+                              storage, f"{study_name}:{first}")
         return open_study(cfg, storage, study_name)
     if cfg.search.strategy == "hybrid":
         from lstmtune.search._hybrid import run_hybrid
@@ -466,7 +474,7 @@ def _run_study(cfg: StudyConfig, folds, storage: str, study_name: str,
         return run_hybrid(cfg, folds, storage=storage, study_name=study_name,
                           progress=progress, on_batch=on_batch)
     study = open_study(cfg, storage, study_name, make_sampler(cfg.search.strategy, cfg),
-                       make_pruner(cfg.search.pruner, cfg.search.p_threshold))
+                       make_pruner(cfg.search.pruner, cfg.search.p_threshold), own_seed=True)
     search(study, cfg, folds, storage=storage, progress=progress, on_batch=on_batch)
     return study
 
@@ -549,7 +557,7 @@ def _interrupted(study: optuna.Study) -> int:
                if t.system_attrs.get(INTERRUPTED))
 
 
-def _ask(study: optuna.Study, cfg: StudyConfig, remaining: int
+def _ask(study: optuna.Study, cfg: StudyConfig, remaining: int, session: str
          ) -> tuple[list[optuna.Trial], Callable | None, tuple[int, ...]]:
     s = cfg.search
     if s.strategy == "hyperband":
@@ -557,7 +565,7 @@ def _ask(study: optuna.Study, cfg: StudyConfig, remaining: int
     size = min(s.batch, remaining)
     if s.strategy in GA_APPROACHES:  # one generation's open slots = one population
         size = min(remaining, max(1, study.sampler.slots_left(study)))
-    return ask_trials(study, size), None, ()
+    return ask_trials(study, size, session), None, ()
 
 
 def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None = None,
@@ -592,20 +600,28 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
             with lock or nullcontext(), batch(study):
                 recover_stale(study)
                 remaining = budget - counted(study)
-                if remaining <= 0:
+                # the budget is met, but trials of another machine still run: one whose
+                # worker died is failed only after its heartbeat's grace period, and then
+                # must run again, so stay until they end
+                waiting = remaining <= 0 and running_elsewhere(study)
+                if remaining <= 0 and not waiting:
                     break
-                asked, hook, checkpoints = _ask(study, cfg, remaining)
-                # all asked first, then suggested in order: the liars (TPE, GP) read the
-                # study and still see the earlier candidates' parameters
-                try:
-                    params = [cfg.space.suggest(t) for t in asked]
-                    if lock is not None and not lock.held():  # the database restarted:
-                        release_trials(study, asked)  # another worker may have claimed
-                        continue  # meanwhile; count and ask again under the lock
-                    claim_trials(study, asked, session)
-                except BaseException as exc:
-                    _abandon(study, asked, exc)
-                    raise
+                if not waiting:
+                    asked, hook, checkpoints = _ask(study, cfg, remaining, session)
+                    # all asked first, then suggested in order: the liars (TPE, GP) read
+                    # the study and still see the earlier candidates' parameters
+                    try:
+                        params = [cfg.space.suggest(t) for t in asked]
+                        if lock is not None and not lock.held():  # the database restarted:
+                            release_trials(study, asked)  # another worker may have claimed
+                            continue  # meanwhile; count and ask again under the lock
+                        claim_trials(study, asked, session)
+                    except BaseException as exc:
+                        _abandon(study, asked, exc)
+                        raise
+            if waiting:
+                _pause(stop, WAIT_S)
+                continue
             try:
                 with batch(study):  # the batch's trials are written together when told
                     _evaluate_batch(study, asked, params, cfg, folds, stop, hook,
@@ -617,6 +633,16 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
                 on_batch(study, budget)
         if stop.requested:  # the batch's unfinished trials are queued again; nothing is lost
             raise KeyboardInterrupt
+
+
+WAIT_S = 5.0  # a worker whose budget is met looks again this often for others' trials
+
+
+def _pause(stop: _Stop, seconds: float) -> None:
+    """Sleep ``seconds``, or until Ctrl-C."""
+    end = time.monotonic() + seconds
+    while not stop.requested and time.monotonic() < end:
+        time.sleep(0.2)
 
 
 def _enqueue_grid(study: optuna.Study, cfg: StudyConfig, grid: list[dict[str, Any]],

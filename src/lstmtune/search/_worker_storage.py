@@ -66,8 +66,11 @@ class BatchRDBStorage(RDBStorage):
     def new_trial(self, study_id: int, template: FrozenTrial | None = None) -> FrozenTrial:
         return self._create_new_trial(study_id, template)
 
-    def new_trials(self, study_id: int, n: int) -> list[FrozenTrial]:
-        """``n`` new RUNNING trials, numbered in turn under the study's row lock."""
+    def new_trials(self, study_id: int, n: int,
+                   system_attrs: dict[str, Any] | None = None) -> list[FrozenTrial]:
+        """``n`` new RUNNING trials, numbered in turn under the study's row lock, with
+        ``system_attrs`` from their first moment."""
+        import sqlalchemy as sa
         from optuna.storages._rdb import models
         from optuna.storages._rdb.storage import _create_scoped_session
 
@@ -84,11 +87,16 @@ class BatchRDBStorage(RDBStorage):
             first = made[0].count_past_trials(session)
             for k, t in enumerate(made):
                 t.number = first + k
+            attrs = dict(system_attrs or {})
+            if attrs:
+                session.execute(sa.insert(models.TrialSystemAttributeModel), [
+                    {"trial_id": t.trial_id, "key": k, "value_json": json.dumps(v)}
+                    for t in made for k, v in attrs.items()])
             return [FrozenTrial(number=t.number, state=TrialState.RUNNING, value=None,
                                 values=None, datetime_start=t.datetime_start,
                                 datetime_complete=None, params={}, distributions={},
-                                user_attrs={}, system_attrs={}, intermediate_values={},
-                                trial_id=t.trial_id) for t in made]
+                                user_attrs={}, system_attrs=dict(attrs),
+                                intermediate_values={}, trial_id=t.trial_id) for t in made]
 
     def running_heartbeats(self, study_id: int) -> dict[int, Any]:
         """The study's RUNNING trials and their last heartbeat (None before the first)."""
@@ -188,8 +196,14 @@ class BatchJournalStorage(JournalStorage):
     def new_trial(self, study_id: int, template: FrozenTrial | None = None) -> FrozenTrial:
         return copy.deepcopy(self.get_trial(self.create_new_trial(study_id, template)))
 
-    def new_trials(self, study_id: int, n: int) -> list[FrozenTrial]:
-        return [self.new_trial(study_id) for _ in range(n)]
+    def new_trials(self, study_id: int, n: int,
+                   system_attrs: dict[str, Any] | None = None) -> list[FrozenTrial]:
+        made = [self.new_trial(study_id) for _ in range(n)]
+        for t in made:
+            for k, v in (system_attrs or {}).items():
+                self.set_trial_system_attr(t._trial_id, k, v)
+                t.system_attrs = {**t.system_attrs, k: v}
+        return made
 
     def write_trials(self, writes: Sequence[_Pending]) -> None:
         from optuna.distributions import distribution_to_json
@@ -416,14 +430,15 @@ class WorkerStorage(BaseStorage):
                 return study_id
         return None
 
-    def reserve(self, study_id: int, n: int) -> None:
-        """Make ``n`` trials ahead, in one transaction where the backend allows; the next
-        ``n`` new trials of the study (``study.ask``) are these.  :meth:`unreserve` gives back
-        what was not asked."""
+    def reserve(self, study_id: int, n: int, system_attrs: dict[str, Any] | None = None
+                ) -> None:
+        """Make ``n`` trials ahead (with ``system_attrs``), in one transaction where the
+        backend allows; the next ``n`` new trials of the study (``study.ask``) are these.
+        :meth:`unreserve` gives back what was not asked."""
         if self._writer is None or n <= 0:
             return
         self._trials(study_id)
-        made = self._call(self._writer.new_trials, study_id, n)
+        made = self._call(self._writer.new_trials, study_id, n, system_attrs)
         with self._mutex:
             for trial in made:
                 self._own[trial._trial_id] = trial
@@ -539,6 +554,15 @@ class WorkerStorage(BaseStorage):
             if trial_id in trials:
                 trials[trial_id] = self._call(self._backend.get_trial, trial_id)
 
+    def stored_state(self, trial_id: int) -> TrialState:
+        """The trial's state in the database (this process's view may be older)."""
+        source = self._writer if self._writer is not None else self._backend  # not a cache
+        return self._call(source.get_trial, trial_id).state
+
+    def forget(self, trial_id: int) -> None:
+        """Stop holding ``trial_id`` (finished elsewhere): read from the database again."""
+        self._drop(trial_id)
+
     def _drop(self, trial_id: int) -> None:
         with self._mutex:
             self._own.pop(trial_id, None)
@@ -641,8 +665,8 @@ class WorkerStorage(BaseStorage):
 
     def running_here(self) -> list[int]:
         """Trial ids this process is running."""
-        with self._mutex:
-            return [i for i in self._own if self._pending[i].state is None]
+        with self._mutex:  # told but not yet written: still RUNNING in the database
+            return list(self._own)
 
     # -- heartbeats (server databases) ----------------------------------------------------
     @property
