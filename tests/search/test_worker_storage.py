@@ -391,3 +391,16 @@ def test_a_dead_machines_trial_is_run_again_even_when_the_budget_is_met(postgres
     assert len(again) == 1 and again[0].state == TrialState.COMPLETE
     assert again[0].params == gone.params
     assert r.n_trials_complete == 2 and time.perf_counter() - t0 >= 2.0
+
+
+def test_another_machines_trial_in_a_file_does_not_hold_a_finished_worker(tmp_path):
+    """Without heartbeats (a SQLite file, e.g. copied from another machine) a RUNNING trial
+    of another host is not waited for: the worker ends when its budget is counted."""
+    from lstmtune.search._storage import running_elsewhere
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = optuna.create_study(storage=storage_from_url(url), study_name="s")
+    t = study.ask(SPACE)
+    study._storage.set_trial_system_attr(t._trial_id, WORKER, {"host": "elsewhere", "pid": 1,
+                                                               "start": None, "session": "x"})
+    assert running_elsewhere(study) == 0

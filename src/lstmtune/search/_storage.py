@@ -461,7 +461,11 @@ def recover_stale(study: optuna.Study) -> int:
 
 
 def running_elsewhere(study: optuna.Study) -> int:
-    """RUNNING trials of workers on other machines (as of the last refresh)."""
+    """RUNNING trials of workers on other machines (as of the last refresh) that heartbeats
+    judge: 0 on a storage without them (a file moved from another machine is not watched)."""
+    ws = worker_storage(study)
+    if ws is None or not ws.heartbeat_interval:
+        return 0
     return sum(_elsewhere(t) for t in study.get_trials(deepcopy=False,
                                                        states=(TrialState.RUNNING,)))
 
