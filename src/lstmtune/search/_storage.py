@@ -500,8 +500,9 @@ def claim_trials(study: optuna.Study, trials: list[optuna.Trial], session: str) 
     written with their parameters (so that another worker can run them again if this one
     dies) when the enclosing :func:`batch` ends.  Call under the claim lock."""
     tag = this_worker(session)
-    for t in trials:
-        study._storage.set_trial_system_attr(t._trial_id, WORKER, tag)
+    for t in trials:  # made by this worker already named (ask_trials); a queued one taken not
+        if study._storage.get_trial(t._trial_id).system_attrs.get(WORKER) != tag:
+            study._storage.set_trial_system_attr(t._trial_id, WORKER, tag)
     storage = worker_storage(study)
     if storage is not None:
         storage.record_heartbeats([t._trial_id for t in trials])
