@@ -45,9 +45,12 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--series", metavar="ID1,ID2",
                    help="a panel model: forecast only these series of DATA (default: every "
                         "series of DATA)")
-    p.add_argument("--point", choices=("mean", "median"), default="mean",
+    p.add_argument("--skip-unknown", action="store_true",
+                   help="a panel model: skip the series of DATA it was not trained on, "
+                        "listing them (default: refuse them)")
+    p.add_argument("--point", choices=("mean", "median"),
                    help="ensemble point forecast (default mean)")
-    p.add_argument("--level", type=number(0, 1, open_low=True, open_high=True), default=0.9,
+    p.add_argument("--level", type=number(0, 1, open_low=True, open_high=True),
                    metavar="L",
                    help="members' quantile range shown as low/high (default 0.9: 5%%-95%%)")
     g = p.add_argument_group("data")
@@ -66,6 +69,84 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", action="store_true", help="print the forecast table as CSV")
+
+
+# What each kind of model reads besides MODEL, DATA, --json and --csv; any other predict
+# option given is refused, naming the ones it reads.
+READS = {
+    "forecaster": ("horizon", "point", "level", "time_col", "target", "features", "freq",
+                   "future", "sep", "decimal", "date_format"),
+    "panel": ("horizon", "series", "skip_unknown", "id_col", "time_col", "target",
+              "features", "freq"),
+    "classifier": ("text_col",),
+}
+WHAT = {"forecaster": "this model, which forecasts one series",
+        "panel": "a panel model, whose forecast is the members' mean with conformal intervals",
+        "classifier": "a classifier, which labels the items in DATA"}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def refuse_unread(args: argparse.Namespace, kind: str) -> None:
+    """Refuse a predict option that a model of ``kind`` would ignore."""
+    reads = READS[kind]
+    for dest in dict.fromkeys(d for ds in READS.values() for d in ds):
+        if dest not in reads and getattr(args, dest, None) not in (None, False):
+            raise ConfigError(f"{_flag(dest)} does not apply to {WHAT[kind]}; the options it "
+                              f"reads are {', '.join(map(_flag, reads))}, --json and --csv.")
+
+
+def _listed(ids: list[str], k: int = 3) -> str:
+    """The first ``k`` of ``ids``, each cut to 30 characters, with an ellipsis when there
+    are more."""
+    cut = [repr(i) if len(repr(i)) <= 30 else repr(i)[:29] + "…" for i in ids[:k]]
+    return ", ".join(cut) + (", …" if len(ids) > k else "")
+
+
+def _named_series(text: str | None) -> list[str] | None:
+    """The ids ``--series`` names (None: not given), each once."""
+    if text is None:
+        return None
+    named = [s.strip() for s in text.split(",") if s.strip()]
+    if not named:
+        raise ConfigError(f"--series {_listed([text], 1)} names no series: give the ids "
+                          "separated by commas, e.g. --series S1,S2.")
+    seen: set[str] = set()
+    for sid in named:
+        if sid in seen:
+            raise ConfigError(f"--series names {_listed([sid], 1)} more than once: name each "
+                              "series once.")
+        seen.add(sid)
+    return named
+
+
+def _known_series(model, panel, named: list[str] | None, args: argparse.Namespace
+                  ) -> tuple[list[str], list[str]]:
+    """The series of ``panel`` to forecast (``named``, or all) and those skipped: a series
+    the model was not trained on is refused unless ``--skip-unknown``."""
+    if named is not None:
+        absent = [s for s in named if s not in panel.series]
+        if absent:
+            raise DataError(f"--series {_listed(absent, 1)}: '{args.data}' has no such series "
+                            f"(it has {len(panel)}: {_listed(panel.ids)}).")
+    known = set(model.ids)
+    candidates = named if named is not None else list(panel.ids)
+    unknown = [s for s in candidates if s not in known]
+    if unknown and not args.skip_unknown:
+        which = "names" if named is not None else "holds"
+        source = "--series" if named is not None else f"'{args.data}'"
+        raise DataError(f"{source} {which} {len(unknown)} series the model '{args.model}' was "
+                        f"not trained on ({_listed(unknown)}); it knows {len(model.ids)} "
+                        f"({_listed(model.ids)}): forecast those with --series, or pass "
+                        "--skip-unknown to skip the others.")
+    wanted = [s for s in candidates if s in known]
+    if not wanted:
+        raise DataError(f"'{args.data}' has none of the {len(model.ids)} series of the model "
+                        f"'{args.model}' ({_listed(model.ids)}): give the panel it was tuned "
+                        "on, or a table with the same series ids.")
+    return wanted, unknown
 
 
 def read_future(path: str, sep: str = ",", decimal: str = "."):
@@ -101,10 +182,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return _classify(ens, args)
     if isinstance(ens, PanelModel):
         return _panel(ens, args)
-    for flag in ("series", "id_col"):
-        if getattr(args, flag) is not None:
-            raise ConfigError(f"--{flag.replace('_', '-')} applies to a panel model; this "
-                              "model forecasts one series.")
+    refuse_unread(args, "forecaster")
+    args.point = args.point or "mean"
+    args.level = 0.9 if args.level is None else args.level
     args.horizon = args.horizon or 1
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
               freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None,
@@ -135,12 +215,8 @@ def _panel(model, args: argparse.Namespace) -> int:
     conformal intervals the study calibrated."""
     from lstmtune.data import load_panel
 
-    for flag, given in (("--future", args.future), ("--point", args.point != "mean"),
-                        ("--level", args.level != 0.9)):
-        if given:
-            raise ConfigError(f"{flag} does not apply to a panel model: its forecast is the "
-                              "members' mean, with conformal intervals (lo_80, hi_80, lo_95, "
-                              "hi_95).")
+    refuse_unread(args, "panel")
+    named = _named_series(args.series)
     prep = model.preps[0]
     features = [c.strip() for c in args.features.split(",")] if args.features else \
         list(prep.exog_names) or None
@@ -148,33 +224,56 @@ def _panel(model, args: argparse.Namespace) -> int:
                        time_col=args.time_col or "ds", target=args.target or "y",
                        freq=args.freq, features=features,
                        allow_missing=prep.preprocessing.impute is not None)
-    wanted = [s.strip() for s in args.series.split(",") if s.strip()] if args.series else \
-        [i for i in panel.ids if i in model.ids]
-    for sid in wanted:
-        if sid not in panel.series:
-            raise DataError(f"--series {sid}: '{args.data}' has no series '{sid}' (it has "
-                            f"{len(panel)}, e.g. {', '.join(panel.ids[:3])}).")
-        if sid not in model.ids:
-            raise DataError(f"series '{sid}' of '{args.data}' is not in the model: it was "
-                            f"trained on {len(model.ids)} series (e.g. "
-                            f"{', '.join(model.ids[:3])}); pass --series with those.")
-    if not wanted:
-        raise DataError(f"'{args.data}' has none of the model's series (e.g. "
-                        f"{', '.join(model.ids[:3])}): give the panel it was tuned on, or "
-                        "a table with the same series ids.")
+    wanted, skipped = _known_series(model, panel, named, args)
+    if skipped:
+        more = f", … ({len(skipped)} in all; --json lists every one)" \
+            if len(skipped) > 20 else ""
+        print(f"lstmtune: note: skipped {len(skipped)} series of '{args.data}' that the model "
+              f"was not trained on (--skip-unknown): {_listed(skipped, 20)}{more}.",
+              file=sys.stderr)
     fc = model.forecast({sid: panel.series[sid] for sid in wanted}, args.horizon)
+    # The levels without an interval, and why: the study's reason saved with the model, the
+    # forecast's for saved half-widths it cannot use, or a level an earlier lstmtune saved
+    # unbounded (left out on load).
+    from rich.markup import escape
+
+    from lstmtune.evaluation import LEVELS
+
+    have = {int(c[3:]) for c in fc.columns if c.startswith("lo_")}
+    saved = model.info.get("intervals_missing")
+    why = {**(saved if isinstance(saved, dict) else {}),
+           **fc.attrs.get("intervals_missing", {})}
+    old = ("this model file holds none (an earlier lstmtune saved it unbounded when there "
+           "were too few validation residuals, and such a level is left out on load); tune "
+           "again, with more --folds or more series, for one.")
+    missing: dict[str, str] = {}
+    for level, reason in [*why.items(), *((str(x), old) for x in LEVELS)]:
+        try:
+            pct = round(100 * float(level))
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if pct not in have:
+            have.add(pct)
+            text = str(reason)
+            missing[str(level)] = text if len(text) <= 400 else text[:399] + "…"
+    notes = [f"no {round(100 * float(k))} % interval: {v}" for k, v in missing.items()]
     if args.csv:
         fc.to_csv(sys.stdout, index=False)
+        for line in notes:
+            print(f"lstmtune: note: {line}", file=sys.stderr)
         return 0
     if args.json:
         print_json({"model": str(args.model), "data": str(args.data),
                     "horizon": int(fc["step"].max()), "series": len(wanted),
-                    "kind": model.kind, "members": model.repeats,
-                    "forecast": fc.to_dict(orient="records")})
+                    "skipped": skipped, "kind": model.kind, "members": model.repeats,
+                    "intervals_missing": missing, "forecast": fc.to_dict(orient="records")})
         return 0
     t = Table(title=f"{len(wanted)} series: next {int(fc['step'].max())} value(s), the mean "
                     f"of {model.repeats} members ({model.kind} model); conformal intervals")
-    return _print_rows(t, fc, left=("unique_id", "ds"))
+    code = _print_rows(t, fc, left=("unique_id", "ds"))
+    for line in notes:
+        console.print(f"[dim]{escape(line)}[/]")
+    return code
 
 
 def _classify(clf, args: argparse.Namespace) -> int:
@@ -184,17 +283,17 @@ def _classify(clf, args: argparse.Namespace) -> int:
 
     from lstmtune.data import load_items
 
-    if args.future:
-        raise ConfigError("--future applies to forecasting models; a classifier reads only "
-                          "the items to classify.")
+    refuse_unread(args, "classifier")
     items = load_items(args.data, text_col=args.text_col)
     if items.kind != clf.task.inputs:
         kinds = {"text": "texts", "tokens": "token ids (.npz)", "numeric": "numeric sequences"}
-        raise DataError(f"'{args.data}' holds {kinds[items.kind]}, but the model was trained "
-                        f"on {kinds[clf.task.inputs]}: give it items of that kind.")
+        raise DataError(f"'{args.data}' holds {kinds[items.kind]}, but the model "
+                        f"'{args.model}' was trained on {kinds[clf.task.inputs]} (its "
+                        "model.json): give it items of that kind.")
     if items.kind == "numeric" and items.channels != clf.spec.n_features:
-        raise DataError(f"'{args.data}' has {items.channels} channel(s); the model was trained "
-                        f"on {clf.spec.n_features}.")
+        raise DataError(f"'{args.data}' has {items.channels} channel(s); the model "
+                        f"'{args.model}' was trained on {clf.spec.n_features} (its model.json): "
+                        "give it sequences of that many channels.")
     prob = clf.predict_proba(items)
     labels = clf.predict(items)
     frame = pd.DataFrame({"item": range(len(items)), "label": labels,

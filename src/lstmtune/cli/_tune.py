@@ -295,10 +295,16 @@ def prepare_run(args: argparse.Namespace, cfg: StudyConfig, out: Path):
 
 
 def _open_out(args: argparse.Namespace, out: Path) -> str:
-    """The storage URL (a given one opened now: malformed, unknown or unreachable is one
-    line) and the output folder, made and cleared of a killed save's temporary files."""
+    """The storage URL (a given one, or the study file already in ``out``, opened now:
+    malformed, unknown, unreachable, not SQLite or read-only is one line, and the check
+    leaves nothing behind) and then the output folder, made and cleared of a killed save's
+    temporary files."""
+    if args.storage is not None and not args.storage.strip():
+        raise ConfigError("--storage is empty: give a storage URL (e.g. "
+                          "sqlite:///path/study.db), or leave --storage out for a SQLite file "
+                          "in --out.")
     storage = _storage(args, out)
-    if args.storage:
+    if args.storage or (out / "study.db").exists():
         check_storage(storage)
     make_dir(out)
     remove_stale_temps(out)
@@ -309,8 +315,17 @@ def _prepare_labelled(args: argparse.Namespace, cfg: StudyConfig, out: Path):
     """As ``prepare_run``, for labelled items: read and split them (every refusal now)."""
     from lstmtune.search import check_labelled
 
-    items = load_labelled(cfg.data.source, text_col=cfg.data.text_col,
-                          label_col=cfg.data.label_col)
+    d = cfg.data
+    given = [(k, v) for k, v in (("text_col", d.text_col), ("label_col", d.label_col)) if v]
+    if given and Path(d.source).suffix not in (".csv", ".parquet", ".txt", ".tsv"):
+        def cut(text: str) -> str:
+            return text if len(text) <= 60 else text[:59] + "…"
+
+        key, value = given[0]
+        raise ConfigError(f"--{key.replace('_', '-')} {cut(value)!r} (or [data] {key}) names "
+                          "a column of a table of texts (CSV, Parquet), and "
+                          f"'{cut(d.source)}' is not one: drop it.")
+    items = load_labelled(d.source, text_col=d.text_col, label_col=d.label_col)
     cfg = check_labelled(items, cfg)
     return items, _open_out(args, out), cfg
 
@@ -461,10 +476,19 @@ def _print_panel(r, cfg: StudyConfig, where: str | None = None) -> None:
                   f"{v['mean_diff']:+.3f}", f"[{v['ci_low']:+.3f}, {v['ci_high']:+.3f}]",
                   f"{v['win_rate']:.0%} of series", f"{v['p_value']:.2g}")
     console.print(c)
-    cov = r.test.get("coverage") or {}
-    console.print("Conformal intervals on the test windows: " + "; ".join(
-        f"nominal {float(v['nominal']):.0%} → measured {v['coverage']:.1%}"
-        for v in cov.values()))
+    from rich.markup import escape
+
+    def bounded(v) -> bool:  # a finite interval (older studies stored unbounded ones)
+        q = v.get("quantile") or [None]
+        return all(isinstance(x, int | float) and math.isfinite(x) for x in q)
+
+    cov = [v for v in (r.test.get("coverage") or {}).values() if bounded(v)]
+    if cov:
+        console.print("Conformal intervals on the test windows: " + "; ".join(
+            f"nominal {float(v['nominal']):.0%} → measured {v['coverage']:.1%}" for v in cov))
+    for level, v in (r.test.get("intervals_missing") or {}).items():
+        console.print(f"[yellow]note:[/] no {round(100 * float(level))} % interval, "
+                      f"{escape(str(v.get('reason', '')))}")
     lost = r.test.get("diverged_series") or []
     if lost:
         console.print(f"[yellow]note:[/] every final member diverged on {len(lost)} series "

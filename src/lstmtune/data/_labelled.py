@@ -36,6 +36,7 @@ __all__ = ["LabelledSequences", "load_labelled", "load_items", "LABELLED_BUILTIN
 TEXT_SUFFIXES = (".txt",)
 MAX_CLASSES = 1_000
 FREE_TEXT = 20  # more distinct labels than this and than half the rows: free text
+MAX_ID = 2**31 - 1  # token ids beyond this are no vocabulary's (int32, the model's inputs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,6 +206,11 @@ def _npz_arrays(path: Path, *, labelled: bool = True
     if x.size and x.min() < 0:
         raise DataError(f"'{path}': 'x' holds negative token ids (e.g. {int(x.min())}); ids "
                         "are >= 0, 0 being padding.")
+    if x.size and x.max() > MAX_ID:
+        raise DataError(f"'{path}': 'x' holds token ids beyond {MAX_ID:,} (e.g. "
+                        f"{int(x.max()):,}), more than any vocabulary holds: number the tokens "
+                        "0 (padding), 1, 2, … by frequency, or check that 'x' holds token "
+                        "ids.")
     if x.ndim == 1 and lengths is not None:
         lengths = np.asarray(lengths)
         if lengths.ndim != 1 or not np.issubdtype(lengths.dtype, np.integer) or \
@@ -241,6 +247,18 @@ def _checked(data: LabelledSequences, where: str) -> LabelledSequences:
         if empty:
             raise DataError(f"{where} has {len(empty)} empty text(s) (first: item {empty[0]}): "
                             "drop them or give them text.")
+    if data.sequences is not None:
+        empty = [i for i, q in enumerate(data.sequences) if not np.any(np.asarray(q) != 0)]
+        if empty:
+            raise DataError(f"{where} has {len(empty)} sequence(s) of padding only (no token "
+                            f"id but 0; first: item {empty[0]}): drop them or give them "
+                            "tokens (ids from 1 up).")
+    if data.values is not None:
+        empty = [i for i, v in enumerate(data.values) if not np.isfinite(v).any()]
+        if empty:
+            raise DataError(f"{where} has {len(empty)} series with no value (every one "
+                            f"missing, '?'; first: item {empty[0]}): drop them or give them "
+                            "values.")
     if data.part is not None:
         train = data.labels[data.part == "train"]
         missing = [data.classes[k] for k in range(len(data.classes)) if not (train == k).any()]
@@ -248,6 +266,27 @@ def _checked(data: LabelledSequences, where: str) -> LabelledSequences:
             raise DataError(f"{where}: class(es) {missing} appear only in the test part: "
                             "every class needs training items.")
     return data
+
+
+class _NotFinite(Exception):
+    """A value of a .ts file that is a number, but not a finite one (text, what it is)."""
+
+
+def _ts_value(text: str) -> float:
+    """One value of a .ts file: ``?`` is missing (NaN); NaN or infinity written out is
+    refused (missing is ``?``)."""
+    text = text.strip()
+    if text == "?":
+        return np.nan
+    v = float(text)
+    if not np.isfinite(v):
+        raise _NotFinite(text, "not a number" if v != v else "infinite")
+    return v
+
+
+def _cut(text: str, width: int = 60) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _ts_rows(path: Path) -> tuple[list[np.ndarray], list[str | None], list[str]]:
@@ -277,13 +316,17 @@ def _ts_rows(path: Path) -> tuple[list[np.ndarray], list[str | None], list[str]]
         parts = line.split(":")
         channels, label = (parts[:-1], parts[-1]) if labelled else (parts, None)
         if not channels:
-            raise DataError(f"'{path}' line {i}: expected values:label, got {line[:60]!r}.")
+            raise DataError(f"'{path}' line {i}: expected values:label, got "
+                            f"{_cut(line)!r}.")
         try:
-            chans = [np.array([np.nan if v.strip() == "?" else float(v)
-                               for v in ch.split(",")]) for ch in channels]
+            chans = [np.array([_ts_value(v) for v in ch.split(",")]) for ch in channels]
         except ValueError:
             raise DataError(f"'{path}' line {i}: a value is not a number "
-                            f"({line[:60]!r}...).") from None
+                            f"({_cut(line)!r}).") from None
+        except _NotFinite as exc:
+            raise DataError(f"'{path}' line {i}: the value {exc.args[0][:20]!r} is "
+                            f"{exc.args[1]}; a .ts file writes a missing value as '?', and "
+                            "every other value as a finite number: replace it.") from None
         if len({len(c) for c in chans}) > 1:
             raise DataError(f"'{path}' line {i}: its channels have different lengths.")
         rows.append(np.stack(chans, axis=1))

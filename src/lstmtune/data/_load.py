@@ -133,16 +133,20 @@ class TimeSeries:
 @dataclass(frozen=True)
 class _Rows:
     """How messages name row ``i``: its file line (CSV), 1-based (Parquet) or its position;
-    ``sep`` is the separator a CSV file was read with."""
+    ``sep`` is the separator a CSV file was read with.  ``positions``: for one series of a
+    panel, where its rows are in the whole table (row ``i`` of the series is named as row
+    ``positions[i]`` of the table)."""
 
     lines: np.ndarray | None = None
     one_based: bool = False
     sep: str | None = None
+    positions: np.ndarray | None = None
 
     def label(self, i: int) -> str:
+        j = int(self.positions[i]) if self.positions is not None else i
         if self.lines is not None:
-            return f"row {i + 1} (file line {int(self.lines[i])})"
-        return f"row {i + 1}" if self.one_based else f"row {i}"
+            return f"row {j + 1} (file line {int(self.lines[i])})"
+        return f"row {j + 1}" if self.one_based else f"row {j}"
 
 
 @dataclass(frozen=True)
@@ -217,8 +221,11 @@ def _check_date_format(fmt: str | None) -> None:
 
 # --- reading a file --------------------------------------------------------------------------
 
-def _read_file(path: Path, where: str,
-               sep: str | None) -> tuple[pd.DataFrame, _Rows, str | None]:
+def _read_file(path: Path, where: str, sep: str | None,
+               text_cols: Sequence[str] = ()) -> tuple[pd.DataFrame, _Rows, str | None]:
+    """The raw frame of a CSV or Parquet file and how to name its rows; ``text_cols``: CSV
+    columns read as text exactly (only an empty cell is missing there: a series id ``NA``
+    stays ``NA``)."""
     suffix = path.suffix.lower()
     if not path.exists():
         hint = _closest(str(path), builtin_names())
@@ -245,7 +252,7 @@ def _read_file(path: Path, where: str,
             raise DataError(f"data file '{path}' has no rows: save it again with its rows.")
         frame, index_col = _index_as_column(frame, where)
         return frame, _Rows(one_based=True), index_col
-    frame, rows = _read_csv(path, where, sep)
+    frame, rows = _read_csv(path, where, sep, text_cols)
     return frame, rows, None
 
 
@@ -362,7 +369,8 @@ def _fields(lines: list[str], numbers: list[int], sep: str,
     return cells, counts, np.asarray(starts)
 
 
-def _read_csv(path: Path, where: str, sep: str | None) -> tuple[pd.DataFrame, _Rows]:
+def _read_csv(path: Path, where: str, sep: str | None,
+              text_cols: Sequence[str] = ()) -> tuple[pd.DataFrame, _Rows]:
     text = _decode(path.read_bytes(), path).replace("\r\n", "\n").replace("\r", "\n")
     body = text.rstrip("\n")
     if "#" in body or re.search(r"(?m)^[ \t]*$", body):  # comments or blank lines to skip
@@ -431,7 +439,8 @@ def _read_csv(path: Path, where: str, sep: str | None) -> tuple[pd.DataFrame, _R
                             f"{lines_of[k]}): name it in the header, or delete the column.")
     _check_unique([header[j] for j in keep], where)
     block = text[:, keep].astype(object)  # stripped; pandas' missing-value words become NA
-    block[np.isin(text[:, keep], list(_NA_TOKENS))] = None
+    exact = np.isin([header[j] for j in keep], list(text_cols))
+    block[np.isin(text[:, keep], list(_NA_TOKENS)) & ~exact | (text[:, keep] == "")] = None
     frame = pd.DataFrame(block, columns=[header[j] for j in keep], dtype="str")
     return frame, _Rows(lines=lines_of, sep=sep)
 
@@ -1073,6 +1082,21 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
         frame = frame[list(dict.fromkeys([frame.columns[0], *used]))]
     skip = {c for c in frame.columns if c.lower() in _TIME_NAMES or c in (time_col, index_col)}
     frame, numbers = _type_columns(frame, decimal, where, rows, skip)
+    label = name or (Path(str(source)).stem if isinstance(source, str | Path) else
+                     str(targets[0]) if targets else None)
+    return _series(frame, rows, numbers, where, time_col=time_col, index_col=index_col,
+                   targets=targets, feats=feats, freq=freq, allow_missing=allow_missing,
+                   date_format=date_format, name=label, season=season)
+
+
+def _series(frame: pd.DataFrame, rows: _Rows, numbers: _Numbers, where: str, *,
+            time_col: str | None, index_col: str | None, targets: list[str],
+            feats: list[str], freq: str | None, allow_missing: bool,
+            date_format: str | None, name: str | None, season: int | None) -> TimeSeries:
+    """The series of a frame whose number columns are typed (:func:`_type_columns`): its
+    time index parsed, sorted and on a grid, its targets and features checked; ``name``
+    None: the target's name.  (``load`` for one series; ``load_panel`` for each series of
+    a table, with the table's rows.)"""
     cols = list(frame.columns)
     tcol = time_col if time_col is not None else index_col
     tcol = _pick_time_col(frame, tcol, targets)
@@ -1128,8 +1152,7 @@ def load(source: object, *, time_col: str | None = None, target: str | Sequence[
                         "with an imputation step: impute = linear, time or spline (--impute "
                         "in prepare, --set impute=linear in experiment, [preprocessing] "
                         "impute in a study file), or fill the gaps.")
-    label = name or (Path(str(source)).stem if isinstance(source, str | Path) else
-                     str(targets[0]))
+    label = name if name is not None else str(targets[0])
     return TimeSeries(name=label, index=index, values=values, targets=tuple(targets),
                       features=fvals, feature_names=tuple(feats), freq=freq,
                       season=int(season) if season is not None else season_length(freq))

@@ -12,14 +12,33 @@ duplicate ``(id, time)`` rows, and series of different frequencies.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lstmtune.data._load import TimeSeries, load
-from lstmtune.errors import DataError
+from lstmtune.data._load import (
+    MAX_SEASON,
+    TimeSeries,
+    _check_date_format,
+    _check_decimal,
+    _check_sep,
+    _cells,
+    _first,
+    _is_text,
+    _names,
+    _Numbers,
+    _parse_numbers,
+    _read_file,
+    _Rows,
+    _series,
+    _show,
+    _type_columns,
+    _why_not_a_number,
+    load,
+)
+from lstmtune.errors import ConfigError, DataError
 
 __all__ = ["Panel", "load_panel", "PANEL_BUILTINS"]
 
@@ -53,19 +72,23 @@ class Panel:
         return next(iter(self.series.values())).freq
 
 
-def _table(source: object) -> tuple[pd.DataFrame, str]:
+def _short(text: object, most: int = 60) -> str:
+    """A series id or a name for a message: quoted, cut with an ellipsis when long."""
+    text = str(text)
+    return "'" + (text if len(text) <= most else text[:most - 1] + "…") + "'"
+
+
+def _table(source: object, id_col: str, sep: str | None) -> tuple[pd.DataFrame, _Rows, str]:
+    """The raw table, how messages name its rows, and the panel's name.  A CSV is read as
+    :func:`lstmtune.data.load` reads one (its id column as text, exactly as written)."""
     if isinstance(source, pd.DataFrame):
-        return source, "panel"
+        return source.reset_index(drop=True), _Rows(), "panel"
     path = Path(str(source))
     if not path.is_file():
-        raise DataError(f"panel '{path}' is not a file: give a CSV or Parquet long table "
+        raise DataError(f"panel {_short(path)} is not a file: give a CSV or Parquet long table "
                         "(unique_id, ds, y) or a DataFrame.")
-    try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError,
-            OSError) as exc:
-        raise DataError(f"panel '{path}' cannot be read as a table ({exc}).") from None
-    return frame, path.stem
+    frame, rows, _ = _read_file(path, _short(path), sep, text_cols=(id_col,))
+    return frame.reset_index(drop=True), rows, path.stem
 
 
 def _builtin(name: str) -> Panel:
@@ -92,53 +115,199 @@ def _builtin(name: str) -> Panel:
     return Panel(name=name, series=series, horizon=horizon)
 
 
+def _ids(col: pd.Series, where: str, id_col: str, rows: _Rows) -> np.ndarray:
+    """Every row's series id as text, exactly as written: a CSV's cell, a Parquet or frame
+    value's ``str`` (``1`` for the integer 1, ``1.0`` for the float); refused, naming the
+    row: an empty or blank id, spaces around one (a CSV copy of the table would lose them),
+    a control character."""
+    missing = col.isna().to_numpy()
+    values = col.to_numpy(dtype=object)
+    text = pd.Series(["" if m else v.decode("utf-8", "replace") if isinstance(v, bytes)
+                      else str(v) for v, m in zip(values, missing, strict=True)],
+                     dtype=object)
+    stripped = text.str.strip()
+    blank = (stripped == "").to_numpy()
+    if blank.any():
+        i, k = _first(blank), int(blank.sum())
+        what = "empty" if missing[i] or text.iloc[i] == "" else "blank"
+        more = f"; {k:,} rows have none" if k > 1 else ""
+        raise DataError(f"{where}: {rows.label(i)} has no series id (column '{id_col}' is "
+                        f"{what} there){more}: give every row the id of its series.")
+    spaced = (stripped != text).to_numpy()
+    if spaced.any():
+        i = _first(spaced)
+        raise DataError(f"{where}: the series id {_short(text.iloc[i])} at {rows.label(i)} "
+                        "has spaces around it, which a CSV copy of the table would not keep "
+                        "(CSV cells are read without them): strip them (e.g. "
+                        f"frame['{id_col}'].str.strip()), so that the ids are the same "
+                        "however the table is read.")
+    control = ~np.fromiter(map(str.isprintable, text), bool, len(text))
+    if control.any():
+        i = _first(control)
+        raise DataError(f"{where}: the series id {_short(repr(text.iloc[i])[1:-1])} at "
+                        f"{rows.label(i)} holds a control character (a line break, a tab): "
+                        "a series id is printable text; fix that cell.")
+    return text.to_numpy(dtype=object)
+
+
+def _check_duplicates(frame: pd.DataFrame, ids: np.ndarray, codes: np.ndarray, where: str,
+                      id_col: str, time_col: str, rows: _Rows) -> None:
+    """Refuse two rows of one series with the same time (as written), naming both rows."""
+    times = frame[time_col]
+    key = pd.DataFrame({"s": codes, "t": times.to_numpy(dtype=object)})
+    twice = (key.duplicated(keep=False) & times.notna()).to_numpy()
+    if not twice.any():
+        return
+    i = _first(twice)
+    same = twice & (codes == codes[i])
+    j = next(k for k in np.flatnonzero(same) if k > i and key["t"].iloc[k] == key["t"].iloc[i])
+    raise DataError(f"{where}: series {_short(ids[i])} has {int(same.sum())} rows sharing a "
+                    f"time (e.g. {_show(times.iloc[i])} at {rows.label(i)} and "
+                    f"{rows.label(j)}): keep one row per ({id_col}, {time_col}).")
+
+
+def _check_numbers(frame: pd.DataFrame, columns: Sequence[str], ids: np.ndarray, where: str,
+                   rows: _Rows, target: str) -> None:
+    """Refuse the first cell of a value column that is a number in neither notation, as its
+    series' problem at its row (before the table's decimal mark is decided, which such a
+    cell would otherwise leave undecided)."""
+    for c in columns:
+        if not _is_text(frame[c]):
+            continue
+        text = _cells(frame[c])
+        ok = _parse_numbers(text, ".")[1] | _parse_numbers(text, ",")[1]
+        bad = ~ok & text.notna().to_numpy()
+        if bad.any():
+            i = _first(bad)
+            value = str(text.iloc[i])
+            tail = _why_not_a_number(value, _Numbers(".", "the default"), rows)
+            noun = "non-numeric value" if tail.startswith(";") else "value"
+            what = "target" if c == target else "feature"
+            raise DataError(f"{what} column '{c}' in {where}, series {_short(ids[i])}: "
+                            f"{rows.label(i)} has the {noun} {_show(value)}{tail}")
+
+
+def _check_lengths(counts: np.ndarray, uniq: np.ndarray, starts: np.ndarray, where: str,
+                   rows: _Rows, min_length: int, too_short: str | None) -> None:
+    """Refuse the first series with fewer than ``min_length`` rows (with how many others
+    are as short), from the row counts alone."""
+    short = counts < min_length
+    if not short.any():
+        return
+    k = _first(short)
+    rule = too_short or (f"too short: every series needs at least {min_length} points; drop "
+                         "the series.")
+    others = int(short.sum()) - 1
+    more = (f" {others:,} other series {'is' if others == 1 else 'are'} shorter than "
+            f"{min_length} points too." if others else "")
+    raise DataError(f"{where}, series {_short(uniq[k])} (from {rows.label(int(starts[k]))}) "
+                    f"has {int(counts[k])} point(s): {rule}{more}")
+
+
+def _check_freqs(series: dict[str, TimeSeries], starts: dict[str, int], where: str,
+                 rows: _Rows) -> None:
+    """Refuse series of different frequencies; a series of one or two dates has none
+    (a step needs three to be told), which is said as such."""
+    def kind(s: TimeSeries) -> str | None:
+        return s.freq if isinstance(s.index, pd.DatetimeIndex) or s.freq else None
+
+    by: dict[str | None, str] = {}
+    for sid, s in series.items():
+        by.setdefault(kind(s), sid)
+    if len(by) < 2:
+        return
+    dated = [f for f in by if f is not None]
+    few = next((sid for sid, s in series.items() if isinstance(s.index, pd.DatetimeIndex)
+                and s.freq is None and len(s) < 3), None)
+    if few is not None and len(dated) == 1:
+        f = dated[0]
+        raise DataError(f"{where}, series {_short(few)} (from {rows.label(starts[few])}) has "
+                        f"{len(series[few])} point(s), too few to have a frequency (its step "
+                        f"is told from 3 dates), while series {_short(by[f])} is {f}: give it "
+                        f"at least 3 points, drop it, or pass --freq {f}.")
+
+    def text(f: str | None, sid: str) -> str:
+        s = series[sid]
+        if f is not None:
+            return f"{_short(sid)} {f}"
+        if not isinstance(s.index, pd.DatetimeIndex):
+            return f"{_short(sid)} integer positions"
+        return f"{_short(sid)} no frequency ({len(s)} point(s))"
+
+    example = ", ".join(text(f, sid) for f, sid in by.items())
+    raise DataError(f"{where} mixes frequencies ({example}): one panel holds series of one "
+                    "frequency; split the table.")
+
+
 def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds",
                target: str = "y", features: Sequence[str] | None = None,
                freq: str | None = None, allow_missing: bool = False,
-               season: int | None = None) -> Panel:
+               season: int | None = None, sep: str | None = None,
+               decimal: str | None = None, date_format: str | None = None,
+               min_length: int | None = None, too_short: str | None = None) -> Panel:
     """Every series of a long table (or a built-in panel's), validated, with errors naming
-    the series; ``season``: the seasonal period (default: from the frequency, 1 for
-    integer times)."""
+    the series and the row; ``season``: the seasonal period (default: from the frequency, 1
+    for integer times); ``sep``, ``decimal``, ``date_format``: as :func:`lstmtune.data.load`
+    reads a CSV (the decimal mark is decided once, over the whole table).
+
+    Series ids are text exactly as written (see :func:`_ids`).  The cheap checks come
+    first, on the whole table: columns, ids, duplicate ``(id, time)`` rows, lengths, cells
+    that are no number; then each series is read.  ``min_length``: the fewest points a
+    series may have, checked on the row counts before any series is read (skipped with
+    ``freq`` and ``allow_missing``, where missing times add points); ``too_short``: what
+    follows "series X has N point(s): " when one has fewer, a sentence with its fix (the
+    default names the minimum)."""
     if isinstance(source, str) and source in PANEL_BUILTINS:
         return _builtin(source)
-    frame, name = _table(source)
-    cols = [str(c) for c in frame.columns]
+    if season is not None and (isinstance(season, bool) or not isinstance(season, int | np.integer)
+                               or not 1 <= season <= MAX_SEASON):
+        raise ConfigError(f"season={season!r} must be a whole number from 1 to {MAX_SEASON:,} "
+                          "(steps per seasonal cycle, e.g. 12 for monthly data).")
+    sep, decimal = _check_sep(sep), _check_decimal(decimal)
+    _check_date_format(date_format)
+    feats = list(features or ())
+    for f in feats:
+        if feats.count(f) > 1:
+            raise ConfigError(f"--features lists '{f}' twice; give each column once.")
+        if f in (target, id_col, time_col):
+            raise ConfigError(f"'{f}' is the panel's {'target' if f == target else 'id' if f == id_col else 'time'} column and cannot also be a feature: drop it from --features.")
+    frame, rows, name = _table(source, id_col, sep)
+    where = f"panel {_short(name)}"
+    frame = frame.rename(columns=str)
+    cols = list(frame.columns)
     for what, col in (("id", id_col), ("time", time_col), ("target", target),
-                      *(("feature", f) for f in features or ())):
+                      *(("feature", f) for f in feats)):
         if col not in cols:
             flag = {"id": "--id-col", "time": "--time-col", "target": "--target"}.get(
                 what, "--features")
-            raise DataError(f"panel '{name}' has no {what} column '{col}' (columns: "
-                            f"{', '.join(cols)}): name it with {flag}.")
-    if frame[id_col].isna().any():
-        row = int(frame.index[frame[id_col].isna()][0])
-        raise DataError(f"panel '{name}' row {row + 2} has no series id ({id_col}).")
-    ids = frame[id_col].astype(str)
-    twice = frame.assign(_id=ids).duplicated(["_id", time_col], keep=False)
-    if twice.any():
-        first = frame[twice].iloc[0]
-        raise DataError(f"panel '{name}': series '{first[id_col]}' has {int(twice.sum())} rows "
-                        f"sharing a time (e.g. {first[time_col]}): keep one row per "
-                        f"({id_col}, {time_col}).")
+            raise DataError(f"{where} has no {what} column {_short(col)} (columns: "
+                            f"{_names(cols)}): name it with {flag}.")
     if not len(frame):
-        raise DataError(f"panel '{name}' has no rows: give a long table with one row per "
+        raise DataError(f"{where} has no rows: give a long table with one row per "
                         f"({id_col}, {time_col}).")
-    keep = [time_col, target, *(features or ())]
+    ids = _ids(frame[id_col], where, id_col, rows)
+    codes, uniq = pd.factorize(ids)
+    counts = np.bincount(codes)
+    order = np.argsort(codes, kind="stable")  # each series' rows, in table order
+    bounds = np.cumsum(counts)[:-1]
+    starts = order[np.r_[0, bounds]]
+    _check_duplicates(frame, ids, codes, where, id_col, time_col, rows)
+    if min_length is not None and not (freq is not None and allow_missing):
+        _check_lengths(counts, uniq, starts, where, rows, min_length, too_short)
+    keep = [time_col, target, *feats]
+    _check_numbers(frame, [target, *feats], ids, where, rows, target)
+    typed, numbers = _type_columns(frame[keep], decimal, where, rows, {time_col})
     series: dict[str, TimeSeries] = {}
-    for sid, rows in frame.assign(_id=ids).groupby("_id", sort=False):
-        try:
-            series[sid] = load(rows[keep].reset_index(drop=True), time_col=time_col,
-                               target=target, features=list(features) if features else None,
-                               freq=freq, allow_missing=allow_missing, name=sid,
-                               season=season)
-        except DataError as exc:
-            raise DataError(f"panel '{name}', series '{sid}': {exc}") from None
-    freqs = {s.freq for s in series.values()}
-    if len(freqs) > 1:
-        by = {}
-        for sid, s in series.items():
-            by.setdefault(s.freq, sid)
-        example = ", ".join(f"'{sid}' {f}" for f, sid in by.items())
-        raise DataError(f"panel '{name}' mixes frequencies ({example}): one panel holds "
-                        "series of one frequency; split the table.")
+    first: dict[str, int] = {}
+    for sid, idx in zip(uniq, np.split(order, bounds), strict=True):
+        sid = str(sid)
+        part = replace(rows, lines=None if rows.lines is None else rows.lines[idx],
+                       positions=idx)
+        series[sid] = _series(typed.iloc[idx].reset_index(drop=True), part, numbers,
+                              f"{where}, series {_short(sid)}", time_col=time_col,
+                              index_col=None, targets=[target], feats=feats, freq=freq,
+                              allow_missing=allow_missing, date_format=date_format,
+                              name=sid, season=season)
+        first[sid] = int(idx[0])
+    _check_freqs(series, first, where, rows)
     return Panel(name=name, series=series)

@@ -16,7 +16,9 @@ intervals (the M4 conventions where they exist).
   better, and the Wilcoxon signed-rank p-value.
 - ``conformal``: per horizon step, the finite-sample quantile of scaled absolute residuals
   ``|y - ŷ| / scale`` (validation windows of every series pooled); the interval of a new
-  forecast is ``ŷ ± q_h · scale`` of its series.
+  forecast is ``ŷ ± q_h · scale`` of its series.  A level with too few residuals for its
+  finite-sample rank is not produced (it would be unbounded), and the number it needs is
+  returned instead.
 """
 
 from __future__ import annotations
@@ -175,17 +177,42 @@ def paired(a: ArrayLike, b: ArrayLike, *, n_boot: int = 2000, seed: int = 0
             "p_value": p}
 
 
-def conformal(scaled_residuals: ArrayLike, levels=LEVELS) -> dict[float, np.ndarray]:
+def conformal(scaled_residuals: ArrayLike, levels=LEVELS
+              ) -> tuple[dict[float, np.ndarray], dict[float, tuple[int, int]]]:
     """Per horizon step h, the split-conformal quantile of the scaled absolute residuals
-    (n, H): the ``ceil((n + 1) level) / n`` empirical quantile (``inf`` when n is too small
-    for the level)."""
+    (n, H): of a step's n finite residuals, the ``k``-th smallest, ``k = ceil((n + 1) ·
+    level)`` (the level read as the decimal it is written as, so ``5 · 0.8`` is 4).
+
+    A level is produced only when every step has enough residuals for that rank, ``k <=
+    n``, i.e. ``n >= level / (1 - level)``: at least 4 for 80 %, 19 for 95 %, 99 for 99 %.
+    Returns the produced levels' quantiles (level -> (H,)) and, for each level that is not
+    produced, ``(n, needed)``: the fewest finite residuals of a step and the number the rank
+    needs."""
     r = np.asarray(scaled_residuals, float)
-    out = {}
+    if r.ndim != 2:
+        raise ValueError(f"scaled residuals are (n, H), got the shape {r.shape}")
+    cols = [np.sort(col[np.isfinite(col)]) for col in r.T]
+    n = min((col.size for col in cols), default=0)
+    out, missing = {}, {}
     for level in levels:
-        qs = []
-        for col in r.T:
-            col = np.sort(col[np.isfinite(col)])
-            k = math.ceil((col.size + 1) * level)
-            qs.append(col[k - 1] if 0 < k <= col.size else math.inf)
-        out[level] = np.asarray(qs)
-    return out
+        needed = _needed(level)
+        if not cols or n < needed:
+            missing[level] = (n, needed)
+            continue
+        out[level] = np.asarray([col[_rank(col.size, level) - 1] for col in cols])
+    return out, missing
+
+
+def _rank(n: int, level: float) -> int:
+    """The finite-sample rank of the ``level`` quantile of ``n`` residuals (1-based)."""
+    return math.ceil(round((n + 1) * level, 9))
+
+
+def _needed(level: float) -> int:
+    """The fewest residuals whose finite-sample rank at ``level`` is one of them."""
+    if not 0 < level < 1:
+        raise ValueError(f"a conformal level is a number in (0, 1), got {level!r}")
+    n = max(1, math.floor(level / (1 - level)) - 1)
+    while _rank(n, level) > n:
+        n += 1
+    return n

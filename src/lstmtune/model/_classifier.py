@@ -9,6 +9,7 @@ preparation learned (the vocabulary, or the channel scaler) in JSON, never pickl
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,6 @@ from lstmtune.evaluation import best_threshold, probabilities
 from lstmtune.experiment import (
     ClassificationTask,
     build_train,
-    complete,
     encode_items,
     member_hparams,
     pad_steps,
@@ -124,34 +124,99 @@ def save_classifier(clf: Classifier, path: str | os.PathLike) -> Path:
 
 
 def load_classifier(path: Path, doc: dict[str, Any]) -> Classifier:
-    """The classifier of a verified model directory whose model.json is ``doc``."""
-    from lstmtune.model._io import ModelError, read_weights
+    """The classifier of a verified model directory whose model.json is ``doc``, every entry
+    checked as ``model._io.load_model`` checks a forecaster's."""
+    from lstmtune.model import _io
 
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{path} has classifier format version "
-                         f"{doc.get('format_version')!r}; this lstmtune reads version "
-                         f"{FORMAT_VERSION}.")
-    try:
-        config = complete(doc["config"])
-        spec = ModelSpec(**{**doc["spec"], "units": tuple(doc["spec"]["units"])})
-        t = doc["task"]
-        task = ClassificationTask(metric=t["metric"], n_classes=int(t["n_classes"]),
-                                  inputs=t["inputs"])
-        classes = tuple(str(c) for c in doc["classes"])
-        fitted = dict(doc["fitted"])
-        if "vocabulary" in fitted:
-            fitted["vocabulary"] = Vocabulary.from_dict(fitted["vocabulary"])
-        seeds = np.asarray(doc["seeds"], int)
-        threshold = float(doc["threshold"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ModelError(f"{path / 'model.json'} is malformed ({exc!s:.80}); re-export the "
-                         "model.") from None
-    if task.model(config, n_features=spec.n_features) != spec or len(classes) != \
-            task.n_classes:
-        raise ModelError(f"{path / 'model.json'}: the saved model spec does not match its "
-                         "configuration; re-export the model.")
+    _io.check_version(path, doc, FORMAT_VERSION, "classifier")
+    config = _io.entry(path, doc, "config", _io.config_of)
+    spec = _io.entry(path, doc, "spec", _io.spec_of)
+    task = _io.entry(path, doc, "task", _task_of)
+    classes = _io.entry(path, doc, "classes", lambda v: _classes_of(v, task.n_classes))
+    threshold = _io.entry(path, doc, "threshold", lambda v: _io.real(v, 0.0, 1.0))
+    seeds = _io.entry(path, doc, "seeds", _io.seeds_of)
+    fitted = _io.entry(path, doc, "fitted", lambda v: _fitted_of(v, task.inputs, config, spec))
+    info = dict(_io.entry(path, doc, "info", _io.table, default={}))
+    declared = _io.entry(path, doc, "params", _io.shapes_of)
+    _io.check_configured(path, config, task.configure,
+                         f"a {task.n_classes}-class classifier")
+    _io.check_spec(path, spec, _io.built_spec(
+        path, lambda: task.model(config, n_features=spec.n_features)))
     want = {k: (len(seeds), *v) for k, v in param_shapes(spec).items()}
-    arrays = read_weights(path, want)
+    arrays = _io.read_weights(path, declared, want, f"{len(seeds)} members, {spec.units} units")
     return Classifier(config=config, spec=spec, params=nest_params(arrays), seeds=seeds,
                       task=task, classes=classes, fitted=fitted, threshold=threshold,
-                      info=dict(doc.get("info", {})))
+                      info=info)
+
+
+def _task_of(value: Any) -> ClassificationTask:
+    """A saved ``task``: what ``ClassificationTask.describe`` wrote."""
+    from lstmtune.model._io import shown, table, whole
+
+    d = table(value)
+    for key in ("metric", "n_classes", "inputs"):
+        if key not in d:
+            raise KeyError(key)
+    task = ClassificationTask(metric=d["metric"], n_classes=whole(d["n_classes"], 2),
+                              inputs=d["inputs"])
+    for key, want in (("kind", task.kind), ("direction", task.direction)):
+        if key in d and d[key] != want:
+            raise ValueError(f"{key} is {want!r} for a task of metric {task.metric!r}, got "
+                             f"{shown(d[key])}")
+    return task
+
+
+def _classes_of(value: Any, n_classes: int) -> tuple[str, ...]:
+    from lstmtune.model._io import names
+
+    classes = names(value, "class name")
+    if len(classes) != n_classes:
+        raise ValueError(f"{len(classes)} class names for a task of {n_classes} classes")
+    return classes
+
+
+def _fitted_of(value: Any, inputs: str, config: Mapping[str, Any], spec: ModelSpec
+               ) -> dict[str, Any]:
+    """What preparation learned, as ``_fitted_json`` wrote it for ``inputs``: a vocabulary
+    whose ids fit the embedding (texts), nothing (token ids), or one finite mean and one
+    finite scale > 0 per channel (numeric sequences)."""
+    from lstmtune.model._io import names, shown, table, whole
+
+    d = table(value)
+    keys = {"text": ["vocabulary"], "tokens": [], "numeric": ["mean", "scale"]}[inputs]
+    for key in keys:
+        if key not in d:
+            raise KeyError(key)
+    extra = sorted(set(d) - set(keys))
+    if extra:
+        raise ValueError(f"entries {shown(extra)}, which a classifier of {inputs} items "
+                         "does not have")
+    if inputs == "text":
+        v = table(d["vocabulary"])
+        for key in ("size", "lower", "strip_html", "words"):
+            if key not in v:
+                raise KeyError(f"vocabulary.{key}")
+        if whole(v["size"], 1) != config["vocab_size"]:
+            raise ValueError(f"vocabulary.size = {v['size']}, the configuration's vocab_size "
+                             f"is {config['vocab_size']}")
+        for key in ("lower", "strip_html"):
+            if not isinstance(v[key], bool):
+                raise ValueError(f"vocabulary.{key} is true or false, got {shown(v[key])}")
+        words = names(v["words"], "vocabulary word")
+        if len(words) > v["size"] or len(words) + 2 > spec.vocab_size:
+            raise ValueError(f"the vocabulary holds {len(words)} words, more than its size "
+                             f"{v['size']} or the embedding's {spec.vocab_size} rows allow")
+        return {"vocabulary": Vocabulary.from_dict(v)}
+    out = {}
+    for key in keys:
+        x = d[key]
+        if not isinstance(x, list) or len(x) != spec.n_features:
+            raise ValueError(f"{key} is one number per channel ({spec.n_features}), got "
+                             f"{shown(x)}")
+        for v in x:
+            if isinstance(v, bool) or not isinstance(v, int | float) or \
+                    not math.isfinite(v) or (key == "scale" and v <= 0):
+                rule = "a finite number > 0" if key == "scale" else "a finite number"
+                raise ValueError(f"each {key} is {rule}, got {shown(v)}")
+        out[key] = [float(v) for v in x]
+    return out

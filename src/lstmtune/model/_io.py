@@ -8,8 +8,10 @@ model/
 ```
 
 Loading checks every file against ``checksums.json`` (a changed byte is refused), the format
-version, that the configuration builds the saved model spec, and that every weight array has
-the shape that spec needs; each problem is one ``ModelError`` naming the file and the fix.
+version, every entry of model.json (its type, range and length: ``entry`` and the readers
+below, which the classifier's and the panel's files share), that the configuration builds the
+saved model spec, and that every weight array has the shape that spec needs and is finite
+float32; each problem is one ``ModelError`` naming the file, the entry and the fix.
 Saving writes a temporary folder beside the target and renames it, so an interrupted save
 leaves the previous model (or nothing), never half a model; the temporary names carry the
 process id, so the next run removes those of a killed save (``lstmtune._files``).
@@ -20,11 +22,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -38,6 +42,7 @@ from lstmtune.experiment import (
     MEMORY_FRACTION,
     PANEL_ONLY,
     PARAMS,
+    Config,
     ForecastTask,
     complete,
     machine_memory,
@@ -50,6 +55,9 @@ from lstmtune.model._classifier import (
 )
 from lstmtune.model._ensemble import Ensemble
 
+if TYPE_CHECKING:
+    from lstmtune.model._panel import PanelModel
+
 __all__ = ["save_model", "load_model", "ModelError", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "lstmtune-model"
@@ -57,6 +65,8 @@ FORMAT_VERSION = 1
 FILES = ("model.json", "params.npz")
 MAX_MEMBERS = 1_000  # as many as a study's final_repeats may be
 CLASSIFIER_SPEC = ("vocab_size", "embed_dim", "masked", "bidirectional")  # 0/False: left out
+SEED_RANGE = (0, 2**32 - 1)  # the engine's random keys take unsigned 32-bit seeds
+T = TypeVar("T")
 
 
 class ModelError(DataError):
@@ -138,7 +148,8 @@ def _read_json(path: Path) -> Any:
         raise ModelError(f"{path} nests too deeply to be an lstmtune model file; re-export the "
                          "model.") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path} is not readable JSON ({exc}); re-export the model.") from None
+        raise ModelError(f"{path} is not readable JSON ({said(exc)}); re-export the "
+                         "model.") from None
 
 
 def _verify(path: Path) -> None:
@@ -165,8 +176,8 @@ def _verify(path: Path) -> None:
         if sums.get(name) != got:
             raise ModelError(
                 f"model directory '{path}' failed its integrity check: {name} has SHA-256 "
-                f"{got[:12]}…, checksums.json expects {str(sums.get(name))[:12]}… — the file "
-                "was changed after the model was saved. Restore the original files or "
+                f"{got[:12]}…, checksums.json expects {shown(sums.get(name), 16)} — the "
+                "file was changed after the model was saved. Restore the original files or "
                 "export the model again.")
 
 
@@ -185,29 +196,257 @@ def _npz_headers(path: Path) -> dict[str, tuple[int, ...]]:
                     raise ValueError(f"{info.filename} holds Python objects")
                 out[info.filename.removesuffix(".npy")] = tuple(int(n) for n in shape)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ModelError(f"{path} is not a readable weight file ({exc}); re-export the "
-                         "model.") from None
+        raise ModelError(f"{path} is not a readable weight file ({said(exc)}); re-export "
+                         "the model.") from None
     return out
 
 
-def read_weights(path: Path, want: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
-    """The weight arrays of a verified model directory, refused unless their shapes (read
-    from the headers before anything is allocated) are ``want``."""
-    if _npz_headers(path / "params.npz") != want:
-        raise ModelError(f"{path / 'params.npz'}: the weights do not have the shapes the "
-                         "model needs; re-export the model.")
+# -- model.json, entry by entry: the readers the three kinds of model share ----------------
+
+def _cut(text: str, width: int) -> str:
+    """``text``, cut to ``width`` characters with an ellipsis when it is longer."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def shown(value: Any, width: int = 60) -> str:
+    """``value`` as Python writes it, cut to ``width`` characters with an ellipsis."""
+    return _cut(repr(value), width)
+
+
+def shown_ids(ids: list[str], k: int = 3) -> str:
+    """The first ``k`` of ``ids``, each cut, with an ellipsis when there are more."""
+    return ", ".join(shown(i, 30) for i in ids[:k]) + (", …" if len(ids) > k else "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines())
+
+
+def said(exc: BaseException, width: int = 120) -> str:
+    """What a library's exception says, on one line, cut to ``width`` with an ellipsis."""
+    return _cut(_one_line(str(exc)), width)
+
+
+def malformed(path: Path, key: str, exc: BaseException) -> ModelError:
+    """The error for model.json's entry ``key``, which ``exc`` refused."""
+    reason = f"it has no entry {shown(exc.args[0] if exc.args else None)}" \
+        if isinstance(exc, KeyError) else _one_line(str(exc)).rstrip(". ")
+    return ModelError(f"{path / 'model.json'} has a malformed '{key}' ({reason}); re-export "
+                      "the model.")
+
+
+_REQUIRED = object()
+_REFUSED = (KeyError, TypeError, ValueError, AttributeError, OverflowError, LstmtuneError)
+
+
+def entry(path: Path, doc: Mapping[str, Any], key: str, read: Callable[[Any], T], *,
+          default: Any = _REQUIRED) -> T:
+    """``read(doc[key])`` for model.json's entry ``key`` (``read(default)`` when it is
+    missing and a default is given).  A missing entry, or a value ``read`` refuses, is one
+    :class:`ModelError` naming the file, the entry, the rule, the value and the fix."""
+    if key not in doc:
+        if default is _REQUIRED:
+            raise ModelError(f"{path / 'model.json'} lacks '{key}'; re-export the model.")
+        return read(default)
     try:
-        with np.load(path / "params.npz", allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+        return read(doc[key])
+    except ModelError:
+        raise
+    except _REFUSED as exc:
+        raise malformed(path, key, exc) from None
+
+
+def check_version(path: Path, doc: Mapping[str, Any], version: int, kind: str) -> None:
+    """Refuse a model.json whose ``format_version`` is not ``version``."""
+    got = doc.get("format_version")
+    if type(got) is not int or got != version:
+        info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+        raise ModelError(f"{path / 'model.json'} has {kind} format version {shown(got)}; this "
+                         f"lstmtune reads version {version}: use the lstmtune version that "
+                         f"saved it ({shown(info.get('lstmtune_version'), 20)}) or re-export "
+                         "the model.")
+
+
+def whole(value: Any, low: int = 0, high: int | None = None) -> int:
+    """``value`` if it is a whole number in [low, high] (JSON's, not a float or a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or \
+            (high is not None and value > high):
+        rule = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"a whole number {rule} is needed, got {shown(value)}")
+    return value
+
+
+def real(value: Any, low: float = -math.inf, high: float = math.inf) -> float:
+    """``value`` if it is a finite number in [low, high] (not a bool, not null)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not math.isfinite(value) or not low <= value <= high:
+        rule = " >= 0" if (low, high) == (0, math.inf) else \
+            f" in [{low:g}, {high:g}]" if math.isfinite(low) and math.isfinite(high) else ""
+        raise ValueError(f"a finite number{rule} is needed, got {shown(value)}")
+    return float(value)
+
+
+def table(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object."""
+    if not isinstance(value, dict):
+        raise TypeError(f"a table (JSON object) is needed, got {shown(value)}")
+    return value
+
+
+def names(value: Any, what: str) -> tuple[str, ...]:
+    """``value`` if it is a non-empty list of unique, non-blank texts (``what``: one of
+    them, for the message)."""
+    if not isinstance(value, list) or not value:
+        raise TypeError(f"a non-empty list of {what}s is needed, got {shown(value)}")
+    seen: set[str] = set()
+    for x in value:
+        if not isinstance(x, str) or not x.strip():
+            raise ValueError(f"every {what} is non-blank text, got {shown(x)}")
+        if x in seen:
+            raise ValueError(f"{what} {shown(x)} appears more than once; each is unique")
+        seen.add(x)
+    return tuple(value)
+
+
+def seeds_of(value: Any) -> np.ndarray:
+    """The members' seeds: 1 to MAX_MEMBERS whole numbers the engine's random keys take."""
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_MEMBERS:
+        raise TypeError(f"a list of 1 to {MAX_MEMBERS} member seeds is needed, got "
+                        f"{shown(value)}")
+    for s in value:
+        whole(s, *SEED_RANGE)
+    return np.asarray(value, np.int64)
+
+
+def config_of(value: Any) -> Config:
+    """A saved configuration: known hyperparameters only, each valid."""
+    if not isinstance(value, dict):
+        raise TypeError(f"a table of hyperparameters is needed, got {shown(value)}")
+    unknown = sorted(set(value) - set(PARAMS))
+    if unknown:
+        raise ValueError(f"unknown hyperparameters {shown(unknown)}")
+    return complete(value)
+
+
+def spec_of(value: Any) -> ModelSpec:
+    """A saved model spec: known fields, each of its field's type (units: a list)."""
+    d = table(value)
+    fields = {f.name: f for f in dataclasses.fields(ModelSpec)}
+    unknown = sorted(set(d) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown fields {shown(unknown)}")
+    units = d.get("units", [1])
+    if not isinstance(units, list) or not units or \
+            any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units):
+        raise ValueError(f"units is one whole number >= 1 per layer, got {shown(units)}")
+    for name, f in fields.items():
+        if name in d and name != "units":
+            kind = type(f.default)
+            v = d[name]
+            if kind is int and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise ValueError(f"{name} is a whole number >= 0, got {shown(v)}")
+            if kind is not int and not isinstance(v, kind):
+                raise ValueError(f"{name} is a {kind.__name__}, got {shown(v)}")
+    return ModelSpec(**{**d, "units": tuple(units)})
+
+
+def shapes_of(value: Any) -> dict[str, tuple[int, ...]]:
+    """The weights' shapes model.json declares: name -> list of whole numbers."""
+    d = table(value)
+    for name, shape in d.items():
+        if not isinstance(shape, list) or \
+                any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in shape):
+            raise ValueError(f"weight {shown(name)} has shape {shown(shape)}; a shape is a "
+                             "list of whole numbers")
+    return {k: tuple(v) for k, v in d.items()}
+
+
+def check_spec(path: Path, spec: ModelSpec, built: ModelSpec) -> None:
+    """Refuse a saved spec that is not the one its configuration builds (``built``)."""
+    if spec != built:
+        name = next(f.name for f in dataclasses.fields(ModelSpec)
+                    if getattr(spec, f.name) != getattr(built, f.name))
+        raise ModelError(f"{path / 'model.json'}: the saved model spec does not match its "
+                         f"configuration ('spec' has {name} = {shown(getattr(spec, name))}, "
+                         f"the configuration builds {shown(getattr(built, name))}); re-export "
+                         "the model.")
+
+
+def check_configured(path: Path, config: Config, configure: Callable[[Config], Config],
+                     holder: str) -> None:
+    """Refuse a saved configuration that is not as the task's ``configure`` leaves it (what
+    ``holder``, the kind of model, trains with)."""
+    try:
+        done = configure(config)
+    except LstmtuneError as exc:
+        raise malformed(path, "config", exc) from None
+    if done != config:
+        key = next(k for k in config if config[k] != done[k])
+        raise malformed(path, "config", ValueError(
+            f"{key} = {shown(config[key])}, which {holder} holds as {key} = "
+            f"{shown(done[key])}"))
+
+
+def built_spec(path: Path, build: Callable[[], ModelSpec]) -> ModelSpec:
+    """``build()``: the spec a saved configuration builds; a configuration that builds none
+    is a malformed 'config'."""
+    try:
+        return build()
+    except LstmtuneError as exc:
+        raise malformed(path, "config", exc) from None
+
+
+def read_weights(path: Path, declared: dict[str, tuple[int, ...]],
+                 want: dict[str, tuple[int, ...]], what: str) -> dict[str, np.ndarray]:
+    """The weight arrays of a verified model directory whose model ``what`` (its members and
+    units, for the messages) needs the shapes ``want``: refused when they would take more
+    than half of this machine's memory, when model.json's 'params' (``declared``) or the
+    arrays' headers (read before anything is allocated) are not ``want``, or when a weight
+    is not finite float32."""
+    need = 4 * sum(math.prod(v) for v in want.values())
+    total = machine_memory()
+    if total is not None and need > MEMORY_FRACTION * total:
+        raise ModelError(f"{path / 'model.json'} describes {need / 2**30:,.1f} GiB of weights, "
+                         f"more than half of this machine's {total / 2**30:.0f} GiB: it was "
+                         "not saved by lstmtune on a machine like this one; re-export it.")
+    if declared != want:
+        bad = _first_difference(declared, want)
+        raise ModelError(f"{path / 'model.json'}: its 'params' shapes do not match its model "
+                         f"({what}): weight {bad} is declared {shown(declared.get(bad))}, the "
+                         f"model needs {want.get(bad)}; re-export the model.")
+    npz = path / "params.npz"
+    got = _npz_headers(npz)
+    if got != want:
+        bad = _first_difference(got, want)
+        raise ModelError(f"{npz}: weight {bad} has shape {got.get(bad)}, the model ({what}) "
+                         f"needs {want.get(bad)}; re-export the model.")
+    try:
+        with np.load(npz, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path / 'params.npz'} is not a readable weight file ({exc}).") \
-            from None
+        raise ModelError(f"{npz} is not a readable weight file ({said(exc)}); re-export "
+                         "the model.") from None
+    for name, a in arrays.items():
+        if a.dtype != np.float32:
+            raise ModelError(f"{npz}: weight {name} is {a.dtype}; weights are float32: "
+                             "re-export the model.")
+        if not np.isfinite(a).all():
+            raise ModelError(f"{npz} holds NaN/inf weights (weight {name}); re-export the "
+                             "model.")
+    return arrays
 
 
-def load_model(path: str | os.PathLike) -> Ensemble | Classifier:
-    """Read a model directory written by :func:`save_model` (or ``save_classifier``: then
-    a :class:`Classifier`), refusing one that was changed or does not match its own
-    description."""
+def _first_difference(got: dict, want: dict) -> str:
+    """The first weight (in the model's order) whose shape ``got`` does not give as
+    ``want``, or else the first name only one of them has."""
+    return next((k for k in want if k in got and got[k] != want[k]), None) or \
+        sorted(set(want) ^ set(got))[0]
+
+
+def load_model(path: str | os.PathLike) -> Ensemble | Classifier | PanelModel:
+    """Read a model directory written by :func:`save_model` (a classifier's: a
+    :class:`Classifier`; a panel's: a :class:`PanelModel`), refusing one that was changed or
+    does not match its own description, entry by entry."""
     path = Path(path)
     _verify(path)
     doc = _read_json(path / "model.json")
@@ -218,81 +457,21 @@ def load_model(path: str | os.PathLike) -> Ensemble | Classifier:
     if isinstance(doc, dict) and doc.get("format") == PANEL_FORMAT:
         return load_panel_model(path, doc)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        got = doc.get("format") if isinstance(doc, dict) else None
         raise ModelError(f"{path / 'model.json'} is not an lstmtune model (format "
-                         f"{doc.get('format') if isinstance(doc, dict) else None!r}).")
-    if doc.get("format_version") != FORMAT_VERSION:
-        info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
-        raise ModelError(f"{path} has model format version {doc.get('format_version')!r}; "
-                         f"this lstmtune reads version {FORMAT_VERSION}: use the lstmtune "
-                         f"version that saved it ({info.get('lstmtune_version')}).")
-    key = "config"  # the entry being read, named when it is malformed
-    try:
-        config = doc["config"]
-        if not isinstance(config, dict):
-            raise TypeError(f"a table of hyperparameters is needed, got {config!r:.40}")
-        unknown = sorted(set(config) - set(PARAMS))
-        if unknown:
-            raise ModelError(f"{path / 'model.json'}: unknown hyperparameters {unknown}.")
-        config = complete(config)
-        config = {name: PARAMS[name].check(value) for name, value in config.items()}
-        key = "spec"
-        spec = ModelSpec(**{**doc["spec"], "units": tuple(doc["spec"]["units"])})
-        key = "prep"
-        prep = FittedPrep.from_dict(doc["prep"])
-        key = "seeds"
-        seeds = np.asarray(doc["seeds"], int)
-        if seeds.ndim != 1:
-            raise ValueError(f"a list of whole numbers is needed, got shape {seeds.shape}")
-        key = "first_origin"
-        first_origin = doc["first_origin"]
-        if not isinstance(first_origin, int) or isinstance(first_origin, bool) \
-                or first_origin < 0:
-            raise ValueError(f"a whole number >= 0 is needed, got {first_origin!r:.40}")
-        key = "info"
-        info = dict(doc.get("info", {}))
-        key = "params"
-        declared = {k: tuple(v) for k, v in doc["params"].items()}
-    except ModelError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError,
-            LstmtuneError) as exc:
-        what = f"lacks '{key}'" if isinstance(exc, KeyError) and str(exc).strip("'") == key \
-            else f"has a malformed '{key}' ({exc})"
-        raise ModelError(f"{path / 'model.json'} {what}; re-export the model.") from None
-    if ForecastTask.of(config).model(config, n_features=prep.n_features) != spec:
-        raise ModelError(f"{path / 'model.json'}: the saved model spec {spec} does not match "
-                         f"its configuration and preprocessing ({prep.n_features} input "
-                         "feature(s)); re-export the model.")
-    if not 1 <= len(seeds) <= MAX_MEMBERS:
-        raise ModelError(f"{path / 'model.json'} lists {len(seeds)} members; a model has 1 to "
-                         f"{MAX_MEMBERS}: re-export the model.")
+                         f"{shown(got)}; lstmtune writes {FORMAT!r}, {CLASSIFIER_FORMAT!r} or "
+                         f"{PANEL_FORMAT!r}): pass a folder written by `lstmtune tune`.")
+    check_version(path, doc, FORMAT_VERSION, "model")
+    config = dict(entry(path, doc, "config", config_of))
+    spec = entry(path, doc, "spec", spec_of)
+    prep = entry(path, doc, "prep", FittedPrep.from_dict)
+    seeds = entry(path, doc, "seeds", seeds_of)
+    first_origin = entry(path, doc, "first_origin", whole)
+    info = dict(entry(path, doc, "info", table, default={}))
+    declared = entry(path, doc, "params", shapes_of)
+    check_spec(path, spec, built_spec(path, lambda: ForecastTask.of(config).model(
+        config, n_features=prep.n_features)))
     want = {k: (len(seeds), *v) for k, v in param_shapes(spec).items()}
-    need = 4 * sum(int(np.prod(v)) for v in want.values())
-    total = machine_memory()
-    if total is not None and need > MEMORY_FRACTION * total:
-        raise ModelError(f"{path / 'model.json'} describes {need / 2**30:,.1f} GiB of weights, "
-                         f"more than half of this machine's {total / 2**30:.0f} GiB: it was "
-                         "not saved by lstmtune on a machine like this one; re-export it.")
-    if declared != want:
-        raise ModelError(f"{path / 'model.json'}: its 'params' shapes do not match its model "
-                         f"({len(seeds)} members, {spec.units} units); re-export the model.")
-    got = _npz_headers(path / "params.npz")  # shapes read before any array is allocated
-    if got != want:
-        bad = next((k for k in want if k in got and got[k] != want[k]), None) or \
-            sorted(set(want) ^ set(got))[0]
-        raise ModelError(f"{path / 'params.npz'}: weight {bad} has shape {got.get(bad)}, the "
-                         f"model ({len(seeds)} members, {spec.units} units) needs "
-                         f"{want.get(bad)}; re-export the model.")
-    try:
-        with np.load(path / "params.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path / 'params.npz'} is not a readable weight file ({exc}); "
-                         "re-export the model.") from None
-    if any(a.dtype != np.float32 for a in arrays.values()):
-        raise ModelError(f"{path / 'params.npz'}: weights must be float32; re-export the "
-                         "model.")
-    if not all(np.isfinite(a).all() for a in arrays.values()):
-        raise ModelError(f"{path / 'params.npz'} holds NaN/inf weights; re-export the model.")
+    arrays = read_weights(path, declared, want, f"{len(seeds)} members, {spec.units} units")
     return Ensemble(config=config, spec=spec, params=nest_params(arrays), seeds=seeds,
                     prep=prep, first_origin=first_origin, info=info)

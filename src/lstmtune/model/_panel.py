@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from lstmtune.data import FittedPrep, TimeSeries
 from lstmtune.engine import ModelSpec, flatten_params, nest_params, param_shapes
 from lstmtune.errors import ConfigError, DataError
 from lstmtune.evaluation import mase_scale
-from lstmtune.experiment import PanelTask, complete
+from lstmtune.experiment import PanelTask
 from lstmtune.model._ensemble import Ensemble, time_label
 
 __all__ = ["PanelModel", "PANEL_FORMAT", "save_panel_model", "load_panel_model"]
@@ -70,12 +71,19 @@ class PanelModel:
                    first_origins=[int(f.train.origin[0]) for f in run.folds],
                    horizon=spec_task.horizon, conformal=conformal, info=dict(info or {}))
 
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {sid: j for j, sid in enumerate(self.ids)}
+
     def ensemble(self, sid: str) -> Ensemble:
         """Series ``sid``'s members as an :class:`Ensemble`."""
-        if sid not in self.ids:
-            raise DataError(f"series '{sid}' is not in this model (it was trained on "
-                            f"{len(self.ids)} series, e.g. {', '.join(self.ids[:3])}).")
-        j = self.ids.index(sid)
+        j = self._index.get(sid)
+        if j is None:
+            from lstmtune.model._io import shown, shown_ids
+
+            raise DataError(f"series {shown(sid, 40)} is not in this model: it was trained "
+                            f"on {len(self.ids)} series ({shown_ids(self.ids)}); forecast "
+                            "only those.")
         R = self.repeats
         take = slice(j * R, (j + 1) * R) if self.kind == "local" else slice(0, R)
         params = {k: np.asarray(v)[take] for k, v in flatten_params(self.params).items()}
@@ -88,11 +96,29 @@ class PanelModel:
         """The next ``horizon`` values (default: the tuned horizon) of every given series, as
         a long table: ``unique_id, ds, step, forecast`` and the conformal interval of each
         level (``lo_80``, ``hi_80``, …: the tuned quantile of the scaled validation
-        residuals times the series' own seasonal-naive scale)."""
+        residuals times the series' own seasonal-naive scale).  Only a level whose saved
+        half-widths are finite numbers >= 0 for every step gives an interval (so ``lo <=
+        hi`` always); another is left out and named, with the reason, in the table's
+        ``attrs["intervals_missing"]`` (level -> reason)."""
         H = horizon or self.horizon
         if self.horizon < H and self.conformal:
             raise ConfigError(f"the intervals were calibrated for {self.horizon} steps, not "
                               f"{H}: use --horizon {self.horizon} or less.")
+        levels, missing = [], {}
+        for level, q in self.conformal.items():
+            try:
+                pct = round(100 * float(level))
+                half = np.asarray(q, float)
+            except (TypeError, ValueError, OverflowError):
+                missing[str(level)] = "its saved level or half-widths are not numbers."
+                continue
+            if half.ndim != 1 or half.size < H or not (np.isfinite(half[:H])
+                                                       & (half[:H] >= 0)).all():
+                missing[str(level)] = (f"its saved half-widths are not {H} finite numbers "
+                                       ">= 0 (an unbounded or edited quantile); tune again "
+                                       "for an interval at this level.")
+                continue
+            levels.append((pct, half[:H]))
         frames = []
         for sid, ts in series.items():
             members = self.ensemble(sid).member_forecasts(ts, H)
@@ -102,12 +128,13 @@ class PanelModel:
             out = pd.DataFrame({"unique_id": sid,
                                 "ds": [time_label(t) for t in _future(ts, H)],
                                 "step": np.arange(1, H + 1), "forecast": point})
-            for level, q in self.conformal.items():
-                pct = round(100 * float(level))
-                half = np.asarray(q[:H]) * (scale if math.isfinite(scale) else np.nan)
+            for pct, q in levels:
+                half = q * (scale if math.isfinite(scale) else np.nan)
                 out[f"lo_{pct}"], out[f"hi_{pct}"] = point - half, point + half
             frames.append(out)
-        return pd.concat(frames, ignore_index=True)
+        table = pd.concat(frames, ignore_index=True)
+        table.attrs["intervals_missing"] = missing
+        return table
 
 
 def _future(ts: TimeSeries, horizon: int):
@@ -133,37 +160,101 @@ def save_panel_model(model: PanelModel, path) -> Path:
 
 
 def load_panel_model(path: Path, doc: dict[str, Any]) -> PanelModel:
-    """The panel model of a verified model directory whose model.json is ``doc``."""
-    from lstmtune.model._io import ModelError, read_weights
+    """The panel model of a verified model directory whose model.json is ``doc``, every entry
+    checked as ``model._io.load_model`` checks a forecaster's: unique series ids, one
+    preprocessing and first origin per series, the horizon the configuration was tuned for,
+    conformal half-widths that are finite numbers >= 0 (a level saved as null, unbounded,
+    is left out), and weights of the shapes the spec needs."""
+    from lstmtune.model import _io
 
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{path} has panel model format version "
-                         f"{doc.get('format_version')!r}; this lstmtune reads version "
-                         f"{FORMAT_VERSION}.")
-    try:
-        config = complete(doc["config"])
-        spec = ModelSpec(**{**doc["spec"], "units": tuple(doc["spec"]["units"])})
-        ids = [str(i) for i in doc["ids"]]
-        seeds = np.asarray(doc["seeds"], int)
-        preps = [FittedPrep.from_dict(p) for p in doc["preps"]]
-        first = [int(x) for x in doc["first_origins"]]
-        horizon = int(doc["horizon"])
-        # an unbounded quantile (too few series for the level) is stored as null
-        conformal = {str(k): [math.inf if x is None else float(x) for x in v]
-                      for k, v in doc["conformal"].items()}
-        task = PanelTask(horizon=horizon)
-    except (KeyError, TypeError, ValueError, AttributeError, DataError, ConfigError) as exc:
-        raise ModelError(f"{path / 'model.json'} is malformed ({exc!s:.80}); re-export the "
-                         "model.") from None
-    if len(preps) != len(ids) or len(first) != len(ids) or seeds.ndim != 1 or not len(seeds):
-        raise ModelError(f"{path / 'model.json'}: its series, preprocessing and members do "
-                         "not match; re-export the model.")
-    if task.model(config, n_features=preps[0].n_features) != spec:
-        raise ModelError(f"{path / 'model.json'}: the saved model spec does not match its "
-                         "configuration; re-export the model.")
-    lead = len(ids) * len(seeds) if config["model"] == "local" else len(seeds)
-    want = {k: (lead, *v) for k, v in param_shapes(spec).items()}
-    arrays = read_weights(path, want)
+    _io.check_version(path, doc, FORMAT_VERSION, "panel model")
+    config = _io.entry(path, doc, "config", _io.config_of)
+    spec = _io.entry(path, doc, "spec", _io.spec_of)
+    ids = list(_io.entry(path, doc, "ids", lambda v: _io.names(v, "series id")))
+    seeds = _io.entry(path, doc, "seeds", _io.seeds_of)
+    preps = _io.entry(path, doc, "preps", lambda v: _preps_of(v, ids))
+    first = _io.entry(path, doc, "first_origins",
+                      lambda v: [_io.whole(x) for x in _per_series(v, ids, "first origin")])
+    horizon = _io.entry(path, doc, "horizon", lambda v: _io.whole(v, 1))
+    task = PanelTask(horizon=horizon)
+    _io.check_configured(path, config, task.configure,
+                         f"a panel model of horizon {horizon}")
+    conformal = _io.entry(path, doc, "conformal", lambda v: _conformal_of(v, horizon))
+    info = dict(_io.entry(path, doc, "info", _io.table, default={}))
+    declared = _io.entry(path, doc, "params", _io.shapes_of)
+    _io.check_spec(path, spec, _io.built_spec(path, lambda: task.model(
+        config, n_features=preps[0].n_features)))
+    N, R = len(ids), len(seeds)
+    local = config["model"] == "local"
+    want = {k: (N * R if local else R, *v) for k, v in param_shapes(spec).items()}
+    what = f"{N} series × {R} members" if local else f"{R} members shared by {N} series"
+    arrays = _io.read_weights(path, declared, want, f"{what}, {spec.units} units")
     return PanelModel(config=config, spec=spec, ids=ids, params=nest_params(arrays),
                       seeds=seeds, preps=preps, first_origins=first, horizon=horizon,
-                      conformal=conformal, info=dict(doc.get("info", {})))
+                      conformal=conformal, info=info)
+
+
+def _per_series(value: Any, ids: list[str], what: str) -> list:
+    """``value`` if it is a list of one ``what`` per series."""
+    if not isinstance(value, list) or len(value) != len(ids):
+        from lstmtune.model._io import shown
+
+        raise ValueError(f"one {what} per series ({len(ids)}) is needed, got {shown(value)}")
+    return value
+
+
+def _preps_of(value: Any, ids: list[str]) -> list[FittedPrep]:
+    """Each series' fitted preprocessing, all with the same inputs."""
+    preps = []
+    for sid, d in zip(ids, _per_series(value, ids, "preprocessing"), strict=True):
+        try:
+            preps.append(FittedPrep.from_dict(d))
+        except DataError as exc:
+            raise DataError(f"series '{sid}': {exc}") from None
+        if preps[-1].n_features != preps[0].n_features:
+            raise ValueError(f"series '{sid}' has {preps[-1].n_features} input features, "
+                             f"series '{ids[0]}' {preps[0].n_features}")
+    return preps
+
+
+def _conformal_of(value: Any, horizon: int) -> dict[str, list[float]]:
+    """The saved conformal quantiles: level (a number in (0, 1)) -> one scaled half-width
+    >= 0 per horizon step, the wider level's never below the narrower's.  A level saved as
+    null, or with a null half-width (an unbounded quantile: too few residuals for it, as
+    earlier versions wrote it), is left out."""
+    from lstmtune.model._io import real, shown, table
+
+    out: dict[str, list[float]] = {}
+    named: dict[int, str] = {}
+    for level, q in table(value).items():
+        try:
+            x = real(float(level), 0.0, 1.0)
+        except ValueError:
+            x = math.nan
+        if not 0 < x < 1:
+            raise ValueError(f"level {shown(level)} is not a number in (0, 1)")
+        pct = round(100 * x)
+        if pct in named:
+            raise ValueError(f"levels {named[pct]!r} and {shown(level)} both name the {pct} % "
+                             "interval")
+        named[pct] = level
+        if q is None or (isinstance(q, list) and None in q):
+            continue
+        if not isinstance(q, list) or len(q) != horizon:
+            raise ValueError(f"level {level} has one half-width per horizon step ({horizon}), "
+                             f"got {shown(q)}")
+        for w in q:
+            try:
+                real(w, 0.0)
+            except ValueError:
+                raise ValueError(f"level {level}: each half-width is a finite number >= 0, "
+                                 f"got {shown(w)}") from None
+        out[level] = [float(w) for w in q]
+    ordered = sorted(out, key=float)
+    for narrow, wide in zip(ordered, ordered[1:], strict=False):
+        step = next((h for h in range(horizon) if out[wide][h] < out[narrow][h]), None)
+        if step is not None:
+            raise ValueError(f"level {wide}'s half-width at step {step + 1} "
+                             f"({out[wide][step]:g}) is below level {narrow}'s "
+                             f"({out[narrow][step]:g}); a wider level's never is")
+    return out

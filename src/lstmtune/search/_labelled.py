@@ -78,9 +78,60 @@ def labelled_folds(train: LabelledSequences, cfg: StudyConfig):
     return out
 
 
+def _shown(text: str, width: int = 40) -> str:
+    """``text`` quoted for a message, cut with an ellipsis."""
+    text = " ".join(text.split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def check_content(train: LabelledSequences, folds, cfg: StudyConfig) -> None:
+    """Refuse, before the storage exists, training items with nothing to learn from: texts
+    without a single word (the vocabulary would be empty), token sequences that are all
+    padding, numeric sequences (or one of their channels) without a single value."""
+    from lstmtune.data import tokenize
+
+    where = f"'{cfg.data.source}'"
+    parts = [("training items", train)] + [
+        (f"training items of validation draw {k + 1}", fit)
+        for k, ((fit, _), _) in enumerate(folds)]
+    for what, items in parts:
+        n = len(items)
+        if items.kind == "text":
+            if not any(tokenize(t) for t in items.texts):
+                raise DataError(
+                    f"the {n} {what} of {where} hold no words (e.g. "
+                    f"{_shown(items.texts[0])}), so their vocabulary would be empty: a word is "
+                    "a run of the letters a-z or the digits 0-9 (after lower-casing), so "
+                    "punctuation, markup, emoji and other scripts hold none; check the text "
+                    "column (--text-col), or give texts with such words.")
+        elif items.kind == "tokens":
+            if not any(np.any(np.asarray(q) != 0) for q in items.sequences):
+                raise DataError(
+                    f"every sequence of the {n} {what} of {where} is padding (all their token "
+                    "ids are 0, the padding id), so there is nothing to learn from: check 'x' "
+                    "(ids from 1 up are tokens), or add 1 to every id if 0 is a real token.")
+        else:
+            seen = np.zeros(items.channels, bool)
+            for v in items.values:
+                seen |= np.isfinite(np.asarray(v, float)).any(axis=0)
+                if seen.all():
+                    break
+            if not seen.any():
+                raise DataError(
+                    f"every value of the {n} {what} of {where} is missing ('?' or NaN), so "
+                    "there is nothing to learn from: check the file's values.")
+            if not seen.all():
+                missing = [int(c) + 1 for c in np.flatnonzero(~seen)]
+                raise DataError(
+                    f"channel(s) {missing[:5]} of the {n} {what} of {where} hold no value "
+                    "(every one missing: '?' or NaN), so they cannot be scaled: drop the "
+                    "channel from the file, or give it values.")
+
+
 def check_items(train: LabelledSequences, folds, cfg: StudyConfig) -> None:
     """Refuse, before the storage exists, a split the classifier cannot learn from: a class
-    with no training or no validation item."""
+    with no training or no validation item, or training items with nothing to learn from
+    (``check_content``)."""
     for (fit, held), _ in folds:
         for part, items in (("training", fit), ("validation", held)):
             missing = [train.classes[k] for k in range(len(train.classes))
@@ -92,6 +143,7 @@ def check_items(train: LabelledSequences, folds, cfg: StudyConfig) -> None:
                                 f"{missing[:3]} (training items of each: {few}): every class "
                                 "needs at least two training items, one to fit and one to "
                                 "validate; add items of it or leave the class out.")
+    check_content(train, folds, cfg)
 
 
 def check_labelled(items: LabelledSequences, cfg: StudyConfig) -> StudyConfig:

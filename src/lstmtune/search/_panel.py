@@ -117,33 +117,128 @@ def fit_panel_space(folds, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
         f"shortest series' training part allows no more than {fits[-1]} lags)")
 
 
+def _values_text(y: np.ndarray) -> str:
+    """A constant stretch of values in words: "all zero" or "constant at 5.0"."""
+    v = float(y[np.isfinite(y)][0])
+    shown = str(v) if len(str(v)) <= 12 else f"{v:.6g}"
+    return "all zero" if v == 0 else f"constant at {shown}"
+
+
+def _flat(y: np.ndarray) -> bool:
+    """Whether the finite values of ``y`` (two or more) are all equal."""
+    y = y[np.isfinite(y)]
+    return y.size >= 2 and bool(np.ptp(y) == 0)
+
+
+def _training_text(train: np.ndarray, dev: np.ndarray) -> str:
+    """Where a constant training part lies (``dev``: the series without its test window),
+    for messages."""
+    if _flat(dev):
+        return f"is {_values_text(dev)} (all {len(dev)} points before its test window)"
+    return (f"is {_values_text(train)} over its training part (its first {len(train)} "
+            "points)")
+
+
+def _drop(dev: np.ndarray) -> str:
+    """The fix for a series constant before its test window, or over its training part."""
+    if _flat(dev):
+        return "drop the series (the Naive method forecasts it exactly)"
+    return "drop the series, or start it where its values begin to change"
+
+
 def check_metric(folds, metric: str) -> None:
     """Refuse a metric that is undefined on some series' validation window (its trials
-    would all fail), naming the series: MAPE of a zero, MASE of a constant training part,
-    OWA where Naive2 is exact."""
+    would all fail), naming the series and its values: MAPE of a zero, MASE of a constant
+    (or exactly repeating) training part, OWA where Naive2 is exact."""
+    dev: dict[str, np.ndarray] = {}  # each series' longest fold: the series without its test
+    for series, _ in folds:
+        if len(series) > len(dev.get(series.name, ())):
+            dev[series.name] = np.asarray(series.y, float)
     for series, w in folds:
         y = np.asarray(series.y, float)
         train, val = y[:-w], y[-w:]
-        why = None
+        sid = f"series '{series.name}'"
         if metric == "mape" and (val == 0).any():
-            why = "its validation window holds a 0"
-        elif metric in ("mase", "owa") and not math.isfinite(mase_scale(train,
-                                                                         series.season)):
-            why = "its training part repeats itself exactly (a scale of 0)"
-        elif metric == "owa" and not np.abs(naive2(train, w, series.season) - val).sum() > 0:
-            why = "Naive2 forecasts its validation window exactly"
-        if why:
-            raise DataError(f"metric = {metric} is undefined on series '{series.name}' ({why}):"
-                            " use smape, or drop the series.")
+            if _flat(dev[series.name]):
+                raise DataError(f"metric = mape is undefined on {sid}, which "
+                                f"{_training_text(train, dev[series.name])}: MAPE divides by "
+                                f"every actual value; {_drop(dev[series.name])}.")
+            at = len(train) + 1 + int(np.flatnonzero(val == 0)[0])
+            raise DataError(f"metric = mape is undefined on {sid}: its validation window "
+                            f"holds a 0 (point {at}), and MAPE divides by every actual value; "
+                            "use --metric smape (or mase), or drop the series.")
+        if metric in ("mase", "owa") and not math.isfinite(mase_scale(train, series.season)):
+            name = "MASE" if metric == "mase" else "OWA (through MASE)"
+            if _flat(train):
+                raise DataError(f"metric = {metric} is undefined on {sid}, which "
+                                f"{_training_text(train, dev[series.name])}: {name} divides "
+                                "by its seasonal-naive error there, which is 0; "
+                                f"{_drop(dev[series.name])}.")
+            raise DataError(f"metric = {metric} is undefined on {sid}: its training part "
+                            f"repeats itself exactly every {series.season} point(s), so the "
+                            f"seasonal-naive error {name} divides by is 0; use --metric "
+                            "smape, or drop the series.")
+        if metric == "owa" and not np.abs(naive2(train, w, series.season) - val).sum() > 0:
+            raise DataError(f"metric = owa is undefined on {sid}: Naive2 forecasts its "
+                            "validation window exactly, and OWA divides by Naive2's errors; "
+                            "use --metric smape, or drop the series.")
+
+
+def check_constant(dev: dict[str, TimeSeries], folds, cfg: StudyConfig) -> None:
+    """Refuse a series whose training part is constant (or all zero) when no
+    configuration of the space can be prepared on it (e.g. the scaler cannot scale it), so
+    that every trial would fail on it; named with its values and a fix that matches."""
+    from lstmtune.search._preflight import _candidates, _framing_key
+
+    H, F = cfg.task.horizon, cfg.data.folds
+    suspects = []
+    for i, (sid, ts) in enumerate(dev.items()):
+        y = np.asarray(ts.y, float)
+        if _flat(y[: max(2, len(y) - (F + 1) * H)]):  # the shortest part any fold trains on
+            suspects.append((sid, i))
+    if not suspects:
+        return
+    candidates, seen = [], set()
+    for c in _candidates(cfg):
+        key = _framing_key(c)
+        if key not in seen:
+            seen.add(key)
+            candidates.append(c)
+    for sid, i in suspects:
+        own = folds[i * F: (i + 1) * F]  # series-major
+        reasons = []
+        for c in candidates:
+            reasons.append(infeasible(c, own, cfg.task))
+            if reasons[-1] is None:
+                break
+        if reasons[-1] is None:
+            continue
+        y = np.asarray(dev[sid].y, float)
+        train = y[: len(y) - F * H]
+        if not _flat(train):
+            train = y[: max(2, len(y) - (F + 1) * H)]
+        where = _training_text(train, y)
+        scalers = sorted({c["scaler"] for c in candidates})
+        why = reasons[0].removeprefix("infeasible on this data: ")
+        if "constant" in why and "none" not in scalers:
+            raise DataError(f"series '{sid}' {where}: no configuration of the space can be "
+                            f"prepared on it, since scaler = {', '.join(scalers)} cannot scale "
+                            "a constant part (its standard deviation or range is 0); "
+                            f'{_drop(y)}, or set [preprocessing] scaler = "none".')
+        raise DataError(f"series '{sid}' {where}, and no "
+                        f"configuration of the space can be prepared on it ({len(candidates)} "
+                        f"distinct settings tried): {why}")
 
 
 def preflight_panel(panel: Panel, dev: dict[str, TimeSeries], folds, cfg: StudyConfig) -> None:
-    """Refuse now what cannot run: no configuration of the space can be prepared on the
-    shortest series, or the largest population does not fit in memory."""
+    """Refuse now what cannot run: a metric undefined on some series, a constant series no
+    configuration can be prepared on, no configuration of the space that can be prepared
+    on the shortest series, or a largest population that does not fit in memory."""
     from lstmtune.search._preflight import _largest, _population
 
     check_panel_strategy(cfg)
     check_metric(folds, cfg.task.metric)
+    check_constant(dev, folds, cfg)
     n = max(len(ts) for ts in dev.values())
     big = complete({**dict(cfg.fixed), **{k: _largest(cfg, k) for k in
                                            ("units", "layers", "timesteps", "batch_size")}})
@@ -154,9 +249,12 @@ def preflight_panel(panel: Panel, dev: dict[str, TimeSeries], folds, cfg: StudyC
 
 
 def check_panel(panel: Panel, cfg: StudyConfig) -> StudyConfig:
-    """Everything a panel study is refused for, before anything is written; returns the
-    configuration with its default space fitted to the panel."""
+    """Everything a panel study is refused for, before anything is written, cheap checks
+    first (lengths, the metric on every series), then the configurations tried on the data;
+    returns the configuration with its default space fitted to the panel."""
     dev, folds = panel_folds(panel, cfg)
+    check_panel_strategy(cfg)
+    check_metric(folds, cfg.task.metric)
     cfg, _ = fit_panel_space(folds, cfg)
     preflight_panel(panel, dev, folds, cfg)
     return cfg
@@ -229,15 +327,49 @@ def _per_series_choice(study: optuna.Study, cfg: StudyConfig, n_series: int
     return numbers, {t.number: t for t in trials}
 
 
-def _conformal(run, folds, levels=LEVELS) -> tuple[dict, np.ndarray]:
-    """Quantiles of the validation windows' scaled absolute residuals per horizon step."""
+def _conformal(run, folds, cfg: StudyConfig, levels=LEVELS
+               ) -> tuple[dict, dict[str, dict[str, Any]], np.ndarray]:
+    """Quantiles of the validation windows' scaled absolute residuals per horizon step
+    (``evaluation.conformal``), and for each level too few residuals allow: how many it
+    had, how many it needs, and the folds or series that give them (each series' each
+    validation window adds one residual per step), with that said in words (``reason``)."""
     fcs = _member_forecasts(run, len(folds))
     res = []
     for j, (series, w) in enumerate(folds):
         y = np.asarray(series.y, float)
         scale = mase_scale(y[:-w], series.season)
         res.append(np.abs(y[-w:] - _point(fcs[j])) / scale)
-    return conformal(np.asarray(res), levels), np.asarray(res)
+    res = np.asarray(res)
+    quantiles, short = conformal(res, levels)
+    H, F = cfg.task.horizon, cfg.data.folds
+    N = len(folds) // F  # folds are series-major, F per series
+    missing = {}
+    for level, (n, needed) in short.items():
+        pct = f"{100 * level:g} %"
+        if n == 0:
+            missing[str(level)] = {
+                "nominal": level, "residuals": 0, "needed": needed, "folds_needed": None,
+                "series_needed": None,
+                "reason": (f"no finite validation residual: the best's every validation "
+                           f"forecast diverged or every series' seasonal-naive scale is 0, so "
+                           f"no {pct} interval (it needs at least {needed} residuals per "
+                           "horizon step) can be calibrated; lower the learning-rate range, "
+                           "or drop the constant series.")}
+            continue
+        folds_needed = math.ceil(needed * F / n)  # n = N · F when every residual is finite
+        series_needed = math.ceil(needed * N / n)
+        lost = f", {N * F - n} of them not finite" if n < N * F else ""
+        missing[str(level)] = {
+            "nominal": level, "residuals": n, "needed": needed, "folds_needed": folds_needed,
+            "series_needed": series_needed,
+            "reason": (f"too few validation residuals: the {pct} interval needs at least "
+                       f"{needed} per horizon step (one per series and validation window, "
+                       f"for the rank ceil((n + 1) × {level:g}) to be at most n) and this "
+                       f"study had {n} ({N} series × {F} window(s){lost}); use --folds "
+                       f"{folds_needed} (or [data] folds = {folds_needed}: every series then "
+                       f"needs at least {H * (folds_needed + 1) + MIN_TRAIN} points), or a "
+                       f"panel of at least {series_needed} series.")}
+    return quantiles, missing, res
 
 
 def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], folds,
@@ -245,7 +377,9 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
                 progress: Callable[[str], None] | None = None) -> tuple[dict, dict, Any]:
     """Retrain the panel's best and the per-series best, forecast every test window once,
     score them beside the classical methods, compare them pairwise, and measure the
-    conformal intervals' coverage; store the report's tables."""
+    coverage of the conformal intervals the validation residuals allow (a level they are
+    too few for is not produced: ``test["intervals_missing"]`` and the model's
+    ``info["intervals_missing"]`` say why and what gives it); store the report's tables."""
     from lstmtune.model import PanelModel
 
     task, s = cfg.task, cfg.search
@@ -292,7 +426,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
     if progress:
         progress("conformal intervals: the best's forecasts of the validation windows")
     vrun, _ = fit_config(folds, config, repeats=R, seed=s.seed, task=task)  # as the test's
-    quantiles, _ = _conformal(vrun, folds)
+    quantiles, missing, _ = _conformal(vrun, folds, cfg)  # only the levels it can produce
 
     actual = {i: np.asarray(panel.series[i].y[-H:], float) for i in ids}
     scales = {i: mase_scale(dev[i].y, dev[i].season) for i in ids}
@@ -307,17 +441,22 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
             comparisons[f"{mine} vs {other}"] = paired(scores["per_series"][mine][metric],
                                                        scores["per_series"][other][metric],
                                                        seed=s.seed)
-    coverage = {}  # over the series the LSTM forecast (not those that fell back to Naive2)
-    kept = [i for i in ids if i not in lost]
-    for level, q in quantiles.items():
+    # Coverage of the produced (finite) intervals only, over the series the LSTM forecast
+    # (not those that fell back to Naive2) whose scale, hence interval, is defined.
+    coverage = {}
+    kept = [i for i in ids if i not in lost and math.isfinite(scales[i])]
+    for level, q in quantiles.items() if kept else ():
         inside = np.array([np.abs(actual[i] - lstm[i]) <= q * scales[i] for i in kept])
         coverage[str(level)] = {"nominal": level, "coverage": float(inside.mean()),
                                 "per_step": inside.mean(axis=0).tolist(),
-                                "quantile": q.tolist()}
+                                "quantile": q.tolist(), "series": len(kept)}
+    info = {"study": study.study_name, "trial": best.number, "data": panel.name,
+            "lstmtune_version": __version__}
+    if missing:  # what predict says about a level the model does not hold
+        info["intervals_missing"] = {k: v["reason"] for k, v in missing.items()}
     model = PanelModel.from_run(run, ids, config, spec_task=whole, repeats=R,
                                 conformal={str(k): v.tolist() for k, v in quantiles.items()},
-                                info={"study": study.study_name, "trial": best.number,
-                                      "data": panel.name, "lstmtune_version": __version__})
+                                info=info)
     table = scores["table"]
     by_member = []  # each repeat's own forecasts: the panel's mean score, member by member
     for r in range(R):
@@ -329,7 +468,8 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
             "value": table[LSTM][metric], "members": by_member,
             "std": float(np.std(by_member, ddof=1)) if len(by_member) > 1 else math.nan,
             "table": table, "comparisons": comparisons,
-            "coverage": coverage, "per_series_trials": len(set(choice.tolist()) - {-1}),
+            "coverage": coverage, "intervals_missing": missing,
+            "per_series_trials": len(set(choice.tolist()) - {-1}),
             "fallbacks": classical["fallbacks"], "diverged_series": lost}
     baselines = {k: v for k, v in table.items() if k not in (LSTM, PER_SERIES)}
     final = {

@@ -76,6 +76,7 @@ MEMORY = "memory://"  # this process only: Optuna's in-memory storage, one per U
 # kept while a study uses it (the study holds its storage), then let go
 _MEMORY: weakref.WeakValueDictionary[str, WorkerStorage] = weakref.WeakValueDictionary()
 SQLITE_TIMEOUT_S = 120  # a writer waits this long for another's transaction
+WRITE_CHECK_S = 5  # the check that a SQLite file can be written waits this long for a writer
 HEARTBEAT_S = 10  # a worker on a database server records its trials' heartbeat this often
 GRACE_S = 120  # a trial of another machine without a heartbeat for this long is stale
 CONNECT_TIMEOUT_S = 10  # a database server that does not answer for this long is unreachable
@@ -129,6 +130,11 @@ def _check_url(url: str) -> None:
                           "sqlite:///path/study.db, journal:///abs/path/study.log, "
                           "postgresql://user@host/db or memory:// (this process only).")
     path = storage_file(url)
+    if url.startswith("sqlite:") and path is None and _memory_sqlite(url):
+        raise ConfigError(f"storage '{url[:200]}' names no SQLite file (an in-memory SQLite "
+                          "database is gone with each connection, so a study cannot live "
+                          "in it): write sqlite:///path/study.db, or memory:// for a study "
+                          "of this process only.")
     if url.startswith(("sqlite:", JOURNAL)) and path is not None:
         if path.exists() and not path.is_file():
             raise ConfigError(f"storage '{shown}': '{path}' exists but is not a regular file; "
@@ -140,6 +146,70 @@ def _check_url(url: str) -> None:
             raise ConfigError(f"storage '{shown}': this user cannot write in "
                               f"'{path.parent}' (permission denied); choose a folder you can "
                               "write to.")
+        head = _head(path)
+        if url.startswith("sqlite:") and head and not head.startswith(SQLITE_HEADER):
+            raise ConfigError(f"storage '{shown}': '{path}' is not a SQLite database (it "
+                              f"starts with {_bytes_text(head)}); point the URL at a study "
+                              "file made by lstmtune or Optuna, or at a new path.")
+        if url.startswith(JOURNAL) and head.startswith(SQLITE_HEADER):
+            raise ConfigError(f"storage '{shown}': '{path}' is a SQLite database, not a "
+                              f"journal file; write sqlite:///{path.resolve()} instead.")
+        if url.startswith(JOURNAL) and head and not _journal_start(path):
+            raise ConfigError(f"storage '{shown}': '{path}' is not an Optuna journal file "
+                              f"(it starts with {_bytes_text(head)}, where a journal's every "
+                              "line is one JSON operation); point the URL at a journal made by "
+                              "lstmtune or Optuna, or at a new path.")
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _journal_start(path: Path) -> bool:
+    """Whether the first line of a journal file is one of Optuna's operations (a JSON
+    object with an ``op_code``); a first line still being written passes."""
+    import json
+
+    try:
+        with open(path, "rb") as f:
+            line = f.readline(1 << 20)
+    except OSError:
+        return True  # unreadable: refused, in one line, when it is opened
+    if not line.endswith(b"\n"):
+        return line.lstrip().startswith(b"{")
+    try:
+        op = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(op, dict) and "op_code" in op
+
+
+def _memory_sqlite(url: str) -> bool:
+    """Whether a SQLite URL names no file (``sqlite://``, ``sqlite:///:memory:``)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        db = make_url(url).database
+    except Exception:  # unparseable: refused, in one line, when it is opened
+        return False
+    return not db or db == ":memory:"
+
+
+def _head(path: Path) -> bytes:
+    """The first bytes of ``path`` (b"" when it is missing, empty or unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(SQLITE_HEADER) + 1)  # one more: whether more follows
+    except OSError:
+        return b""
+
+
+def _bytes_text(head: bytes) -> str:
+    """The first bytes of a file, for a message: as text when they are, else in hex."""
+    n = len(SQLITE_HEADER)
+    text = head[:n].decode("utf-8", "replace").rstrip()
+    more = "…" if len(head) > n else ""
+    readable = all(c.isprintable() or c == "\t" for c in text)
+    return repr(text + more) if readable else f"the bytes {head[:8].hex(' ')} …"
 
 
 def storage_from_url(url: str, *, heartbeat_s: int | None = None,
@@ -188,6 +258,8 @@ def storage_from_url(url: str, *, heartbeat_s: int | None = None,
                               f"is not installed: pip install {missing} (or use a sqlite:/// "
                               "or journal:/// URL).") from None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        if "readonly" in first.replace(" ", "").lower():
+            raise ConfigError(_read_only(shown, storage_file(url))) from None
         raise ConfigError(f"storage '{shown}' cannot be opened ({type(exc).__name__}: "
                           f"{first}); check the URL, that the database server is running and "
                           "reachable, and the credentials.") from None
@@ -195,8 +267,163 @@ def storage_from_url(url: str, *, heartbeat_s: int | None = None,
 
 def check_storage(url: str) -> None:
     """Open the storage at ``url`` and let it go: one :class:`ConfigError` line when it
-    cannot be opened (see :func:`storage_from_url`), nothing held when it can."""
-    storage_from_url(url).close()
+    cannot be opened (see :func:`storage_from_url`) or written (a read-only SQLite or
+    journal file, or a database SQLite cannot write to), nothing held when it can.  When it
+    is refused, the files this check made (the storage file, its ``-wal``, ``-shm`` and
+    ``-journal`` files, the lock files beside it) are removed again."""
+    path = storage_file(url) if isinstance(url, str) else None
+    made = [] if path is None else [p for p in _beside(path) if not os.path.lexists(p)]
+    try:
+        if path is not None and os.path.lexists(path) and \
+                not os.access(path, os.R_OK | os.W_OK):
+            raise ConfigError(_read_only(describe_url(url), path))
+        storage = storage_from_url(url)
+        try:
+            if url.startswith(JOURNAL):
+                _try_read(storage, url, path)
+        finally:
+            storage.close()
+        if path is not None and url.startswith("sqlite:"):
+            _try_write(url, path)  # path: the file, or SQLite's own URI
+    except BaseException:
+        _remove_made(made, path)
+        raise
+
+
+def _remove_made(made: list[Path], path: Path | None) -> None:
+    """Remove what a refused check made beside the storage file, and only what holds
+    nothing another process could need: the file when it holds no study, an empty -wal or
+    -journal file, the -shm index when no -wal frames remain, a lock file nobody holds."""
+    def size(p: Path) -> int:
+        try:
+            return p.stat().st_size
+        except OSError:
+            return 0
+
+    for p in made:
+        if not os.path.lexists(p):
+            continue
+        if p == path:
+            keep = not _holds_no_study(p)
+        elif p.name.endswith(("-wal", "-journal")):
+            keep = size(p) > 0
+        elif p.name.endswith("-shm"):
+            keep = size(p.with_name(p.name[:-4] + "-wal")) > 0
+        else:  # a lock file: removed only while this process can take it
+            keep = not _free_lock(p)
+        if not keep:
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def _free_lock(path: Path) -> bool:
+    """Whether nobody holds the ``flock`` on ``path``."""
+    if fcntl is None:
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _beside(path: Path) -> list[Path]:
+    """The storage file and the files SQLite, Optuna's journal and lstmtune's locks put
+    beside it."""
+    return [path, *(path.with_name(path.name + x) for x in ("-wal", "-shm", "-journal",
+                                                            ".lock")),
+            *(path.with_name(f".{path.name}.{k}.lock") for k in ("claim", "final"))]
+
+
+def _read_only(shown: str, path: Path | None) -> str:
+    """The refusal of a storage that cannot be written."""
+    where = f"'{path}'" if path is not None else "its database"
+    if not shown.startswith("sqlite"):
+        return (f"storage '{shown}': {where} is read-only (this user cannot write it, and a "
+                "study writes every trial into it): make it writable (e.g. chmod u+w), or "
+                "give --storage a path you can write to.")
+    if "mode=ro" in shown:
+        return (f"storage '{shown}' opens {where} read-only (mode=ro), and a study writes "
+                "every trial into it: drop mode=ro from the URL, or give another --storage.")
+    return (f"storage '{shown}': {where} is read-only (this user cannot write it, and a study "
+            "writes every trial into it; SQLite also writes -wal and -shm files beside it): "
+            "make it writable (e.g. chmod u+w), or give --storage a path you can write to.")
+
+
+def _try_read(storage: WorkerStorage, url: str, path: Path | None) -> None:
+    """Read the studies a journal file holds: a file that is not a journal (Optuna reads it
+    only when first asked) is refused now, not at the study's creation."""
+    try:
+        storage._backend.get_all_studies()
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ConfigError(f"storage '{describe_url(url)}': '{path}' is not an Optuna journal "
+                          f"file ({type(exc).__name__}: {first}); point the URL at a journal "
+                          "made by lstmtune or Optuna, or at a new path.") from None
+
+
+def _try_write(url: str, path: Path) -> None:
+    """Begin a write on the SQLite file and roll it back: a file the operating system lets
+    SQLite open only for reading (or a read-only -wal file) is refused now, not at the
+    study's first write."""
+    import sqlite3
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    query = {k: v for k, v in u.query.items() if isinstance(v, str)}
+    if query.get("uri", "").lower() in ("true", "1"):  # SQLite's own URI form, as written
+        extra = "&".join(f"{k}={v}" for k, v in query.items()
+                         if k not in ("uri", "timeout", "check_same_thread"))
+        target = u.database + ((("&" if "?" in u.database else "?") + extra) if extra else "")
+    elif path.is_file():
+        target = f"file:{quote(str(path.resolve()))}"
+    else:
+        return
+    if "mode=" not in target:  # never creates a file
+        target += ("&" if "?" in target else "?") + "mode=rw"
+    try:
+        con = sqlite3.connect(target, uri=True, timeout=WRITE_CHECK_S, isolation_level=None)
+    except sqlite3.Error:
+        return  # opened a moment ago by Optuna: nothing new to learn
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("CREATE TABLE lstmtune_write_check (x INTEGER)")
+    except sqlite3.Error as exc:
+        text = str(exc)
+        if "readonly" in text.replace(" ", "").lower():
+            raise ConfigError(_read_only(describe_url(url), path)) from None
+        if "locked" not in text and "busy" not in text:  # another writer is not a fault
+            raise ConfigError(f"storage '{describe_url(url)}' cannot be written "
+                              f"({type(exc).__name__}: {text[:300]}); check the file and the "
+                              "folder it is in.") from None
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            con.execute("ROLLBACK")
+        con.close()
+
+
+def _holds_no_study(path: Path) -> bool:
+    """Whether a SQLite file holds no study (a file this check made and may remove)."""
+    import sqlite3
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return True
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT COUNT(*) FROM studies").fetchone()[0] == 0
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return "no such table" in str(exc)
 
 
 def _missing_driver(exc: BaseException) -> str | None:
