@@ -7,8 +7,10 @@ cannot honour and with series a panel model does not know."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -16,8 +18,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstmtune._json import dumps
 from lstmtune.cli import main
-from lstmtune.data import LabelledSequences, load, load_panel
+from lstmtune.data import (
+    FittedPrep,
+    Framing,
+    LabelledSequences,
+    Preprocessing,
+    load,
+    load_panel,
+    prepare,
+)
+from lstmtune.errors import DataError
 from lstmtune.experiment import ClassificationTask, PanelTask, fit_config
 from lstmtune.model import (
     ModelError,
@@ -27,6 +39,7 @@ from lstmtune.model import (
     load_model,
     save_model,
 )
+from lstmtune.model._io import MAX_FIRST_ORIGIN
 from tests.cli.test_bad_inputs import _json_edit, _resign, _snapshot
 
 POS = ["great fun", "a great film", "loved it", "fun and moving", "great cast", "moving"]
@@ -204,7 +217,7 @@ for kind in KINDS:
                                                  ["failed its integrity check", "model.json"]),
         f"{kind}: checksums without an entry": (
             kind, _checksums('{"sha256": {"params.npz": "00"}}'),
-            ["failed its integrity check", "model.json", "expects None"]),
+            ["failed its integrity check", "checksums.json has no SHA-256 of model.json"]),
     }
 
 
@@ -524,3 +537,161 @@ def test_a_table_of_only_unknown_series_is_refused_even_when_skipping(models, tm
     assert main(["predict", str(folder), str(tmp_path / "other.csv"), "--skip-unknown"]) == 2
     err = capsys.readouterr().err
     assert "has none of the 3 series of the model" in err and len(err.splitlines()) == 1
+
+
+# -- field by field: the saved preprocessing, JSON keys, checksums, origins ----------------
+
+PREPS = [
+    (Preprocessing(difference=1), Framing(lags=3)),
+    (Preprocessing(difference=1, scale_on="windows"), Framing(lags=2, calendar=("month",),
+                                                               horizon=2)),
+    (Preprocessing(log=True, seasonal_lag=12, scaler="standard"),
+     Framing(lags=2, fourier=((12, 2),), calendar=("month",), indicators=("sma:3", "macd"))),
+    (Preprocessing(scaler="robust", deseasonalise=12, outlier_threshold=3.0, impute="linear"),
+     Framing(lags=2, multistep="recursive", horizon=3, calendar=("month",))),
+    (Preprocessing(scaler=None, difference=2, difference_order=2),
+     Framing(lags=1, origin_step=2, horizon=2)),
+]
+
+
+def _saved_prep(prep: Preprocessing, framing: Framing) -> dict:
+    p = prepare(load("shampoo"), test_size=6, preprocessing=prep, framing=framing)
+    return json.loads(dumps(FittedPrep.from_prepared(p).to_dict()))
+
+
+@pytest.mark.parametrize("prep, framing", PREPS, ids=[f"prep{k}" for k in range(len(PREPS))])
+def test_every_preprocessing_lstmtune_writes_is_read_back(prep, framing):
+    d = _saved_prep(prep, framing)
+    assert json.loads(dumps(FittedPrep.from_dict(copy.deepcopy(d)).to_dict())) == d
+
+
+def _set(path: tuple, value):
+    def edit(d):
+        *head, last = path
+        for k in head:
+            d = d[k]
+        if value is _DROP:
+            del d[last]
+        else:
+            d[last] = value(d[last]) if callable(value) else value
+    return edit
+
+
+_DROP = object()
+PREP_EDITS = {  # an edit of shampoo's saved preprocessing (difference 1, minmax, windows)
+    "a fitted number missing": (("chain", "steps", 1, "state", "data_max_"), _DROP,
+                                "chain.steps[1].state.data_max_ is missing"),
+    "a fitted number null": (("chain", "steps", 1, "state", "min_"), None,
+                             "chain.steps[1].state.min_ must be a list of finite numbers"),
+    "a fitted number infinite": (("chain", "steps", 1, "state", "min_"), [math.inf],
+                                 "got [inf]"),
+    "fitted state of two columns": (("chain", "steps", 1, "state", "min_"), [0.0, 0.0],
+                                    "holds 2 number(s); one per column of the target (1)"),
+    "fitted state the scaler lacks": (("chain", "steps", 1, "state", "mean_"), [0.0],
+                                      "chain.steps[1].state holds 'mean_', which is no"),
+    "a step the preprocessing does not build": (("chain", "steps", 0, "type"), "Log",
+                                                "chain.steps[0].type must be 'Difference'"),
+    "a step's parameters changed": (("chain", "steps", 0, "params", "lag"), 2,
+                                    "chain.steps[0].params must be {'lag': 1, 'order': 1}"),
+    "a step too many": (("chain", "steps"), lambda steps: [*steps, {"type": "Log"}],
+                        "chain.steps must be the 2 step(s) its preprocessing builds"),
+    "difference without its chain step": (("preprocessing", "difference"), 0,
+                                          "chain.steps must be the 1 step(s)"),
+    "the window scaler of a series scaler": (("window_scaler",), {"type": "MinMaxScale"},
+                                             "window_scaler must be null"),
+    "a feature scaler without features": (("feature_scaler",), {"type": "MinMaxScale"},
+                                          "feature_scaler must be null"),
+    "difference as text": (("preprocessing", "difference"), "1",
+                           "preprocessing.difference must be a whole number >= 0, got '1'"),
+    "an unknown preprocessing field": (("preprocessing", "boxcox"), True,
+                                       "preprocessing holds 'boxcox', which is not one of"),
+    "an unknown calendar part": (("framing", "calendar"), ["fortnight"],
+                                 "framing.calendar holds 'fortnight'"),
+    "an unknown indicator": (("framing", "indicators"), ["wma:3"], "indicator 'wma:3'"),
+    "lags 0": (("framing", "lags"), 0, "framing.lags must be a whole number >= 1, got 0"),
+    "a feature name twice": (("feature_names",), ["month", "month"],
+                             "feature_names must be a list of distinct"),
+    "freq unknown": (("freq",), "fortnightly", "freq 'fortnightly' is not a frequency"),
+    "start a number": (("start",), 5, "start must be the first time label"),
+    "start not a time": (("start",), "yesterday-ish", "got 'yesterday-ish'"),
+    "an unknown top-level field": (("fitted_on",), "x", "preprocessing holds 'fitted_on'"),
+}
+
+
+@pytest.mark.parametrize("case", list(PREP_EDITS), ids=list(PREP_EDITS))
+def test_a_bad_saved_preprocessing_names_its_field(case):
+    path, value, message = PREP_EDITS[case]
+    d = _saved_prep(Preprocessing(difference=1), Framing(lags=2))
+    _set(path, value)(d)
+    with pytest.raises(DataError) as info:
+        FittedPrep.from_dict(d)
+    assert message in str(info.value), str(info.value)
+
+
+def test_a_key_named_twice_deep_inside_model_json_is_refused(models, tmp_path):
+    folder, _ = models["forecaster"]
+    shutil.copytree(folder, tmp_path / "m")
+    text = (tmp_path / "m" / "model.json").read_text()
+    assert text.count('"units": 1,') == 1
+    (tmp_path / "m" / "model.json").write_text(text.replace('"units": 1,',
+                                                            '"units": 1, "units": 1,'))
+    _resign(tmp_path / "m")
+    with pytest.raises(ModelError, match="names the key 'units' twice in one object"):
+        load_model(tmp_path / "m")
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"sha256": {}, "md5": {}}, "checksums.json holds 'md5' beside 'sha256'"),
+    ({"sha256": {"params.npz": "0" * 64}}, "checksums.json has no SHA-256 of model.json"),
+    ({"digests": {}}, "checksums.json lacks 'sha256'"),
+    (["model.json"], "checksums.json is ['model.json'], not a table"),
+])
+def test_checksums_json_is_read_field_by_field(models, tmp_path, body, message):
+    folder, _ = models["panel"]
+    shutil.copytree(folder, tmp_path / "m")
+    (tmp_path / "m" / "checksums.json").write_text(json.dumps(body))
+    with pytest.raises(ModelError, match=re.escape(message)):
+        load_model(tmp_path / "m")
+
+
+def test_a_forecasters_first_origin_lies_in_its_fitting_data(models, tmp_path):
+    """From lags - 1 + the differencing span (shampoo's model: 0 + 1) to the last of the
+    info's n_fit points (30: 36 points less a hold-out of 6); with no n_fit, up to
+    MAX_FIRST_ORIGIN."""
+    folder, _ = models["forecaster"]
+    shutil.copytree(folder, tmp_path / "m")
+    doc = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert (doc["prep"]["framing"]["lags"], doc["info"]["n_fit"]) == (1, 30)
+    for value, ok in ((0, False), (1, True), (29, True), (30, False)):
+        put("first_origin", value)(tmp_path / "m")
+        if ok:
+            assert load_model(tmp_path / "m").first_origin == value
+        else:
+            with pytest.raises(ModelError, match=f"from 1 .* to 29 .*got {value}\\)"):
+                load_model(tmp_path / "m")
+    doc_edit(lambda d: d["info"].pop("n_fit"))(tmp_path / "m")
+    assert load_model(tmp_path / "m").first_origin == 30
+    put("first_origin", MAX_FIRST_ORIGIN + 1)(tmp_path / "m")
+    with pytest.raises(ModelError, match="at most 100,000,000"):
+        load_model(tmp_path / "m")
+    doc_edit(lambda d: d["info"].update(n_fit="30"))(tmp_path / "m")
+    with pytest.raises(ModelError, match="malformed 'info' \\(n_fit"):
+        load_model(tmp_path / "m")
+
+
+def test_a_panel_prep_framed_otherwise_than_the_model_is_named(models, tmp_path):
+    folder, _ = models["panel"]
+    shutil.copytree(folder, tmp_path / "m")
+    doc_edit(lambda d: d["preps"][2]["framing"].update(lags=5))(tmp_path / "m")
+    with pytest.raises(ModelError, match=re.escape(
+            "preps[2].framing.lags = 5 disagrees with spec.timesteps = 2")):
+        load_model(tmp_path / "m")
+
+
+def test_a_text_classifiers_spec_has_one_feature(models, tmp_path):
+    folder, _ = models["text"]
+    shutil.copytree(folder, tmp_path / "m")
+    put_in("spec", "n_features", 3)(tmp_path / "m")
+    with pytest.raises(ModelError, match=re.escape("'spec' has n_features = 3, the "
+                                                   "configuration builds 1")):
+        load_model(tmp_path / "m")

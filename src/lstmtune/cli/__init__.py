@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LstmtuneError as exc:
         if args.debug:
             raise
-        message = " ".join(str(exc).split())
+        message = " ".join(str(exc).splitlines())  # one line; quoted values kept as they are
         print(f"lstmtune: error: {message}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `lstmtune ... --json | head`: the reader left, not an error

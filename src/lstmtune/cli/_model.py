@@ -254,7 +254,7 @@ def _panel(model, args: argparse.Namespace) -> int:
             continue
         if pct not in have:
             have.add(pct)
-            text = str(reason)
+            text = " ".join(str(reason).split())  # one line, whatever the file holds
             missing[str(level)] = text if len(text) <= 400 else text[:399] + "…"
     notes = [f"no {round(100 * float(k))} % interval: {v}" for k, v in missing.items()]
     if args.csv:
@@ -284,6 +284,9 @@ def _classify(clf, args: argparse.Namespace) -> int:
     from lstmtune.data import load_items
 
     refuse_unread(args, "classifier")
+    if args.text_col is not None and clf.task.inputs != "text":
+        raise ConfigError(f"--text-col names the text column of a table of texts; the model "
+                          f"'{args.model}' classifies {clf.task.inputs} sequences: drop it.")
     items = load_items(args.data, text_col=args.text_col)
     if items.kind != clf.task.inputs:
         kinds = {"text": "texts", "tokens": "token ids (.npz)", "numeric": "numeric sequences"}

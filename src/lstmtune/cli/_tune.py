@@ -206,6 +206,9 @@ def _classify_config(args: argparse.Namespace, cfg: StudyConfig) -> StudyConfig:
         raise ConfigError(f"{flag} applies to forecasting; a classification study (task = "
                           "classify) takes --test-size, --val-size, --folds, --metric, "
                           "--text-col and --label-col.")
+    if args.id_col is not None:
+        raise ConfigError("--id-col applies to a panel of series (--task panel); a "
+                          "classification study reads one item per row: drop it.")
     over = {k: getattr(args, k) for k in ("test_size", "val_size", "folds", "text_col",
                                           "label_col") if getattr(args, k, None) is not None}
     if args.metric is not None and args.metric not in CLASS_METRICS:
@@ -487,7 +490,7 @@ def _print_panel(r, cfg: StudyConfig, where: str | None = None) -> None:
         console.print("Conformal intervals on the test windows: " + "; ".join(
             f"nominal {float(v['nominal']):.0%} → measured {v['coverage']:.1%}" for v in cov))
     for level, v in (r.test.get("intervals_missing") or {}).items():
-        console.print(f"[yellow]note:[/] no {round(100 * float(level))} % interval, "
+        console.print(f"[yellow]note:[/] no {round(100 * float(level))} % interval: "
                       f"{escape(str(v.get('reason', '')))}")
     lost = r.test.get("diverged_series") or []
     if lost:

@@ -30,6 +30,7 @@ from lstmtune.data._load import (
     _names,
     _Numbers,
     _parse_numbers,
+    _parse_time,
     _read_file,
     _Rows,
     _series,
@@ -239,6 +240,21 @@ def _check_freqs(series: dict[str, TimeSeries], starts: dict[str, int], where: s
                     "frequency; split the table.")
 
 
+def _times_once(typed: pd.DataFrame, time_col: str, where: str, rows: _Rows,
+                date_format: str | None) -> pd.DataFrame:
+    """The table with its time column parsed once for every series, when that reads it as
+    each series alone would (dates without a UTC offset, or integer positions; a day/month
+    order settled by any series); otherwise as it was, each series' times then parsed, and
+    refused, on their own."""
+    try:
+        index = _parse_time(typed[time_col], where, rows, date_format)
+    except DataError:
+        return typed  # each series says what is wrong with its own times
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        return typed  # UTC offsets: a series' daylight-saving rule is its own
+    return typed.assign(**{time_col: np.asarray(index)})
+
+
 def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds",
                target: str = "y", features: Sequence[str] | None = None,
                freq: str | None = None, allow_missing: bool = False,
@@ -297,6 +313,7 @@ def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds
     keep = [time_col, target, *feats]
     _check_numbers(frame, [target, *feats], ids, where, rows, target)
     typed, numbers = _type_columns(frame[keep], decimal, where, rows, {time_col})
+    typed = _times_once(typed, time_col, where, rows, date_format)
     series: dict[str, TimeSeries] = {}
     first: dict[str, int] = {}
     for sid, idx in zip(uniq, np.split(order, bounds), strict=True):

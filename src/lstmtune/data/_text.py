@@ -26,6 +26,11 @@ WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 TAG = re.compile(r"<[^>]{0,100}>")
 
 
+def _shown(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def tokenize(text: str, *, lower: bool = True, strip_html: bool = True) -> list[str]:
     """Words of ``text``: lower-cased, HTML tags such as ``<br />`` removed, runs of letters
     and digits with an optional apostrophe part (``don't``)."""
@@ -106,5 +111,26 @@ class Vocabulary:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Vocabulary:
-        return cls(size=int(d["size"]), lower=bool(d["lower"]),
-                   strip_html=bool(d["strip_html"]), words_=tuple(d["words"]))
+        """The vocabulary ``to_dict`` wrote, each field checked: ``size`` a whole number >= 1,
+        ``lower`` and ``strip_html`` true or false, ``words`` at most ``size`` distinct,
+        non-blank texts.  A missing or malformed field is a DataError naming it."""
+        if not isinstance(d, dict):
+            raise DataError(f"a saved vocabulary is a table, got {_shown(d)}.")
+        for key in ("size", "lower", "strip_html", "words"):
+            if key not in d:
+                raise DataError(f"vocabulary.{key} is missing.")
+        size, words = d["size"], d["words"]
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise DataError(f"vocabulary.size must be a whole number >= 1, got "
+                            f"{_shown(size)}.")
+        for key in ("lower", "strip_html"):
+            if not isinstance(d[key], bool):
+                raise DataError(f"vocabulary.{key} must be true or false, got "
+                                f"{_shown(d[key])}.")
+        if not isinstance(words, list) or len(words) > size or \
+                not all(isinstance(w, str) and w.strip() for w in words) or \
+                len(set(words)) != len(words):
+            raise DataError(f"vocabulary.words must be at most {size} distinct, non-blank "
+                            f"words, got {_shown(words)}.")
+        return cls(size=size, lower=d["lower"], strip_html=d["strip_html"],
+                   words_=tuple(words))

@@ -140,8 +140,11 @@ def load_classifier(path: Path, doc: dict[str, Any]) -> Classifier:
     declared = _io.entry(path, doc, "params", _io.shapes_of)
     _io.check_configured(path, config, task.configure,
                          f"a {task.n_classes}-class classifier")
+    # token inputs are one feature (the ids); numeric ones a channel each, as many as the
+    # fitted means (checked against spec.n_features by _fitted_of)
+    n_features = spec.n_features if task.inputs == "numeric" else 1
     _io.check_spec(path, spec, _io.built_spec(
-        path, lambda: task.model(config, n_features=spec.n_features)))
+        path, lambda: task.model(config, n_features=n_features)))
     want = {k: (len(seeds), *v) for k, v in param_shapes(spec).items()}
     arrays = _io.read_weights(path, declared, want, f"{len(seeds)} members, {spec.units} units")
     return Classifier(config=config, spec=spec, params=nest_params(arrays), seeds=seeds,
@@ -157,8 +160,11 @@ def _task_of(value: Any) -> ClassificationTask:
     for key in ("metric", "n_classes", "inputs"):
         if key not in d:
             raise KeyError(key)
-    task = ClassificationTask(metric=d["metric"], n_classes=whole(d["n_classes"], 2),
-                              inputs=d["inputs"])
+    try:
+        n_classes = whole(d["n_classes"], 2)
+    except ValueError as exc:
+        raise ValueError(f"n_classes: {exc}") from None
+    task = ClassificationTask(metric=d["metric"], n_classes=n_classes, inputs=d["inputs"])
     for key, want in (("kind", task.kind), ("direction", task.direction)):
         if key in d and d[key] != want:
             raise ValueError(f"{key} is {want!r} for a task of metric {task.metric!r}, got "
@@ -196,7 +202,11 @@ def _fitted_of(value: Any, inputs: str, config: Mapping[str, Any], spec: ModelSp
         for key in ("size", "lower", "strip_html", "words"):
             if key not in v:
                 raise KeyError(f"vocabulary.{key}")
-        if whole(v["size"], 1) != config["vocab_size"]:
+        try:
+            whole(v["size"], 1)
+        except ValueError as exc:
+            raise ValueError(f"vocabulary.size: {exc}") from None
+        if v["size"] != config["vocab_size"]:
             raise ValueError(f"vocabulary.size = {v['size']}, the configuration's vocab_size "
                              f"is {config['vocab_size']}")
         for key in ("lower", "strip_html"):

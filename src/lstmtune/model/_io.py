@@ -7,11 +7,14 @@ model/
   checksums.json  SHA-256 of model.json and params.npz
 ```
 
-Loading checks every file against ``checksums.json`` (a changed byte is refused), the format
+Loading checks every file against ``checksums.json`` (a changed byte is refused; it lists
+model.json and params.npz, nothing else), that no JSON object names a key twice, the format
 version, every entry of model.json (its type, range and length: ``entry`` and the readers
-below, which the classifier's and the panel's files share), that the configuration builds the
-saved model spec, and that every weight array has the shape that spec needs and is finite
-float32; each problem is one ``ModelError`` naming the file, the entry and the fix.
+below, which the classifier's and the panel's files share; distinct seeds; the fitted
+preprocessing field by field, framed as the spec and configuration say, its first origin
+inside the fitting data), that the configuration builds the saved model spec, and that every
+weight array has the shape that spec needs and is finite float32; each problem is one
+``ModelError`` naming the file, the entry and the fix.
 Saving writes a temporary folder beside the target and renames it, so an interrupted save
 leaves the previous model (or nothing), never half a model; the temporary names carry the
 process id, so the next run removes those of a killed save (``lstmtune._files``).
@@ -66,6 +69,9 @@ FILES = ("model.json", "params.npz")
 MAX_MEMBERS = 1_000  # as many as a study's final_repeats may be
 CLASSIFIER_SPEC = ("vocab_size", "embed_dim", "masked", "bidirectional")  # 0/False: left out
 SEED_RANGE = (0, 2**32 - 1)  # the engine's random keys take unsigned 32-bit seeds
+# the bound of a forecaster's first origin when its info holds no n_fit: no series lstmtune
+# trains on is this long (its windows alone would not fit this machine's memory)
+MAX_FIRST_ORIGIN = 10**8
 T = TypeVar("T")
 
 
@@ -141,9 +147,28 @@ def write_model_dir(path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarra
     return path
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object that names one key twice (``json.loads`` would keep the last)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def _read_json(path: Path) -> Any:
+    """The JSON of a model file, refused in one line when it is not readable, nests too
+    deeply or names a key twice in one object."""
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(), object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise ModelError(f"{path} names the key {shown(exc.args[0], 40)} twice in one object "
+                         "(a JSON reader would silently keep the last); each key appears "
+                         "once: re-export the model.") from None
     except RecursionError:
         raise ModelError(f"{path} nests too deeply to be an lstmtune model file; re-export the "
                          "model.") from None
@@ -168,15 +193,33 @@ def _verify(path: Path) -> None:
         raise ModelError(f"model directory '{path}' lacks {', '.join(missing)}: it is not a "
                          "complete lstmtune model; re-export it with `lstmtune tune`.")
     sums = _read_json(path / "checksums.json")
-    sums = sums.get("sha256") if isinstance(sums, dict) else None
+    where = f"model directory '{path}' failed its integrity check: checksums.json"
+    fix = "restore the original files or export the model again."
+    layout = '{"sha256": {file: digest}}, the SHA-256 of model.json and params.npz'
     if not isinstance(sums, dict):
-        sums = {}  # every file then fails its check below, naming it
+        raise ModelError(f"{where} is {shown(sums, 40)}, not a table {layout}; {fix}")
+    if "sha256" not in sums:
+        raise ModelError(f"{where} lacks 'sha256' (it holds {layout}); {fix}")
+    extra = sorted(set(sums) - {"sha256"})
+    if extra:
+        raise ModelError(f"{where} holds {shown(extra[0], 40)} beside 'sha256'; it holds only "
+                         f"the SHA-256 of model.json and params.npz: {fix}")
+    sums = sums["sha256"]
+    if not isinstance(sums, dict):
+        raise ModelError(f"{where} has 'sha256' {shown(sums, 40)}, not a table of the SHA-256 "
+                         f"of model.json and params.npz; {fix}")
+    extra = sorted(set(sums) - set(FILES))
+    if extra:
+        raise ModelError(f"{where} lists {shown(extra[0], 40)}, which is no file of a model "
+                         f"(only model.json and params.npz are checked): {fix}")
     for name in FILES:
+        if name not in sums:
+            raise ModelError(f"{where} has no SHA-256 of {name}; {fix}")
         got = _sha256(path / name)
-        if sums.get(name) != got:
+        if sums[name] != got:
             raise ModelError(
                 f"model directory '{path}' failed its integrity check: {name} has SHA-256 "
-                f"{got[:12]}…, checksums.json expects {shown(sums.get(name), 16)} — the "
+                f"{got[:12]}…, checksums.json expects {shown(sums[name], 16)} — the "
                 "file was changed after the model was saved. Restore the original files or "
                 "export the model again.")
 
@@ -309,12 +352,17 @@ def names(value: Any, what: str) -> tuple[str, ...]:
 
 
 def seeds_of(value: Any) -> np.ndarray:
-    """The members' seeds: 1 to MAX_MEMBERS whole numbers the engine's random keys take."""
+    """The members' seeds: 1 to MAX_MEMBERS distinct whole numbers the engine's random keys
+    take."""
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_MEMBERS:
         raise TypeError(f"a list of 1 to {MAX_MEMBERS} member seeds is needed, got "
                         f"{shown(value)}")
+    seen: set[int] = set()
     for s in value:
-        whole(s, *SEED_RANGE)
+        if whole(s, *SEED_RANGE) in seen:
+            raise ValueError(f"seed {s} appears more than once; each member has its own "
+                             "seed")
+        seen.add(s)
     return np.asarray(value, np.int64)
 
 
@@ -466,12 +514,58 @@ def load_model(path: str | os.PathLike) -> Ensemble | Classifier | PanelModel:
     spec = entry(path, doc, "spec", spec_of)
     prep = entry(path, doc, "prep", FittedPrep.from_dict)
     seeds = entry(path, doc, "seeds", seeds_of)
-    first_origin = entry(path, doc, "first_origin", whole)
-    info = dict(entry(path, doc, "info", table, default={}))
+    info = dict(entry(path, doc, "info", _info_of, default={}))
     declared = entry(path, doc, "params", shapes_of)
     check_spec(path, spec, built_spec(path, lambda: ForecastTask.of(config).model(
         config, n_features=prep.n_features)))
+    check_framing(path, "prep", prep, spec, config)
+    first_origin = entry(path, doc, "first_origin",
+                         lambda v: first_origin_of(v, prep, info.get("n_fit")))
     want = {k: (len(seeds), *v) for k, v in param_shapes(spec).items()}
     arrays = read_weights(path, declared, want, f"{len(seeds)} members, {spec.units} units")
     return Ensemble(config=config, spec=spec, params=nest_params(arrays), seeds=seeds,
                     prep=prep, first_origin=first_origin, info=info)
+
+
+def _info_of(value: Any) -> dict[str, Any]:
+    """A forecaster's info: a table whose n_fit, when there, is a whole number >= 1."""
+    d = table(value)
+    if "n_fit" in d:
+        try:
+            whole(d["n_fit"], 1)
+        except ValueError as exc:
+            raise ValueError(f"n_fit, the number of points the model was fitted on: {exc}") \
+                from None
+    return d
+
+
+def first_origin_of(value: Any, prep: FittedPrep, n_fit: int | None = None) -> int:
+    """The origin of the first training window: a whole number from the first origin
+    ``prep`` can frame (lags - 1 + the differencing span) to the last fitting point
+    (``n_fit - 1``; ``MAX_FIRST_ORIGIN`` when the number of fitting points is unknown)."""
+    low = prep.framing.lags - 1 + prep.preprocessing.span
+    high = n_fit - 1 if n_fit is not None else MAX_FIRST_ORIGIN
+    where = f"before the {n_fit} fitting points info.n_fit records" if n_fit is not None \
+        else f"at most {MAX_FIRST_ORIGIN:,}"
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"the origin of the first training window is a whole number from "
+                         f"{low} (lags - 1 + differencing span of the saved preprocessing) "
+                         f"to {high} ({where}), got {shown(value)}")
+    return value
+
+
+def check_framing(path: Path, key: str, prep: FittedPrep, spec: ModelSpec,
+                  config: Mapping[str, Any]) -> None:
+    """Refuse a saved preprocessing (model.json's ``key``) that does not frame the model's
+    inputs: its lags are the spec's timesteps, its horizon, strategy and origin step the
+    configuration's."""
+    fr = prep.framing
+    for name, got, other, want in (
+            ("lags", fr.lags, "spec.timesteps", spec.timesteps),
+            ("horizon", fr.horizon, "config.horizon", config["horizon"]),
+            ("multistep", fr.multistep, "config.multistep", config["multistep"]),
+            ("origin_step", fr.origin_step, "config.origin_step", config["origin_step"])):
+        if got != want:
+            raise ModelError(f"{path / 'model.json'}: {key}.framing.{name} = {shown(got)} "
+                             f"disagrees with {other} = {shown(want)} (the saved preprocessing "
+                             "frames the model's inputs); re-export the model.")

@@ -162,7 +162,8 @@ def save_panel_model(model: PanelModel, path) -> Path:
 def load_panel_model(path: Path, doc: dict[str, Any]) -> PanelModel:
     """The panel model of a verified model directory whose model.json is ``doc``, every entry
     checked as ``model._io.load_model`` checks a forecaster's: unique series ids, one
-    preprocessing and first origin per series, the horizon the configuration was tuned for,
+    preprocessing per series (framed as the spec and configuration say) and a first origin
+    it can frame, the horizon the configuration was tuned for,
     conformal half-widths that are finite numbers >= 0 (a level saved as null, unbounded,
     is left out), and weights of the shapes the spec needs."""
     from lstmtune.model import _io
@@ -173,8 +174,6 @@ def load_panel_model(path: Path, doc: dict[str, Any]) -> PanelModel:
     ids = list(_io.entry(path, doc, "ids", lambda v: _io.names(v, "series id")))
     seeds = _io.entry(path, doc, "seeds", _io.seeds_of)
     preps = _io.entry(path, doc, "preps", lambda v: _preps_of(v, ids))
-    first = _io.entry(path, doc, "first_origins",
-                      lambda v: [_io.whole(x) for x in _per_series(v, ids, "first origin")])
     horizon = _io.entry(path, doc, "horizon", lambda v: _io.whole(v, 1))
     task = PanelTask(horizon=horizon)
     _io.check_configured(path, config, task.configure,
@@ -184,6 +183,11 @@ def load_panel_model(path: Path, doc: dict[str, Any]) -> PanelModel:
     declared = _io.entry(path, doc, "params", _io.shapes_of)
     _io.check_spec(path, spec, _io.built_spec(path, lambda: task.model(
         config, n_features=preps[0].n_features)))
+    for k, prep in enumerate(preps):
+        _io.check_framing(path, f"preps[{k}]", prep, spec, config)
+    first = _io.entry(path, doc, "first_origins", lambda v: [
+        _first_origin(k, x, p) for k, (x, p) in
+        enumerate(zip(_per_series(v, ids, "first origin"), preps, strict=True))])
     N, R = len(ids), len(seeds)
     local = config["model"] == "local"
     want = {k: (N * R if local else R, *v) for k, v in param_shapes(spec).items()}
@@ -203,14 +207,27 @@ def _per_series(value: Any, ids: list[str], what: str) -> list:
     return value
 
 
+def _first_origin(k: int, value: Any, prep: FittedPrep) -> int:
+    """Series ``k``'s first origin, one its preprocessing can frame."""
+    from lstmtune.model._io import first_origin_of
+
+    try:
+        return first_origin_of(value, prep)
+    except ValueError as exc:
+        raise ValueError(f"first_origins[{k}]: {exc}") from None
+
+
 def _preps_of(value: Any, ids: list[str]) -> list[FittedPrep]:
     """Each series' fitted preprocessing, all with the same inputs."""
+    from lstmtune.model._io import shown
+
     preps = []
-    for sid, d in zip(ids, _per_series(value, ids, "preprocessing"), strict=True):
+    for k, (sid, d) in enumerate(zip(ids, _per_series(value, ids, "preprocessing"),
+                                     strict=True)):
         try:
             preps.append(FittedPrep.from_dict(d))
         except DataError as exc:
-            raise DataError(f"series '{sid}': {exc}") from None
+            raise DataError(f"preps[{k}] (series {shown(sid, 40)}): {exc}") from None
         if preps[-1].n_features != preps[0].n_features:
             raise ValueError(f"series '{sid}' has {preps[-1].n_features} input features, "
                              f"series '{ids[0]}' {preps[0].n_features}")

@@ -59,7 +59,10 @@ def series_png(series: dict[str, Any], ids: list[str], titles: list[str]) -> byt
         ax.plot(x1, act, color="black", lw=1.2, label="actual")
         for key, alpha in (("interval_0.95", 0.15), ("interval_0.8", 0.3)):
             if key in d:
-                lo, hi = (np.asarray(v, float) for v in d[key])
+                lo, hi = (np.asarray([np.nan if x is None else x for x in v], float)
+                          for v in d[key])
+                if not (np.isfinite(lo) & np.isfinite(hi)).any():
+                    continue  # unbounded (an older study's) or undefined: not drawn
                 ax.fill_between(x1, lo, hi, color="tab:blue", alpha=alpha, lw=0,
                                 label=f"{key.split('_')[1]} interval")
         ax.plot(x1, d["lstm"], color="tab:blue", lw=1.4, label="LSTM")
@@ -154,19 +157,39 @@ def _distribution(t) -> str:
                    figure(png, "per-series scores", cap) if png else note("No scores."))
 
 
+def _bounded(q) -> bool:
+    """Whether stored half-widths are all finite numbers (older studies stored an
+    unbounded quantile as null)."""
+    q = q if isinstance(q, list) and q else [None]
+    return all(isinstance(x, int | float) and np.isfinite(x) for x in q)
+
+
 def _coverage(t) -> str:
     f = t.final
     if f is None:
         return section("coverage", "Prediction intervals", note(NO_FINAL))
-    cov = (f.get("test") or {}).get("coverage") or {}
+    test = f.get("test") or {}
+    cov = test.get("coverage") or {}
     rows = [[f"{float(v['nominal']):.0%}", f"{v['coverage']:.1%}",
-             f"{min(v['per_step']):.1%}–{max(v['per_step']):.1%}"] for v in cov.values()]
+             f"{min(v['per_step']):.1%}–{max(v['per_step']):.1%}"]
+            for v in cov.values() if _bounded(v.get("quantile"))]
+    notes = [f"No {round(100 * float(k))} % interval: {v.get('reason', '')}"
+             for k, v in (test.get("intervals_missing") or {}).items()]
+    notes += [f"No {float(v['nominal']):.0%} interval: it was unbounded (too few validation "
+              "residuals for its finite-sample quantile), so its coverage is not shown; tune "
+              "again with more validation windows (--folds) or more series."
+              for v in cov.values() if not _bounded(v.get("quantile"))]
     body = ("<p>Split-conformal intervals: the best configuration's forecasts of every "
             "series' validation windows give absolute residuals scaled by each series' "
             "in-sample seasonal-naive error; per horizon step, their finite-sample quantile "
-            "times a series' scale is the half-width of its interval. Coverage is measured "
-            "on the test windows, which the calibration never saw.</p>"
-            + table(["nominal", "measured coverage", "per step (min–max)"], rows))
+            "times a series' scale is the half-width of its interval. A level is produced "
+            "only when its finite-sample rank, ceil((n + 1) × level), is at most the n "
+            "residuals of a step (one per series and validation window): 4 for 80 %, 19 for "
+            "95 %. Coverage is measured on the test windows, which the calibration never "
+            "saw, over the series the LSTM forecast.</p>"
+            + (table(["nominal", "measured coverage", "per step (min–max)"], rows)
+               if rows else "")
+            + "".join(note(n) for n in notes))
     return section("coverage", "Prediction intervals", body)
 
 
@@ -182,6 +205,10 @@ def _series(t) -> str:
     worst = order[::-1][:SHOWN]
     chosen = [order[int(k)] for k in np.linspace(0, len(order) - 1, SHOWN).round()]
     score = dict(zip(ids, sc, strict=True))
+    levels = [k for k, v in ((f.get("test") or {}).get("coverage") or {}).items()
+              if _bounded(v.get("quantile"))]
+    drawn = (f"its {' and '.join(f'{round(100 * float(k))} %' for k in levels)} conformal "
+             "interval(s)" if levels else "no conformal interval (see Prediction intervals)")
     body = ""
     for what, pick in (("worst", worst), ("chosen", chosen)):
         png = series_png(t.series, pick, [f"{i}: {metric} {fmt(score[i])}" for i in pick])
@@ -189,8 +216,8 @@ def _series(t) -> str:
             continue
         cap = ("The six series where the LSTM did worst on test" if what == "worst" else
                "Six series spread over the ranking, from the LSTM's best to its worst") + \
-            (": history (grey), the test window (black), the LSTM's forecast (blue) with its "
-             "80 % and 95 % conformal intervals, Theta and ETS (dashed).")
+            (": history (grey), the test window (black), the LSTM's forecast (blue) with "
+             f"{drawn}, Theta and ETS (dashed).")
         body += figure(png, f"{what} series", cap)
     return section("series", "Forecasts by series", body or note("No forecasts stored."))
 

@@ -319,7 +319,7 @@ def _search(t: Mapping[str, Any]) -> SearchConfig:
     _unknown("search", set(t), [f for f in SearchConfig.__dataclass_fields__])
     for key, options in (("strategy", STRATEGIES), ("pruner", PRUNERS),
                          ("aggregate", AGGREGATES),
-                         ("metric", (*METRICS, *CLASS_METRICS))):
+                         ("metric", (*METRICS, "owa", *CLASS_METRICS))):
         if key in t:
             _choice(key, t[key], options)
     for key in ("trials", "repeats", "batch", "final_repeats", "top_k", "seed"):
@@ -416,6 +416,10 @@ def study_from_dict(doc: Mapping[str, Any], base: Path | None = None) -> StudyCo
     elif given in CLASS_METRICS:
         raise ConfigError(f"[search] metric = {given!r} scores a classifier; add [data] task = "
                           f'"classify", or use one of {", ".join(METRICS)}.')
+    elif given == "owa" and not panel:
+        raise ConfigError("[search] metric = 'owa' is relative to Naive2 over the series of a "
+                          'panel; add [data] task = "panel", or use one of '
+                          f'{", ".join(METRICS)}.')
     if search.strategy == "hyperband" and "epochs" in space.searched():
         raise ConfigError("[space] epochs: hyperband chooses the epochs itself; fix epochs "
                           "(the maximum) in [training] instead of searching it.")

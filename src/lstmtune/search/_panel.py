@@ -71,11 +71,20 @@ PER_SERIES_TOP = 5  # local configurations a series chooses from (each one retra
 
 
 def read_panel(cfg: StudyConfig) -> Panel:
-    """The study file's panel (a built-in competition panel or a long table)."""
+    """The study file's panel (a built-in competition panel or a long table); a series too
+    short for the windows (``panel_folds``' rule) is refused from the table's row counts,
+    before any series is read."""
     d = cfg.data
+    H, F = cfg.task.horizon, d.folds
+    need = H + F * H + MIN_TRAIN
     return load_panel(d.source, id_col=d.id_col or "unique_id", time_col=d.time_col or "ds",
                       target=d.target or "y", features=list(d.features) or None,
-                      freq=d.freq, season=d.season)
+                      freq=d.freq, season=d.season, sep=d.sep, decimal=d.decimal,
+                      date_format=d.date_format, min_length=need,
+                      too_short=f"too short for the test window (horizon {H}), {F} "
+                                f"validation window(s) of {H} and {MIN_TRAIN} training points "
+                                f"(need {need}); drop the series, or use a shorter horizon or "
+                                "fewer folds.")
 
 
 def panel_folds(panel: Panel, cfg: StudyConfig
@@ -350,24 +359,23 @@ def _conformal(run, folds, cfg: StudyConfig, levels=LEVELS
             missing[str(level)] = {
                 "nominal": level, "residuals": 0, "needed": needed, "folds_needed": None,
                 "series_needed": None,
-                "reason": (f"no finite validation residual: the best's every validation "
-                           f"forecast diverged or every series' seasonal-naive scale is 0, so "
-                           f"no {pct} interval (it needs at least {needed} residuals per "
-                           "horizon step) can be calibrated; lower the learning-rate range, "
-                           "or drop the constant series.")}
+                "reason": (f"no finite validation residual, where the {pct} interval needs "
+                           f"at least {needed} per horizon step: every validation forecast of "
+                           "the best diverged, or every series' seasonal-naive scale is 0; "
+                           "lower the learning-rate range, or drop the constant series.")}
             continue
         folds_needed = math.ceil(needed * F / n)  # n = N · F when every residual is finite
         series_needed = math.ceil(needed * N / n)
         lost = f", {N * F - n} of them not finite" if n < N * F else ""
+        windows = "window" if F == 1 else "windows"
         missing[str(level)] = {
             "nominal": level, "residuals": n, "needed": needed, "folds_needed": folds_needed,
             "series_needed": series_needed,
-            "reason": (f"too few validation residuals: the {pct} interval needs at least "
-                       f"{needed} per horizon step (one per series and validation window, "
-                       f"for the rank ceil((n + 1) × {level:g}) to be at most n) and this "
-                       f"study had {n} ({N} series × {F} window(s){lost}); use --folds "
-                       f"{folds_needed} (or [data] folds = {folds_needed}: every series then "
-                       f"needs at least {H * (folds_needed + 1) + MIN_TRAIN} points), or a "
+            "reason": (f"too few validation residuals, {n} where the {pct} interval needs "
+                       f"at least {needed} per horizon step (one per series and validation "
+                       f"window: {N} series × {F} {windows}{lost}); use --folds "
+                       f"{folds_needed} (or [data] folds = {folds_needed}; every series then "
+                       f"needs at least {H * (folds_needed + 1) + MIN_TRAIN} points) or a "
                        f"panel of at least {series_needed} series.")}
     return quantiles, missing, res
 
