@@ -70,10 +70,18 @@ def number(lo: float, hi: float | None = None, *, open_low: bool = False,
     return parse
 
 
+def cut(text: str, limit: int = 60) -> str:
+    """``text`` as quoted in a message: its repr, cut to ``limit`` characters with an
+    ellipsis."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def name_text(text: str) -> str:
     """An argparse type: a non-empty name of printable characters (a study name)."""
     if not text.strip() or len(text) > 200 or not text.isprintable():
-        raise argparse.ArgumentTypeError(f"must be 1-200 printable characters, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be 1-200 printable characters, got "
+                                         f"{cut(text)} ({len(text):,} characters)")
     return text
 
 

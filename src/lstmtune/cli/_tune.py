@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import re
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +26,7 @@ from lstmtune.cli._common import (
     MAX_HORIZON,
     add_format_options,
     add_season_option,
+    cut,
     name_text,
     number,
     print_json,
@@ -32,7 +35,7 @@ from lstmtune.cli._common import (
     whole,
 )
 from lstmtune.data import LABELLED_BUILTINS, MULTISTEP, PANEL_BUILTINS, load, load_labelled
-from lstmtune.errors import ConfigError
+from lstmtune.errors import ConfigError, LstmtuneError
 from lstmtune.evaluation import CLASS_METRICS, METRICS
 from lstmtune.experiment import PANEL_METRICS
 from lstmtune.search import (
@@ -546,7 +549,19 @@ def cmd_tune(args: argparse.Namespace) -> int:
                           "memory lives in one process; give a sqlite:///, journal:/// or "
                           "postgresql:// storage, or leave --storage out (a SQLite file in "
                           "--out).")
+    top = _missing_top(out)
     ts, storage, cfg = prepare_run(args, cfg, out)
+    claim_folder(out, name)
+    try:
+        return _tune_and_print(args, cfg, ts, storage, name, out)
+    except LstmtuneError:  # refused by the storage (another study's configuration, ...)
+        _unmake(out, top)
+        raise
+
+
+def _tune_and_print(args: argparse.Namespace, cfg: StudyConfig, ts, storage: str, name: str,
+                    out: Path) -> int:
+    """``tune``'s search, final evaluation and output once everything has been checked."""
     if args.search_only:  # one of --workers' processes: search, no final evaluation
         tune(ts, cfg, storage=storage, study_name=name, until="search",
              progress=lambda m: err.print(m))
@@ -687,12 +702,68 @@ def study_name_of(source: str) -> str:
     return Path(source).stem or "lstmtune"
 
 
+FOLDER_MARK = ".study-name"  # the exact name of the study a folder under --out holds
+
+
 def study_folder(root: str, name: str) -> Path:
-    """Where a study's files go: its own folder under ``--out``, named after it (characters
-    that are no good in a file name become ``-``), so that studies never overwrite each
-    other's model and report.  ``root`` itself is checked first (the user named it)."""
+    """Where a study's files go: its own folder under ``--out``, so that studies never
+    overwrite each other's model and report.  A name that is a plain file name
+    (``[A-Za-z0-9._-]``, at most 100 characters) is the folder's name; any other is made
+    one (other characters become ``-``) and followed by 10 hex digits of its SHA-256, so
+    that ``a/b`` and ``a-b`` get folders of their own.  The folder's ``.study-name`` holds
+    the exact name: a name whose folder holds another study (a file system that ignores
+    case: ``Study`` and ``study``) is refused, naming it.  ``root`` itself is checked first
+    (the user named it)."""
     check_output_dir(Path(root))
-    return Path(root) / (re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "study")
+    if not any(c.isalnum() for c in name):
+        raise ConfigError(f"--study-name {cut(name)}: a study name needs a letter or a digit "
+                          "(it names the study's folder under --out); e.g. --study-name run1.")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
+    if safe != name or len(name) > 100:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+        safe = f"{safe[:60].strip('.-') or 'study'}-{digest}"
+    path = Path(root) / safe
+    mark = path / FOLDER_MARK
+    if mark.is_file():
+        held = mark.read_text(encoding="utf-8", errors="replace")
+        if held != name:
+            raise ConfigError(f"--study-name {cut(name)}: its folder {path} holds the study "
+                              f"{cut(held)} (this file system does not tell the two names "
+                              "apart); give another --study-name, or another --out.")
+    return path
+
+
+def claim_folder(out: Path, name: str) -> None:
+    """Record in ``out`` (made by ``prepare_run``) that it holds study ``name``."""
+    mark = out / FOLDER_MARK
+    if not mark.is_file():
+        write_atomic(mark, name)
+
+
+def _missing_top(out: Path) -> Path | None:
+    """The highest folder of ``out`` (itself or a parent) that does not exist yet."""
+    top = None
+    for p in (out, *out.parents):
+        if p.exists():
+            break
+        top = p
+    return top
+
+
+def _unmake(out: Path, top: Path | None) -> None:
+    """Remove the folders this run made (``top`` down to ``out``) when a refusal left
+    nothing in them but the study's mark."""
+    if top is None or not out.is_dir() or \
+            any(p.name != FOLDER_MARK for p in out.iterdir()):
+        return
+    shutil.rmtree(out, ignore_errors=True)
+    for p in out.parents:
+        if p == top.parent:
+            break
+        try:
+            p.rmdir()  # only an empty one
+        except OSError:
+            break
 
 
 def _write_outputs(r, out: Path, storage: str, name: str) -> dict[str, str]:
@@ -729,7 +800,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if twice:
         raise ConfigError(f"--strategies lists '{twice[0]}' twice; give each strategy once.")
     out = study_folder(args.out, args.study_name or "compare")
+    top = _missing_top(out)
     ts, storage, base = prepare_run(args, base, out)
+    claim_folder(out, args.study_name or "compare")
+    try:
+        return _compare(args, base, names, ts, storage)
+    except LstmtuneError:
+        _unmake(out, top)
+        raise
+
+
+def _compare(args: argparse.Namespace, base: StudyConfig, names: list[str], ts,
+             storage: str) -> int:
+    """``compare``'s runs and table once everything has been checked."""
     classify = base.task.kind == "classify"
     rows = []
     for s in names:
