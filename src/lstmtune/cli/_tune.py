@@ -118,6 +118,9 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
                    help="trainings per candidate and fold")
     g.add_argument("--final-repeats", type=_limit("final_repeats"), metavar="R",
                    help="retrainings of the best, scored on test (default 30)")
+    g.add_argument("--no-refit", dest="refit", action="store_false", default=None,
+                   help="save the members scored on test instead of training them again on "
+                        "all the data (the default refits: the model predict uses)")
     g.add_argument("--timeout", type=number(0, LIMITS["timeout"][1], open_low=True),
                    metavar="S", help="stop asking after S seconds")
     g.add_argument("--seed", type=_limit("seed"), metavar="N")
@@ -231,7 +234,7 @@ def _with_features(args: argparse.Namespace, data):
 def _search_options(args: argparse.Namespace, cfg: StudyConfig):
     """The study's [search] with the options given on top."""
     over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
-                                                 "seed", "final_repeats", "metric")}
+                                                 "seed", "final_repeats", "metric", "refit")}
     return replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
 
 
@@ -506,12 +509,41 @@ def _print_panel(r, cfg: StudyConfig, where: str | None = None) -> None:
     print_failures(r)
 
 
+def print_verdict(test: dict) -> None:
+    """Who won on test, in one plain sentence (``test["verdict"]``)."""
+    from rich.markup import escape
+
+    v = test.get("verdict") or {}
+    if v.get("text"):
+        style = "green" if v.get("winner") == "lstm" else "yellow"
+        console.print(f"[bold {style}]Verdict:[/] {escape(v['text'])}")
+
+
+def model_line(model, path: str) -> str:
+    """Where the model was saved and what it was trained on."""
+    info = model.info
+    refit = info.get("refit")
+    what = (f"refit on all the data{' to ' + str(info['fit_end']) if info.get('fit_end') else ''}"
+            if refit is True else "the members scored on test (--no-refit)" if refit is False
+            else f"the members scored on test ({refit})" if isinstance(refit, str)
+            else "the retrained best")
+    return (f"Model ({what}; trial {info.get('trial')}, {model.repeats} members) saved to "
+            f"[bold]{path}[/]")
+
+
 def _print_result(r, cfg: StudyConfig, where: str | None = None) -> None:
     task = cfg.task
     if task.kind == "classify":
-        return _print_classification(r, cfg, where)
-    if task.kind == "panel":
-        return _print_panel(r, cfg, where)
+        _print_classification(r, cfg, where)
+    elif task.kind == "panel":
+        _print_panel(r, cfg, where)
+    else:
+        _print_forecast(r, cfg, where)
+    print_verdict(r.test)
+
+
+def _print_forecast(r, cfg: StudyConfig, where: str | None = None) -> None:
+    task = cfg.task
     ahead = f", {task.horizon} steps ahead" if task.horizon > 1 else ""
     _print_search(r, cfg, where, ahead)
     b = Table(title=f"Test window ({cfg.data.test_size} points{ahead}), scored once",
@@ -586,9 +618,8 @@ def _tune_and_print(args: argparse.Namespace, cfg: StudyConfig, ts, storage: str
         console.print(f"Study stored in {describe_url(storage)} (study '{name}'); run the same "
                       "command again to resume or extend it, or in several terminals at once "
                       "to share the work.")
-        console.print(f"Model (the retrained best, trial {r.model.info.get('trial')}, "
-                      f"{r.model.repeats} members) saved to [bold]{files['model']}[/]; "
-                      f"report: [bold]{files['report']}[/]")
+        console.print(f"{model_line(r.model, files['model'])}; report: "
+                      f"[bold]{files['report']}[/]")
     return 0
 
 

@@ -67,6 +67,19 @@ class LabelledSequences:
     def channels(self) -> int:
         return int(self.values[0].shape[1]) if self.values is not None else 1
 
+    def join(self, other: LabelledSequences) -> LabelledSequences:
+        """These items followed by ``other``'s (same classes and kind; parts dropped)."""
+        if other.classes != self.classes or other.kind != self.kind:
+            raise DataError(f"cannot join '{other.name}' ({other.kind}, classes "
+                            f"{other.classes}) to '{self.name}' ({self.kind}, classes "
+                            f"{self.classes}): give items of the same kind and classes.")
+        both = (lambda a, b: None if a is None else tuple(a) + tuple(b))  # noqa: E731
+        return LabelledSequences(name=self.name, classes=self.classes,
+                                 labels=np.concatenate([self.labels, other.labels]),
+                                 texts=both(self.texts, other.texts),
+                                 sequences=both(self.sequences, other.sequences),
+                                 values=both(self.values, other.values))
+
     def take(self, idx: np.ndarray) -> LabelledSequences:
         """The items at ``idx`` (their part dropped)."""
         idx = np.asarray(idx, int)

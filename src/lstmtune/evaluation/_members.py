@@ -164,7 +164,10 @@ def _fold(prepared: Prepared, spec: ModelSpec, tspec: TrainSpec, trim_start: int
         train = train.take(slice(trim_start, None))
     if tspec.patience is not None and len(prepared.val) == 0:
         raise ConfigError("early stopping (patience) needs a validation window: set val_size.")
-    a = len(train) if eval_train else 0  # without: the training part is not predicted
+    # without eval_train the training part is not predicted, except one window of a fold
+    # with nothing else to predict (a model refit on all the data): the engine's evaluation
+    # arrays are never empty
+    a = len(train) if eval_train else 0 if len(prepared.val) + len(prepared.test) else 1
     b = a + len(prepared.val)
     return Fold(prepared, train, {"train": slice(0, a), "val": slice(a, b),
                                   "test": slice(b, b + len(prepared.test))})

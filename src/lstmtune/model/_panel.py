@@ -71,6 +71,31 @@ class PanelModel:
                    first_origins=[int(f.train.origin[0]) for f in run.folds],
                    horizon=spec_task.horizon, conformal=conformal, info=dict(info or {}))
 
+    def refit(self, run, config: dict, *, spec_task: PanelTask) -> tuple[PanelModel, list[str]]:
+        """This model trained again on every point (``run``: ``fit_config`` on each whole
+        series, as many members), with this model's conformal quantiles and info.  A series
+        whose every refit member diverged keeps this model's members and preprocessing
+        (a global model: all of it); their ids are returned."""
+        new = PanelModel.from_run(run, self.ids, config, spec_task=spec_task,
+                                  repeats=self.repeats, conformal=self.conformal,
+                                  info=self.info)
+        fresh, old = flatten_params(new.params), flatten_params(self.params)
+        finite = np.all([np.isfinite(np.asarray(a).reshape(len(a), -1)).all(axis=1)
+                         for a in fresh.values()], axis=0)
+        if self.kind == "global":
+            return (new, []) if finite.any() else (self, list(self.ids))
+        kept = finite.reshape(len(self.ids), self.repeats).any(axis=1)
+        if kept.all():
+            return new, []
+        back = np.repeat(~kept, self.repeats)
+        params = {k: np.where(back.reshape(-1, *[1] * (np.ndim(v) - 1)), old[k], v)
+                  for k, v in fresh.items()}
+        pick = lambda a, b: [x if k else y for k, x, y in zip(kept, a, b, strict=True)]  # noqa: E731
+        return (dataclasses.replace(new, params=nest_params(params),
+                                    preps=pick(new.preps, self.preps),
+                                    first_origins=pick(new.first_origins, self.first_origins)),
+                [sid for sid, k in zip(self.ids, kept, strict=True) if not k])
+
     @cached_property
     def _index(self) -> dict[str, int]:
         return {sid: j for j, sid in enumerate(self.ids)}

@@ -26,6 +26,7 @@ pruner = "none"           # none | median | successive_halving | hyperband | wil
 metric = "rmse"           # rmse | mae | mape | smape | mase (trials, final test, baselines)
 # p_threshold = 0.1       # pruner = "wilcoxon" only: prune when p < this (Optuna's default)
 final_repeats = 30        # retrainings of the best on train+validation, scored on test
+refit = true              # then trained again on all the data: the model predict uses
 
 [space]
 units = { int = [1, 64], log = true }
@@ -135,6 +136,10 @@ class SearchConfig:
     final_repeats: int = 30
     top_k: int = 3  # hybrid: best configurations taken from each strategy
     metric: str = "rmse"  # rmse | mae | mape | smape | mase: trials, final test, baselines
+    # after the test window is scored once, the final members are trained again on every
+    # point (every labelled item) with the same settings: the saved model; false keeps the
+    # evaluated members
+    refit: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -325,6 +330,8 @@ def _search(t: Mapping[str, Any]) -> SearchConfig:
     for key in ("trials", "repeats", "batch", "final_repeats", "top_k", "seed"):
         if key in t:
             _whole("search", key, t[key])
+    if "refit" in t:
+        _typed("search", "refit", t["refit"], bool, "must be true or false (no quotes)")
     if "risk" in t:
         _real("search", "risk", t["risk"], 0, 100)
     if "p_threshold" in t:

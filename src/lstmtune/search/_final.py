@@ -1,5 +1,6 @@
 """The end of a study: retrain the best configuration on train + validation R times, score it
-once on the test window, and store with the study the tables its report is drawn from.
+once on the test window, train it again on every point (``[search] refit``: the model that
+``predict`` uses), and store with the study the tables its report is drawn from.
 
 Stored as study user attributes (JSON; any Optuna storage keeps them):
 
@@ -27,12 +28,14 @@ import optuna
 from lstmtune._json import jsonable
 from lstmtune._version import __version__
 from lstmtune.data import TimeSeries
+from lstmtune.errors import ConfigError
 from lstmtune.evaluation import fitting_season, walk_forward_forecasts
 from lstmtune.experiment import ForecastTask, complete, evaluate_configs
 from lstmtune.model import Ensemble, fit_ensemble, time_label
 from lstmtune.search._config import StudyConfig
 
-__all__ = ["final_evaluation", "FINAL", "FORECAST", "HISTORY", "INTERVAL"]
+__all__ = ["final_evaluation", "refit_config", "verdict", "FINAL", "FORECAST", "HISTORY",
+           "INTERVAL"]
 
 FINAL, FORECAST, HISTORY = "lstmtune:final", "lstmtune:forecast", "lstmtune:history"
 CONTEXT = 120  # points of history drawn before the test window
@@ -137,6 +140,109 @@ def _history(folds, config: dict, cfg: StudyConfig,
     return rows
 
 
+def refit_config(config, table) -> Any:
+    """``config`` as it is trained on all the data: with early stopping (which watches a
+    window the refit has not got), for the median epoch whose weights the evaluated members
+    kept (``table``: their ``best_epoch``, or ``epochs_trained`` where none was kept) and
+    no patience; otherwise unchanged."""
+    if not int(config["patience"]):
+        return config
+    ok = table["status"].to_numpy() != "failed"
+    best = table["best_epoch"].to_numpy()[ok]
+    kept = np.where(best > 0, best, table["epochs_trained"].to_numpy()[ok])
+    epochs = int(np.median(kept)) if kept.size else int(config["epochs"])
+    return config.replace(patience=0, epochs=max(1, epochs))
+
+
+def refit_ensemble(ts: TimeSeries, config, cfg: StudyConfig, evaluated: Ensemble, run,
+                   progress: Callable[[str], None] | None = None) -> Ensemble:
+    """The evaluated members' configuration trained again on every point of ``ts`` (same
+    seeds): the model ``predict`` uses; ``info`` keeps the evaluated members' data range
+    (``evaluated``).  Where every refit member diverges, the evaluated members are kept and
+    ``info["refit"]`` says why."""
+    ev = {k: evaluated.info[k] for k in ("n_fit", "fit_start", "fit_end", "holdout")}
+    if not cfg.search.refit:
+        return replace(evaluated, info={**evaluated.info, "refit": False, "evaluated": ev})
+    c = refit_config(config, run.table)
+    if progress:
+        progress(f"refitting the best on all {len(ts)} points ({cfg.search.final_repeats} "
+                 "repeats): the model predict uses")
+    try:
+        ens, _ = fit_ensemble(ts, c, repeats=cfg.search.final_repeats,
+                              seed=cfg.search.seed + 10_000, holdout=0, task=cfg.task)
+    except ConfigError as exc:  # every member diverged on the whole series
+        return replace(evaluated, info={**evaluated.info, "evaluated": ev,
+                                        "refit": f"not refit: {exc}"})
+    return replace(ens, info={**ens.info, "study": evaluated.info.get("study"),
+                              "trial": evaluated.info.get("trial"), "refit": True,
+                              "evaluated": ev, "refit_epochs": int(c["epochs"])})
+
+
+def _model_data(ens) -> dict[str, Any]:
+    """What the saved model was trained on: its own data range and, when refit, the
+    evaluated members' (scored on test)."""
+    info = ens.info
+    return {"refit": info.get("refit"), "fit_start": info.get("fit_start"),
+            "fit_end": info.get("fit_end"), "n_fit": info.get("n_fit"),
+            "evaluated": info.get("evaluated")}
+
+
+# baselines as sentences name them (the tables' own names otherwise, with spaces)
+SHOWN = {"snaive": "seasonal naive", "naive2": "Naive2", "ses": "SES", "theta": "Theta",
+         "ets": "ETS"}
+
+
+def verdict(metric: str, direction: str, lstm: float, baselines: dict[str, float], *,
+            members: list[float] | None = None, paired: dict | None = None,
+            label: str | None = None) -> dict[str, Any]:
+    """Who won on test: the tuned model (``lstm``, the study's ``metric``) against the best
+    of ``baselines`` (name -> value), with the margin, whether the members' spread covers
+    it (``members``: each member's score; the 5–95 % range) and the paired comparison
+    with that baseline (``paired``: name -> a mean difference and its 95 % interval)."""
+    label = label or metric.upper()
+    finite = {k: float(v) for k, v in baselines.items()
+              if isinstance(v, int | float) and math.isfinite(v)}
+    out: dict[str, Any] = {"metric": metric, "direction": direction, "lstm": lstm}
+    if not finite or not math.isfinite(lstm):
+        out.update(winner=None, text=f"No verdict: the tuned LSTM's test {label} or every "
+                   "baseline's is undefined.")
+        return out
+    better = min if direction == "minimize" else max
+    key = better(finite, key=finite.get)
+    b, name = finite[key], SHOWN.get(key, key.replace("_", " "))
+    margin = abs(lstm - b)
+    rel = margin / abs(b) if b else math.inf
+    lstm_wins = (lstm < b) if direction == "minimize" else (lstm > b)
+    out.update(best_baseline=key, baseline=b, margin=margin, relative=rel,
+               winner="lstm" if lstm_wins else key)
+    pct = f" ({rel:.1%})" if math.isfinite(rel) else ""
+    if lstm_wins:
+        text = (f"The tuned LSTM wins: test {label} {lstm:.4g} against {b:.4g} for the best "
+                f"baseline, {name}, better by {margin:.4g}{pct}.")
+    elif margin == 0:
+        out["winner"] = "tie"
+        text = f"A tie: the tuned LSTM and {name} both score test {label} {b:.4g}."
+    else:
+        text = (f"{name} beats the tuned LSTM: test {label} {b:.4g} against {lstm:.4g}, "
+                f"better by {margin:.4g}{pct}; deploy {name}, or search further.")
+    ok = [x for x in members or [] if x is not None and math.isfinite(x)]
+    if len(ok) > 1:
+        lo, hi = (float(q) for q in np.quantile(ok, INTERVAL))
+        covers = lo <= b <= hi
+        out.update(members_low=lo, members_high=hi, spread_covers=covers)
+        text += (f" The members' 5–95 % range ({lo:.4g} to {hi:.4g}) "
+                 + ("covers" if covers else "does not cover") + f" {name}'s score.")
+    if paired and key in paired:
+        p = paired[key]
+        out["paired"] = p
+        sure = p["ci_low"] > 0 or p["ci_high"] < 0
+        text += (f" Paired by series, LSTM − {name} has the 95 % interval "
+                 f"[{p['ci_low']:+.3g}, {p['ci_high']:+.3g}]"
+                 + (" (it excludes 0)." if sure else " (it includes 0: no clear winner)."))
+    out["text"] = text
+    return out
+
+
 def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, folds, *,
                      started: float,
                      progress: Callable[[str], None] | None = None
@@ -161,6 +267,10 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
                        len(ts) - test_size, test_size)
     members[failed] = np.nan
     ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number})
+    test["verdict"] = verdict(task.metric, task.direction, test["value"],
+                              {k: v["value"] for k, v in baselines.items()},
+                              members=test["scores"], label=task.label)
+    ens = refit_ensemble(ts, config, cfg, ens, run, progress)
     if progress:
         progress("per-epoch curves of the best on the validation folds")
     history = _history(folds, config, cfg)
@@ -170,6 +280,7 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,
         "metric": task.metric, "horizon": task.horizon, "task": task.describe(),
         "config": config, "test": test, "baselines": baselines,
+        "verdict": test["verdict"], "model": _model_data(ens),
         "interval": {"low_q": INTERVAL[0], "high_q": INTERVAL[1]},
         "data": {"name": ts.name, "n": n, "start": time_label(ts.index[0]),
                  "end": time_label(ts.index[-1]), "freq": ts.freq, "target": ts.targets[0]},

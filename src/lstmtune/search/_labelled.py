@@ -34,7 +34,14 @@ from lstmtune.errors import ConfigError, DataError
 from lstmtune.evaluation import class_metrics, confusion, pr_curve, roc_curve_points
 from lstmtune.model import Classifier, fit_classifier
 from lstmtune.search._config import StudyConfig
-from lstmtune.search._final import FINAL, HISTORY, _history, describe_entry
+from lstmtune.search._final import (
+    FINAL,
+    HISTORY,
+    _history,
+    describe_entry,
+    refit_config,
+    verdict,
+)
 
 __all__ = ["check_labelled", "read_items", "labelled_folds", "split_items", "final_classification",
            "ga_generations", "with_data"]
@@ -220,6 +227,29 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
             float(a.std(ddof=1)) if a.size > 1 else math.nan)
 
 
+def _refit(clf: Classifier, run, items: LabelledSequences, val: LabelledSequences, config,
+           cfg: StudyConfig, progress: Callable[[str], None] | None, *, evaluated: int
+           ) -> Classifier:
+    """The evaluated classifier trained again on every labelled item (``[search] refit``;
+    the vocabulary or scaler fitted on them all), keeping the threshold chosen on the
+    held-out validation items; the evaluated members where every refit member diverges."""
+    ev = {"items": int(evaluated)}  # the evaluated members' training items
+    if not cfg.search.refit:
+        return replace(clf, info={**clf.info, "refit": False, "evaluated": ev})
+    R = cfg.search.final_repeats
+    if progress:
+        progress(f"refitting the best on all {len(items)} labelled items ({R} repeats): the "
+                 "model predict uses")
+    c = refit_config(config, run.table)
+    new, rrun = fit_classifier(items, val, c, cfg.task, repeats=R,
+                               seed=cfg.search.seed + 10_000)
+    if (rrun.table["status"] == "failed").all():
+        return replace(clf, info={**clf.info, "refit": "not refit: every member diverged on "
+                                  "all the items"})
+    return replace(new, threshold=clf.threshold,
+                   info={**clf.info, "refit": True, "n_fit": len(items), "evaluated": ev})
+
+
 def final_classification(study: optuna.Study, train: LabelledSequences,
                          test: LabelledSequences, folds, cfg: StudyConfig, *, started: float,
                          test_from_source: bool = False,
@@ -270,6 +300,12 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
                           if not failed[m]]}
     clf = replace(clf, info={"study": study.study_name, "trial": best.number,
                              "lstmtune_version": __version__})
+    test_scores["verdict"] = verdict(task.metric, task.direction, test_scores["value"],
+                                     {k: v.get(task.metric, math.nan)
+                                      for k, v in baselines.items()},
+                                     members=test_scores["scores"], label=task.label)
+    clf = _refit(clf, run, train.join(test), val_items, config, cfg, progress,
+                 evaluated=len(fit_items))
     if progress:
         progress("per-epoch curves of the best on the validation items")
     history = _history(folds, config, cfg, ("train_loss", "val_log_loss"))
@@ -278,6 +314,8 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,
         "metric": task.metric, "task": task.describe(), "config": dict(config),
         "test": test_scores, "members": members, "baselines": baselines,
+        "verdict": test_scores["verdict"],
+        "model": {k: clf.info.get(k) for k in ("refit", "evaluated", "n_fit")},
         "confusion": confusion(test.labels, mean_prob, clf.threshold).tolist(),
         "classes": list(train.classes), "curves": curves,
         "validation_threshold": clf.threshold,

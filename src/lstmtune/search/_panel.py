@@ -56,7 +56,7 @@ from lstmtune.evaluation import (
 )
 from lstmtune.experiment import check_memory, complete, fit_config, fold_series
 from lstmtune.search._config import StudyConfig, check_panel_strategy
-from lstmtune.search._final import FINAL, FORECAST, describe_entry
+from lstmtune.search._final import FINAL, FORECAST, describe_entry, refit_config, verdict
 from lstmtune.search._preflight import _check_feasible, infeasible
 from lstmtune.search._space import PANEL_SPACE, Space
 
@@ -384,6 +384,30 @@ def _conformal(run, folds, cfg: StudyConfig, levels=LEVELS
     return quantiles, missing, res
 
 
+PANEL_LABELS = {"smape": "sMAPE", "mase": "MASE", "owa": "OWA"}
+
+
+def _refit(model, panel: Panel, config, run, cfg: StudyConfig, whole,
+           progress: Callable[[str], None] | None):
+    """The evaluated panel model trained again on every point of every series (``[search]
+    refit``), as ``predict`` uses it; the test scores stay the evaluated members'."""
+    if not cfg.search.refit:
+        return replace(model, info={**model.info, "refit": False})
+    c = refit_config(config, run.table)
+    if c["model"] == "global":  # configure() takes a global model's epochs from here
+        c = c.replace(global_epochs=c["epochs"])
+    if progress:
+        progress(f"refitting the best on every point of the {len(model.ids)} series "
+                 f"({model.repeats} repeats): the model predict uses")
+    rrun, _ = fit_config([(panel.series[i], 0) for i in model.ids], c,
+                         repeats=model.repeats, seed=cfg.search.seed, task=whole)
+    new, kept = model.refit(rrun, whole.configure(c), spec_task=whole)
+    info = {**model.info, "refit": True, "evaluated": {"holdout": whole.horizon}}
+    if kept:
+        info["refit_kept_evaluated"] = kept
+    return replace(new, info=info)
+
+
 def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], folds,
                 cfg: StudyConfig, *, started: float,
                 progress: Callable[[str], None] | None = None) -> tuple[dict, dict, Any]:
@@ -469,6 +493,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
     model = PanelModel.from_run(run, ids, config, spec_task=whole, repeats=R,
                                 conformal={str(k): v.tolist() for k, v in quantiles.items()},
                                 info=info)
+    model = _refit(model, panel, config, run, cfg, whole, progress)
     table = scores["table"]
     by_member = []  # each repeat's own forecasts: the panel's mean score, member by member
     for r in range(R):
@@ -484,14 +509,20 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
             "per_series_trials": len(set(choice.tolist()) - {-1}),
             "fallbacks": classical["fallbacks"], "diverged_series": lost}
     baselines = {k: v for k, v in table.items() if k not in (LSTM, PER_SERIES)}
+    test["verdict"] = verdict(metric, task.direction, table[LSTM][metric],
+                              {k: v[metric] for k, v in baselines.items()},
+                              members=by_member, label=PANEL_LABELS.get(metric, metric),
+                              paired={k.split(" vs ")[1]: v for k, v in comparisons.items()
+                                      if k.startswith(f"{LSTM} vs ")})
     final = {
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,
         "metric": task.metric, "task": task.describe(), "config": dict(config),
-        "test": test, "baselines": baselines,
+        "test": test, "baselines": baselines, "verdict": test["verdict"],
         "per_series": {"ids": ids, **scores["per_series"], "choice": choice.tolist()},
         "data": {"name": panel.name, "series": N, "season": next(iter(panel)).season,
                  "lengths": [len(ts) for ts in panel]},
         "split": {"horizon": H, "folds": F, "test_per_series": H},
+        "model": {k: model.info.get(k) for k in ("refit", "refit_kept_evaluated")},
         "budget": {"trials": s.trials, "timeout": s.timeout, "final_repeats": R},
         "space": {n: describe_entry(e) for n, e in cfg.space.entries},
         "wall_seconds": time.perf_counter() - started, "lstmtune_version": __version__,

@@ -1,0 +1,141 @@
+"""The saved model is refit on all the data after the test window has been scored once, and
+every study says plainly who won on test.  Checked against independent references: the
+refit members equal ``fit_ensemble`` on the whole series with the same seeds, the test
+scores are the held-out members' whether or not the model is refit, and the verdict's
+winner and margin are worked out by hand."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmtune.data import load
+from lstmtune.engine import flatten_params
+from lstmtune.errors import ConfigError
+from lstmtune.model import fit_ensemble, load_model
+from lstmtune.search import study_from_dict, tune
+from lstmtune.search._final import FINAL, refit_config, verdict
+
+DOC = {"data": {"source": "shampoo", "test_size": 6, "val_size": 6, "folds": 1},
+       "training": {"epochs": 15, "batch_size": 4},
+       "search": {"strategy": "random", "trials": 2, "repeats": 1, "batch": 2,
+                  "final_repeats": 3},
+       "space": {"units": {"int": [1, 3]}}}
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory):
+    """One study (refit, the default), and a copy of it evaluated again with refit off."""
+    folder = tmp_path_factory.mktemp("refit")
+    ts = load("shampoo")
+    cfg = study_from_dict(DOC)
+    refit = tune(ts, cfg, storage=f"sqlite:///{folder / 'a.db'}", study_name="s")
+    shutil.copy(folder / "a.db", folder / "b.db")
+    kept = tune(ts, replace(cfg, search=replace(cfg.search, refit=False)),
+                storage=f"sqlite:///{folder / 'b.db'}", study_name="s")
+    return ts, cfg, refit, kept
+
+
+def _flat(params) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in flatten_params(params).items()}
+
+
+def test_the_refit_members_are_the_configuration_trained_on_every_point(studies):
+    ts, cfg, r, _ = studies
+    config = r.study.user_attrs[FINAL]["config"]
+    ref, _ = fit_ensemble(ts, config, repeats=3, seed=cfg.search.seed + 10_000, holdout=0)
+    for k, v in _flat(ref.params).items():
+        np.testing.assert_array_equal(_flat(r.model.params)[k], v)
+    info = r.model.info
+    assert info["refit"] is True and info["n_fit"] == 36 and info["holdout"] == 0
+    assert info["fit_end"].startswith("1903-12-01")
+    assert info["evaluated"] == {"n_fit": 30, "fit_start": info["fit_start"],
+                                 "fit_end": "1903-06-01 00:00:00", "holdout": 6}
+    assert r.study.user_attrs[FINAL]["model"]["refit"] is True
+
+
+def test_refit_changes_the_model_but_never_the_test_scores(studies):
+    ts, cfg, r, kept = studies
+    assert r.test["scores"] == kept.test["scores"] and r.test["value"] == kept.test["value"]
+    assert kept.model.info["refit"] is False and kept.model.info["n_fit"] == 30
+    config = kept.study.user_attrs[FINAL]["config"]
+    ref, _ = fit_ensemble(ts, config, repeats=3, seed=cfg.search.seed + 10_000, holdout=6)
+    for k, v in _flat(ref.params).items():  # --no-refit: the members scored on test
+        np.testing.assert_array_equal(_flat(kept.model.params)[k], v)
+    a, b = r.model.forecast(ts, 3), kept.model.forecast(ts, 3)
+    assert not np.allclose(a["mean"], b["mean"])  # trained on 6 more points
+
+
+def test_the_saved_model_directory_records_both_ranges(studies, tmp_path):
+    from lstmtune.model import save_model
+
+    _, _, r, _ = studies
+    save_model(r.model, tmp_path / "m")
+    info = load_model(tmp_path / "m").info
+    assert info["refit"] is True and info["evaluated"]["fit_end"] == "1903-06-01 00:00:00"
+
+
+def test_the_verdict_is_stored_and_names_the_best_baseline(studies):
+    _, _, r, _ = studies
+    v = r.test["verdict"]
+    base = {k: b["value"] for k, b in r.baselines.items()}
+    best = min(base, key=base.get)
+    assert v["best_baseline"] == best and v["baseline"] == pytest.approx(base[best])
+    assert v["margin"] == pytest.approx(abs(r.test["value"] - base[best]))
+    assert v["winner"] == ("lstm" if r.test["value"] < base[best] else best)
+    assert r.study.user_attrs[FINAL]["verdict"]["winner"] == v["winner"]
+
+
+def test_verdict_by_hand():
+    v = verdict("rmse", "minimize", 90.0, {"persistence": 100.0, "drift": 95.0},
+                members=[85.0, 90.0, 95.0, 99.0])
+    assert v["winner"] == "lstm" and v["best_baseline"] == "drift"
+    assert v["margin"] == pytest.approx(5.0) and v["relative"] == pytest.approx(5 / 95)
+    lo, hi = np.quantile([85.0, 90.0, 95.0, 99.0], (0.05, 0.95))
+    assert (v["members_low"], v["members_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert v["spread_covers"] is True and "The tuned LSTM wins" in v["text"]
+    assert "drift" in v["text"] and "5 (5.3%)" in v["text"]
+
+    v = verdict("mase", "minimize", 1.635, {"seasonal_naive": 1.580, "mean": 3.0},
+                members=[1.60, 1.62, 1.64, 1.70])
+    assert v["winner"] == "seasonal_naive" and v["margin"] == pytest.approx(0.055)
+    assert "seasonal naive beats the tuned LSTM" in v["text"]
+    assert v["spread_covers"] is False and "does not cover" in v["text"]
+
+    v = verdict("pr_auc", "maximize", 0.857, {"majority": 0.5, "bag_of_words": 0.882},
+                label="PR-AUC")
+    assert v["winner"] == "bag_of_words" and "bag of words beats" in v["text"]
+    assert "PR-AUC 0.882 against 0.857" in v["text"]
+
+    v = verdict("owa", "minimize", 1.038, {"ses": 0.930, "theta": 0.939},
+                paired={"ses": {"mean_diff": 0.1, "ci_low": 0.05, "ci_high": 0.15}},
+                label="OWA")
+    assert v["winner"] == "ses" and "SES beats" in v["text"]
+    assert "[+0.05, +0.15] (it excludes 0)" in v["text"]
+    assert verdict("rmse", "minimize", 1.0, {"a": 1.0})["winner"] == "tie"
+    assert verdict("rmse", "minimize", math.nan, {"a": 1.0})["winner"] is None
+
+
+def test_early_stopping_refits_for_the_median_kept_epoch():
+    from lstmtune.experiment import complete
+
+    c = complete({"patience": 5, "epochs": 100})
+    table = pd.DataFrame({"status": ["ok", "ok", "stopped", "failed"],
+                          "best_epoch": [40, 0, 21, 90], "epochs_trained": [45, 100, 26, 3]})
+    # kept epochs 40, 100 (no best recorded: all it trained), 21; the failed one left out
+    out = refit_config(c, table)
+    assert out["patience"] == 0 and out["epochs"] == 40
+    plain = complete({"patience": 0, "epochs": 100})
+    assert refit_config(plain, table) is plain
+
+
+def test_refit_is_a_boolean_in_study_files():
+    assert study_from_dict({**DOC, "search": {**DOC["search"], "refit": False}}) \
+        .search.refit is False
+    with pytest.raises(ConfigError, match=r"\[search\] refit = 'no': must be true or false"):
+        study_from_dict({**DOC, "search": {**DOC["search"], "refit": "no"}})
