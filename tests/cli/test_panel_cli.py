@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -160,16 +161,26 @@ def test_predict_every_series_into_a_long_table(tuned, capsys):
     last = panel.series["S0"].index[-1]
     assert rows[rows["unique_id"] == "S0"]["ds"].iloc[0] == \
         (last + pd.DateOffset(months=1)).strftime("%Y-%m-%d")
-    # the saved model, given each series without its test window, forecasts that window as
-    # the final evaluation did (deseasonalised: the seasonal indices at the right phase)
+    # the model saved with --no-refit (the study evaluated again in a copy), given each
+    # series without its test window, forecasts that window as the final evaluation did
+    # (deseasonalised: the seasonal indices at the right phase)
+    copy = root / "kept"
+    shutil.copytree(root / "out", copy)
+    capsys.readouterr()
+    assert main(["tune", str(root / "toy.toml"), "--out", str(copy), "--no-refit",
+                 "--json"]) == 0
     table = pd.read_csv(root / "toy.csv")
     table[table.groupby("unique_id").cumcount(ascending=False) >= 4].to_csv(
         root / "dev.csv", index=False)
     capsys.readouterr()
-    assert main(["predict", str(root / "out" / "toy" / "model"), str(root / "dev.csv"),
+    assert main(["predict", str(copy / "toy" / "model"), str(root / "dev.csv"),
                  "--json"]) == 0
     again = pd.DataFrame(json.loads(capsys.readouterr().out)["forecast"])
-    url = f"sqlite:///{root / 'out' / 'toy' / 'study.db'}"
+    assert main(["predict", str(root / "out" / "toy" / "model"), str(root / "dev.csv"),
+                 "--json"]) == 0
+    refit = pd.DataFrame(json.loads(capsys.readouterr().out)["forecast"])
+    assert not np.allclose(refit["forecast"], again["forecast"])  # refit on every point
+    url = f"sqlite:///{copy / 'toy' / 'study.db'}"
     stored = optuna.load_study(study_name="toy", storage=url).user_attrs["lstmtune:forecast"]
     assert optuna.load_study(study_name="toy", storage=url).user_attrs[
         "lstmtune:final"]["config"]["deseasonalise"] is True

@@ -14,8 +14,9 @@ from lstmtune.search._space import Choice, Range
 
 DOC = {"data": {"source": "shampoo", "test_size": 12, "val_size": 6, "folds": 2},
        "training": {"epochs": 20, "batch_size": 4},
+       # the model kept is the members scored on test (refit on all the data: test_refit)
        "search": {"strategy": "random", "trials": 6, "repeats": 2, "batch": 3,
-                  "final_repeats": 3},
+                  "final_repeats": 3, "refit": False},
        "space": {"units": {"int": [1, 3]},
                  "learning_rate": {"float": [1e-3, 1e-1], "log": True},
                  "optimizer": {"choice": ["adam", "rmsprop"]}}}

@@ -139,3 +139,73 @@ def test_refit_is_a_boolean_in_study_files():
         .search.refit is False
     with pytest.raises(ConfigError, match=r"\[search\] refit = 'no': must be true or false"):
         study_from_dict({**DOC, "search": {**DOC["search"], "refit": "no"}})
+
+
+# -- panels and classifiers -------------------------------------------------------------------
+PANEL = {"data": {"task": "panel", "source": "PATH", "folds": 1},
+         "model": {"horizon": 2, "units": 2, "timesteps": 3, "model": "local"},
+         "training": {"epochs": 3, "batch_size": 8},
+         "search": {"strategy": "random", "trials": 1, "repeats": 1, "batch": 1,
+                    "final_repeats": 2},
+         "space": {"learning_rate": {"float": [0.01, 0.02]}}}
+
+
+def _four(path):
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(4):
+        t = np.arange(30 + 2 * i)
+        y = 50 + 5 * i + 0.3 * t + rng.normal(0, 1, t.size)
+        rows.append(pd.DataFrame({"unique_id": f"S{i}", "ds": pd.date_range(
+            "2010-01-01", periods=t.size, freq="MS"), "y": y}))
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def panel_study(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("refit-panel")
+    doc = {**PANEL, "data": {**PANEL["data"], "source": str(_four(folder / "four.csv"))}}
+    cfg = study_from_dict(doc)
+    return cfg, tune(None, cfg, storage=f"sqlite:///{folder / 's.db'}", study_name="p")
+
+
+def test_a_panel_model_is_refit_on_every_point_of_every_series(panel_study):
+    from lstmtune.data import load_panel
+    from lstmtune.experiment import fit_config
+
+    cfg, r = panel_study
+    panel = load_panel(cfg.data.source)
+    config = r.study.user_attrs[FINAL]["config"]
+    task = replace(cfg.task, n_folds=1)
+    run, _ = fit_config([(panel.series[i], 0) for i in panel.series], config, repeats=2,
+                        seed=cfg.search.seed, task=task)
+    for k, v in _flat(run.result.params).items():
+        np.testing.assert_array_equal(_flat(r.model.params)[k], v)
+    assert r.model.info["refit"] is True and "refit_kept_evaluated" not in r.model.info
+    assert r.test["verdict"]["winner"] in {"lstm", "tie", *r.baselines}
+
+
+def test_a_series_whose_refit_members_all_diverge_keeps_the_evaluated_ones(panel_study):
+    from lstmtune.data import load_panel
+    from lstmtune.experiment import fit_config
+
+    cfg, r = panel_study
+    panel = load_panel(cfg.data.source)
+    config = r.study.user_attrs[FINAL]["config"]
+    task = replace(cfg.task, n_folds=1)
+    ids = list(panel.series)
+    run, _ = fit_config([(panel.series[i], 0) for i in ids], config, repeats=2, seed=7,
+                        task=task)
+    poisoned = {k: np.asarray(v).copy() for k, v in _flat(run.result.params).items()}
+    for v in poisoned.values():
+        v[2:4] = np.nan  # series S1's two members
+    from lstmtune.engine import nest_params
+
+    bad = replace(run, result=replace(run.result, params=nest_params(poisoned)))
+    new, kept = r.model.refit(bad, config, spec_task=task)
+    assert kept == ["S1"]
+    for k, v in _flat(new.params).items():
+        np.testing.assert_array_equal(v[2:4], _flat(r.model.params)[k][2:4])
+        np.testing.assert_array_equal(v[:2], poisoned[k][:2])
+    assert new.preps[1] is r.model.preps[1] and new.preps[0] is not r.model.preps[0]

@@ -269,7 +269,8 @@ def test_tune_takes_a_pandas_series_and_keeps_the_study_in_memory_without_a_stor
     series = load("shampoo").to_frame()["Sales"]  # a plain pandas Series, dates as index
     cfg = _cfg("random", trials=2, batch=2)
     r = tune(series, cfg)
-    assert r.n_trials_complete == 2 and r.model.info["n_fit"] == 36 - 6
+    assert r.n_trials_complete == 2 and r.model.info["n_fit"] == 36  # refit on every point
+    assert r.model.info["evaluated"]["n_fit"] == 36 - 6
     assert type(r.study._storage.backend).__name__ == "InMemoryStorage"
     again = tune(series, cfg)  # no storage: a new study, not the first one resumed
     assert again.study._storage is not r.study._storage and again.n_trials_complete == 2

@@ -24,7 +24,8 @@ import jax.numpy as jnp
 
 from lstmtune.errors import ConfigError
 
-__all__ = ["ModelSpec", "init_params", "forward", "zero_state", "ACTIVATIONS", "n_params",
+__all__ = ["ModelSpec", "init_params", "forward", "zero_state", "ACTIVATIONS", "WINDOW_NORMS",
+           "n_params",
            "param_shapes", "flatten_params", "nest_params", "input_width", "embed_inputs"]
 
 
@@ -33,6 +34,7 @@ def hard_sigmoid(x: jax.Array) -> jax.Array:
     return jnp.clip(0.2 * x + 0.5, 0.0, 1.0)
 
 
+WINDOW_NORMS = ("none", "last")
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu, "sigmoid": jax.nn.sigmoid,
                "hard_sigmoid": hard_sigmoid, "linear": lambda x: x}
 
@@ -53,6 +55,10 @@ class ModelSpec:
     masked: bool = False  # padded steps (id 0, or NaN in the first column) keep the state
     bidirectional: bool = False  # each layer also reads the sequence backwards (Keras'
     # Bidirectional, outputs concatenated; its own weights Wb, Ub, bb)
+    # "last": each window's target column (x[:, 0]) is taken relative to its last value,
+    # which the outputs are added back to (Hewamalage et al.'s per-window normalisation; in
+    # log space a division)
+    window_norm: str = "none"
 
     def __post_init__(self) -> None:
         if self.bidirectional and self.stateful:
@@ -66,6 +72,12 @@ class ModelSpec:
         for name in ("timesteps", "n_features", "horizon"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}.")
+        if self.window_norm not in WINDOW_NORMS:
+            raise ConfigError(f"window_norm must be one of {', '.join(WINDOW_NORMS)}, got "
+                              f"{self.window_norm!r}.")
+        if self.window_norm != "none" and (self.vocab_size or self.masked):
+            raise ConfigError("window_norm applies to forecasts, not to classified sequences: "
+                              "set window_norm='none'.")
         for name in ("activation", "recurrent_activation"):
             if getattr(self, name) not in ACTIVATIONS:
                 raise ConfigError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got "
@@ -208,6 +220,10 @@ def forward(params: dict, x: jax.Array, state: list, spec: ModelSpec,
     """
     act = ACTIVATIONS[spec.activation]
     ract = ACTIVATIONS[spec.recurrent_activation]
+    level = None
+    if spec.window_norm == "last":  # the window relative to its last target value
+        level = x[-1, 0]
+        x = jnp.asarray(x).at[:, 0].add(-level)
     hs, steps = embed_inputs(params, x, spec)
     new_state = []
     last = None
@@ -224,4 +240,5 @@ def forward(params: dict, x: jax.Array, state: list, spec: ModelSpec,
             out = jnp.concatenate([out, rev[::-1]], axis=-1)
             last = jnp.concatenate([last, rev[-1]])  # backward: after the first real step
         hs = out
-    return last @ params["Wd"] + params["bd"], new_state
+    out = last @ params["Wd"] + params["bd"]
+    return (out if level is None else out + level), new_state

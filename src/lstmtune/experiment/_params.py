@@ -194,6 +194,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("recurrent_activation", "model", _choice(("sigmoid", "hard_sigmoid")), "sigmoid",
           help="gate activation: sigmoid or hard_sigmoid (Keras 2.0)"),
     Param("stateful", "model", _bool, False, help="Keras stateful mode"),
+    Param("window_norm", "model", _choice(("none", "last")), "none",
+          help="last: each input window and its targets taken relative to the window's last "
+               "value in model space (a division by it with log = true)"),
     Param("timesteps", "framing", _int, 1, 1, 1000, "lags per sample (alias: lags)"),
     Param("horizon", "framing", _int, 1, 1, MAX_HORIZON,
           "steps forecast from each origin, all of them scored (fixed in a study)"),
@@ -439,7 +442,8 @@ def build_model(c: Mapping[str, Any], n_features: int, units: int | None = None)
     return ModelSpec(units=(units or c["units"],) * c["layers"], timesteps=c["timesteps"],
                      n_features=n_features, horizon=c["horizon"] if direct else 1,
                      activation=c["activation"],
-                     recurrent_activation=c["recurrent_activation"], stateful=c["stateful"])
+                     recurrent_activation=c["recurrent_activation"], stateful=c["stateful"],
+                     window_norm=c["window_norm"])
 
 
 def build_train(c: Mapping[str, Any], *, epochs: int, snapshots: tuple[int, ...],

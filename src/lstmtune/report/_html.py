@@ -22,7 +22,9 @@ vertical-align:top}th{background:#f4f4f4}td.l,th.l{text-align:left}img{max-width
 display:block;margin:.6rem 0}figcaption,.note{color:#555;font-size:.9rem}
 figure{margin:1rem 0}details summary{cursor:pointer;font-weight:600}
 dl.kv{display:grid;grid-template-columns:max-content auto;gap:.15rem 1rem}dl.kv dt{
-font-weight:600}dl.kv dd{margin:0}tr.best td{background:#eef6ee}"""
+font-weight:600}dl.kv dd{margin:0}tr.best td{background:#eef6ee}p.verdict{padding:.6rem .8rem;
+border-left:4px solid #b58900;background:#fdf6e3}p.verdict.won{border-color:#2e7d32;
+background:#eef6ee}"""
 
 
 def esc(value: Any) -> str:

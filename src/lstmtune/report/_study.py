@@ -219,6 +219,23 @@ def _best(t: StudyTables) -> str:
     return section("best", "Best configuration", body)
 
 
+def verdict_section(t: StudyTables) -> str:
+    """Who won on test, in one plain sentence (stored by the final evaluation; studies made
+    before the verdict have none, and their report has no such section)."""
+    v = (t.final or {}).get("verdict") or {}
+    if not v.get("text"):
+        return ""
+    won = " won" if v.get("winner") == "lstm" else ""
+    model = (t.final or {}).get("model") or {}
+    refit = {True: " The saved model (the one <code>predict</code> uses) was then trained "
+                   "again on all the data with the same settings; every test score here is the "
+                   "held-out members'.",
+             False: " The saved model is the members scored on test (refit off)."}.get(
+        model.get("refit"), "")
+    return section("verdict", "Verdict",
+                   f'<p class="verdict{won}"><strong>{esc(v["text"])}</strong>{refit}</p>')
+
+
 def _better(t: StudyTables) -> str:
     return "higher" if t.meta.get("direction") == "maximize" else "lower"
 
@@ -405,7 +422,7 @@ def _members(t: StudyTables) -> str:
 
 
 BUILDERS: tuple[Callable[[StudyTables], str], ...] = (
-    _summary, _leaderboard, _best, _repeats, _curves, _history, _importance, _parallel,
+    _summary, verdict_section, _leaderboard, _best, _repeats, _curves, _history, _importance, _parallel,
     _forecast, _residuals, _members)
 
 
@@ -413,7 +430,8 @@ def _builders(tables: StudyTables) -> tuple[Callable[[StudyTables], str], ...]:
     """The sections of the study's task: forecasting's, classification's or a panel's (which
     share the leaderboard, repeats, history, importance and trials sections)."""
     generic = {"leaderboard": _leaderboard, "repeats": _repeats, "history": _history,
-               "importance": _importance, "parallel": _parallel, "members": _members}
+               "importance": _importance, "parallel": _parallel, "members": _members,
+               "verdict": verdict_section}
     if tables.meta.get("task") == "classify":
         from lstmtune.report._classify import classification_sections
 
