@@ -33,15 +33,20 @@ def _start(cmd: list[str], log: Path) -> subprocess.Popen:
 
 def run_faults(tmp_path: Path, url: str, *, workers: int = 3, trials: int = 60,
                kills: int = 10, epochs: int = 150, restart=None, seed: int = 0,
-               cli_workers: bool = False, timeout: float = 900) -> dict:
+               cli_workers: bool = False, timeout: float = 900,
+               pause: tuple[float, float] = (1.0, 4.0), batch_size: int = 4) -> dict:
     """``workers`` `lstmtune tune` processes on the study at ``url`` (``cli_workers``: one
     `lstmtune tune --workers N` and its N workers); at ``kills`` random moments a random live
     worker is killed (SIGKILL) and another started in its place (a plain `lstmtune tune` on
-    the same storage); ``restart()`` (the database) is called once, after half the kills.
+    the same storage), one holding a running trial where there is one, after a pause drawn
+    from ``pause`` seconds; ``restart()`` (the database) is called once, after half the kills.
+    ``epochs`` and ``batch_size`` set how long a trial runs: tiny LSTMs train fast once
+    compiled, so a kill finds a running trial only when each runs for a second or more.
     Returns the study, the logs and the counts of :func:`check`."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "study.toml").write_text(
-        STUDY.replace("TRIALS", str(trials)).replace("EPOCHS", str(epochs)))
+        STUDY.replace("TRIALS", str(trials)).replace("EPOCHS", str(epochs))
+        .replace("batch_size = 4", f"batch_size = {batch_size}"))
     cmd = [sys.executable, "-m", "lstmtune", "tune", str(tmp_path / "study.toml"), "--storage",
            url, "--study-name", "s", "--out", str(tmp_path / "out"), "--json"]
     logs: list[Path] = []
@@ -63,7 +68,7 @@ def run_faults(tmp_path: Path, url: str, *, workers: int = 3, trials: int = 60,
     # seconds of imports) has no trial to lose, so the victim is one running for a while
     killed, restarted_at = 0, None
     for i in range(kills):
-        time.sleep(rng.uniform(1.0, 4.0))
+        time.sleep(rng.uniform(*pause))
         if parent is not None:  # the --workers processes, and the replacements started here
             live = [c for c in _children(parent.pid) if _alive(c)] + \
                 [p.pid for p in procs[1:] if p.poll() is None]
@@ -75,7 +80,8 @@ def run_faults(tmp_path: Path, url: str, *, workers: int = 3, trials: int = 60,
         for pid in live:
             born.setdefault(pid, now)
         settled = [pid for pid in live if now - born[pid] >= 6.0]
-        victim = rng.choice(settled or live)
+        busy = _busy(url, live)  # a kill that loses a trial
+        victim = rng.choice(busy or settled or live)
         os.kill(victim, signal.SIGKILL)
         for p in procs:
             if p.pid == victim:
@@ -105,16 +111,35 @@ def run_faults(tmp_path: Path, url: str, *, workers: int = 3, trials: int = 60,
 
 
 def _wait_for_trials(url: str, procs: list[subprocess.Popen], timeout: float) -> None:
-    """Until the study at ``url`` has a trial (the workers are past starting up)."""
+    """Until a trial of the study at ``url`` runs (the workers are past starting up and
+    compiling), looked for every 0.1 s."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline and any(p.poll() is None for p in procs):
-        try:
-            study = optuna.load_study(study_name="s", storage=storage_from_url(url).backend)
-            if study.get_trials(deepcopy=False):
-                return
-        except Exception:  # not created yet
-            pass
-        time.sleep(0.5)
+        if _running_pids(url):
+            return
+        time.sleep(0.1)
+
+
+def _running_pids(url: str) -> list[int]:
+    """The processes of this machine whose trials of the study at ``url`` are running."""
+    try:
+        study = optuna.load_study(study_name="s", storage=storage_from_url(url).backend)
+        trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    except Exception:  # the database away (a restart): no preference
+        return []
+    return sorted({int(w["pid"]) for t in trials
+                   if isinstance(w := t.system_attrs.get(WORKER), dict)
+                   and "pid" in w})
+
+
+def _busy(url: str, live: list[int], wait: float = 10.0) -> list[int]:
+    """Those of ``live`` that run a trial of the study, looked for up to ``wait`` s."""
+    deadline = time.perf_counter() + wait
+    while True:
+        busy = [pid for pid in _running_pids(url) if pid in live and _alive(pid)]
+        if busy or time.perf_counter() > deadline:
+            return busy
+        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
@@ -181,7 +206,10 @@ def assert_sound(r: dict) -> None:
 def test_killed_workers_on_a_file(tmp_path, kind):
     url = (f"sqlite:///{tmp_path / 'study.db'}" if kind == "sqlite"
            else f"journal:///{tmp_path / 'study.log'}")
-    r = run_faults(tmp_path, url, trials=16, kills=3, epochs=150)
+    # about a second per trial once compiled (3000 epochs of 24 one-point batches), and
+    # enough of them that the study still runs at the third kill on a loaded machine
+    r = run_faults(tmp_path, url, trials=24, kills=3, epochs=3000, batch_size=1,
+                   pause=(0.2, 0.6))
     assert_sound(r)
     assert r["killed"] == 3 and r["interrupted"] >= 1  # killed mid-trial, run again
 

@@ -44,6 +44,7 @@ from lstmtune.search import (
     STRATEGIES,
     StudyConfig,
     check_storage,
+    close_storages,
     describe_url,
     fit_space,
     load_study_file,
@@ -589,6 +590,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     except LstmtuneError:  # refused by the storage (another study's configuration, ...)
         _unmake(out, top)
         raise
+    finally:  # the study's files are final when the command ends
+        close_storages()
 
 
 def _tune_and_print(args: argparse.Namespace, cfg: StudyConfig, ts, storage: str, name: str,
@@ -845,6 +848,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except LstmtuneError:
         _unmake(out, top)
         raise
+    finally:
+        close_storages()
 
 
 def _compare(args: argparse.Namespace, base: StudyConfig, names: list[str], ts,

@@ -23,7 +23,7 @@ from lstmtune.search._labelled import check_labelled
 from lstmtune.search._panel import check_panel, read_panel
 from lstmtune.search._preflight import fit_space, preflight
 from lstmtune.search._space import DEFAULT_SPACE, Choice, Fixed, Range, Space, parse_space
-from lstmtune.search._storage import check_storage, describe_url, storage_file
+from lstmtune.search._storage import check_storage, close_storages, describe_url, storage_file
 from lstmtune.search._tune import (
     TuneResult,
     aggregate,
@@ -37,7 +37,7 @@ from lstmtune.search._tune import (
 __all__ = ["AGGREGATES", "PRUNERS", "STRATEGIES", "DataConfig", "SearchConfig", "StudyConfig",
            "load_study_file", "study_from_dict", "DEFAULT_SPACE", "Choice", "Fixed", "Range",
            "Space", "parse_space", "TuneResult", "aggregate", "leaderboard", "open_study",
-           "tune", "member_scores", "storage_from_url", "LIMITS", "may_impute",
+           "tune", "member_scores", "storage_from_url", "close_storages", "LIMITS", "may_impute",
            "resolve_sizes", "FINAL", "FORECAST", "HISTORY", "fit_space", "preflight",
            "describe_url", "check_storage", "storage_file", "check_labelled", "HYBRID_TRIALS",
            "check_panel", "read_panel"]

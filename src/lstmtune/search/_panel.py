@@ -58,7 +58,7 @@ from lstmtune.experiment import check_memory, complete, fit_config, fold_series
 from lstmtune.search._config import StudyConfig, check_panel_strategy
 from lstmtune.search._final import FINAL, FORECAST, describe_entry, refit_config, verdict
 from lstmtune.search._preflight import _check_feasible, infeasible
-from lstmtune.search._space import PANEL_SPACE, Space
+from lstmtune.search._space import PANEL_SPACE, Space, parse_space
 
 __all__ = ["read_panel", "panel_folds", "fit_panel_space", "final_panel", "check_panel",
            "MIN_TRAIN"]
@@ -109,25 +109,48 @@ def panel_folds(panel: Panel, cfg: StudyConfig
     return dev, folds
 
 
+def _positive(y) -> bool:
+    y = np.asarray(y, float)
+    y = y[np.isfinite(y)]
+    return bool(y.size) and bool((y > 0).all())
+
+
 def fit_panel_space(folds, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
     """The default panel space fitted to the data: ``timesteps`` capped by what the
     shortest series' training part allows with differencing on (a user's own space is
     returned as written; ``preflight_panel`` refuses it when nothing in it fits)."""
     if cfg.space != PANEL_SPACE or cfg.declared is not None:
         return cfg, None
+    fixed = dict(cfg.fixed)
+    notes = []
+    add: dict[str, Any] = {}
+    if "window_norm" not in fixed:
+        add["window_norm"] = {"choice": ["none", "last"]}
+    positive = all(_positive(series.y[:len(series) - w]) for series, w in folds)
+    if positive and "log" not in fixed:
+        add["log"] = {"choice": [False, True]}
+    if add:
+        extra = parse_space(add, "default panel space")
+        cfg = replace(cfg, space=Space((*cfg.space.entries, *extra.entries)),
+                      declared=cfg.space)
+        notes.append("searched as well: " + ", ".join(
+            {"window_norm": "window_norm none | last",
+             "log": "log (every series is positive)"}[k] for k in add))
     entries = dict(cfg.space.entries)
     lags = entries["timesteps"]
-    fixed = dict(cfg.fixed)
     fits = [L for L in range(int(lags.low), int(lags.high) + 1)
             if infeasible(complete({**fixed, "difference": 1, "timesteps": L}), folds,
                           cfg.task, quick=True) is None]
-    if not fits or fits[-1] >= lags.high:
+    if fits and fits[-1] < lags.high:
+        capped = replace(lags, high=fits[-1])
+        space = Space(tuple((n, capped if n == "timesteps" else e)
+                            for n, e in cfg.space.entries))
+        cfg = replace(cfg, space=space, declared=cfg.declared or cfg.space)
+        notes.append(f"timesteps {int(lags.low)}–{fits[-1]} (the shortest series' training "
+                     f"part allows no more than {fits[-1]} lags)")
+    if not notes:
         return cfg, None
-    capped = replace(lags, high=fits[-1])
-    space = Space(tuple((n, capped if n == "timesteps" else e) for n, e in cfg.space.entries))
-    return replace(cfg, space=space, declared=cfg.space), (
-        f"default space fitted to the panel: timesteps {int(lags.low)}–{fits[-1]} (the "
-        f"shortest series' training part allows no more than {fits[-1]} lags)")
+    return cfg, "default space fitted to the panel: " + "; ".join(notes)
 
 
 def _values_text(y: np.ndarray) -> str:

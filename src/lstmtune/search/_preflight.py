@@ -22,6 +22,7 @@ import numpy as np
 import optuna
 
 from lstmtune.data import TimeSeries
+from lstmtune.evaluation import seasonality_test
 from lstmtune.errors import ConfigError, DataError, SplitError
 from lstmtune.experiment import (
     PARAMS,
@@ -32,7 +33,7 @@ from lstmtune.experiment import (
     n_inputs,
 )
 from lstmtune.search._config import StudyConfig
-from lstmtune.search._space import DEFAULT_SPACE, Choice, Fixed, Range, Space
+from lstmtune.search._space import DEFAULT_SPACE, Choice, Fixed, Range, Space, parse_space
 
 __all__ = ["preflight", "infeasible", "fit_space", "SAMPLES"]
 
@@ -75,6 +76,8 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
         cfg = replace(cfg, fixed=(*cfg.fixed, ("impute", "linear")))
         notes.append(f"{gaps} gap(s) imputed linearly (impute=linear: two-sided inside each "
                      "training part, carried forward after it)")
+    cfg, knows = _knows_the_data(ts, cfg)
+    notes += knows
     entries = dict(cfg.space.entries)
     lags = entries["timesteps"]
     folds = _folds(ts, cfg)
@@ -85,15 +88,54 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
             if infeasible(complete({**worst, **fixed, "timesteps": L}), folds, cfg.task,
                           quick=True) is None]
     if fits and fits[-1] < lags.high:
-        capped = replace(lags, high=fits[-1])
+        capped = replace(lags, low=min(lags.low, fits[-1]), high=fits[-1])
         space = Space(tuple((n, capped if n == "timesteps" else e)
                             for n, e in cfg.space.entries))
-        cfg = replace(cfg, space=space, declared=cfg.space)
-        notes.append(f"timesteps {int(lags.low)}–{fits[-1]} (the training part of the "
+        cfg = replace(cfg, space=space, declared=cfg.declared or cfg.space)
+        notes.append(f"timesteps {int(capped.low)}–{fits[-1]} (the training part of the "
                      f"smallest fold allows no more than {fits[-1]} lags)")
     if not notes:
         return cfg, None
     return cfg, f"default space fitted to '{ts.name}': {'; '.join(notes)}"
+
+
+def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
+    """The default space widened by what the training part shows (Hewamalage, Bergmeir &
+    Bandara 2021's recipe): every window normalised by its last value or not; ``log`` when
+    every value is positive; when the M4's 90 % ACF test finds the season ``m``,
+    deseasonalising or seasonal differencing, Fourier terms of period ``m``, and input
+    windows around 1.25 × max(m, horizon).  Nothing the user fixed is searched."""
+    fixed = dict(cfg.fixed)
+    train = np.asarray(ts.y[: len(ts) - cfg.data.test_size], float)
+    train = train[np.isfinite(train)]
+    m, H = int(ts.season or 1), int(cfg.task.horizon)
+    seasonal = m > 1 and train.size >= 3 * m and seasonality_test(train, m)
+    add: dict[str, Any] = {"window_norm": {"choice": ["none", "last"]}}
+    said = ["window_norm none | last"]
+    if train.size and (train > 0).all():
+        add["log"] = {"choice": [False, True]}
+        said.append("log (every value is positive)")
+    if seasonal:
+        add["deseasonalise"] = {"choice": [False, True]}
+        add["seasonal_lag"] = {"choice": [0, m], "when": {"deseasonalise": False}}
+        add["fourier"] = {"choice": ["none", f"{m}:2"]}
+        said.append(f"deseasonalise or seasonal differencing and Fourier terms (the "
+                    f"training part is seasonal at {m})")
+    add = {k: v for k, v in add.items() if k not in fixed}
+    if seasonal and "timesteps" not in fixed:
+        w = max(m, H)
+        add["timesteps"] = {"int": [max(1, round(0.75 * w)), max(2, round(1.5 * w))]}
+        said.append(f"timesteps {add['timesteps']['int'][0]}–{add['timesteps']['int'][1]} "
+                    f"(about 1.25 × max(season {m}, horizon {H}))")
+    if not add:
+        return cfg, []
+    extra = parse_space(add, "default space")
+    merged = {**dict(cfg.space.entries), **dict(extra.entries)}
+    # a condition refers to an earlier entry: deseasonalise before seasonal_lag
+    order = [n for n in merged if n not in extra.names] + extra.names
+    space = Space(tuple((n, merged[n]) for n in order))
+    return replace(cfg, space=space, declared=cfg.declared or cfg.space), \
+        ["searched as well: " + ", ".join(said)]
 
 
 def _framing_key(c: dict[str, Any]) -> tuple:

@@ -146,7 +146,11 @@ def _check_url(url: str) -> None:
             raise ConfigError(f"storage '{shown}': this user cannot write in "
                               f"'{path.parent}' (permission denied); choose a folder you can "
                               "write to.")
-        head = _head(path)
+        # read the file's first bytes only before this process has a SQLite connection to
+        # it: closing any other descriptor of the file drops every POSIX lock this process
+        # holds on it, so another process's last connection would take itself for the last
+        # one and fold away the WAL under this process's readers
+        head = b"" if path.resolve() in _OPENED_FILES else _head(path)
         if url.startswith("sqlite:") and head and not head.startswith(SQLITE_HEADER):
             raise ConfigError(f"storage '{shown}': '{path}' is not a SQLite database (it "
                               f"starts with {_bytes_text(head)}); point the URL at a study "
@@ -238,6 +242,11 @@ def storage_from_url(url: str, *, heartbeat_s: int | None = None,
         with study_lock(url, "claim"):  # two workers creating one schema take turns
             storage = _open(url, shown, heartbeat_s, grace_s)
         _OPENED.add(url)  # from now on a lost connection is waited for, not refused
+        if storage_file(url) is not None:
+            _OPENED_FILES.add(storage_file(url).resolve())
+        engine = getattr(storage._writer, "engine", None)
+        if engine is not None:
+            _LIVE.add(engine)
         return storage
     except ConfigError:
         raise
@@ -467,6 +476,18 @@ def worker_storage(study: optuna.Study) -> WorkerStorage | None:
 
 
 _OPENED: set[str] = set()  # URLs opened once by this process
+_OPENED_FILES: set[Path] = set()  # their files (SQLite, journal), resolved
+# the database engines of the storages this process opened (an engine can outlive its
+# storage until the garbage collector breaks their cycles)
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+def close_storages() -> None:
+    """Let every database connection this process opened go (a command's last step): a
+    SQLite file in WAL mode is checkpointed into its one file now, when the command ends,
+    not whenever the garbage collector frees its storage."""
+    for engine in list(_LIVE):
+        engine.dispose()
 
 
 class _FileLock:
