@@ -115,6 +115,26 @@ def _positive(y) -> bool:
     return bool(y.size) and bool((y > 0).all())
 
 
+def _panel_knows(folds, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
+    """The default panel space widened by what the training parts show: windows normalised
+    by their last value or not, and ``log`` when every series is positive (what the user
+    fixed is not searched)."""
+    fixed = dict(cfg.fixed)
+    add: dict[str, Any] = {}
+    if "window_norm" not in fixed:
+        add["window_norm"] = {"choice": ["none", "last"]}
+    positive = all(_positive(series.y[:len(series) - w]) for series, w in folds)
+    if positive and "log" not in fixed:
+        add["log"] = {"choice": [False, True]}
+    if not add:
+        return cfg, []
+    extra = parse_space(add, "default panel space")
+    return (replace(cfg, space=Space((*cfg.space.entries, *extra.entries)), declared=cfg.space),
+            ["searched as well: " + ", ".join({"window_norm": "window_norm none | last",
+                                               "log": "log (every series is positive)"}[k]
+                                              for k in add)])
+
+
 def fit_panel_space(folds, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
     """The default panel space fitted to the data: ``timesteps`` capped by what the
     shortest series' training part allows with differencing on (a user's own space is
@@ -122,20 +142,7 @@ def fit_panel_space(folds, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:
     if cfg.space != PANEL_SPACE or cfg.declared is not None:
         return cfg, None
     fixed = dict(cfg.fixed)
-    notes = []
-    add: dict[str, Any] = {}
-    if "window_norm" not in fixed:
-        add["window_norm"] = {"choice": ["none", "last"]}
-    positive = all(_positive(series.y[:len(series) - w]) for series, w in folds)
-    if positive and "log" not in fixed:
-        add["log"] = {"choice": [False, True]}
-    if add:
-        extra = parse_space(add, "default panel space")
-        cfg = replace(cfg, space=Space((*cfg.space.entries, *extra.entries)),
-                      declared=cfg.space)
-        notes.append("searched as well: " + ", ".join(
-            {"window_norm": "window_norm none | last",
-             "log": "log (every series is positive)"}[k] for k in add))
+    cfg, notes = _panel_knows(folds, cfg)
     entries = dict(cfg.space.entries)
     lags = entries["timesteps"]
     fits = [L for L in range(int(lags.low), int(lags.high) + 1)
