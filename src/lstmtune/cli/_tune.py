@@ -453,6 +453,7 @@ def _print_classification(r, cfg: StudyConfig, where: str | None = None) -> None
     print_failures(r)
 
 
+SHOWN = {"ses": "SES", "theta": "Theta", "ets": "ETS (AICc)"}
 PANEL_METHODS = {"lstm": "LSTM, panel best", "lstm_per_series": "LSTM, per-series best",
                  "naive": "Naive", "snaive": "seasonal Naive", "naive2": "Naive2",
                  "ses": "SES", "theta": "Theta", "ets": "ETS"}
@@ -524,7 +525,8 @@ def model_line(model, path: str) -> str:
     """Where the model was saved and what it was trained on."""
     info = model.info
     refit = info.get("refit")
-    what = (f"refit on all the data{' to ' + str(info['fit_end']) if info.get('fit_end') else ''}"
+    end = str(info.get("fit_end") or "").removesuffix(" 00:00:00")
+    what = (f"refit on all the data{' to ' + end if end else ''}"
             if refit is True else "the members scored on test (--no-refit)" if refit is False
             else f"the members scored on test ({refit})" if isinstance(refit, str)
             else "the retrained best")
@@ -556,7 +558,7 @@ def _print_forecast(r, cfg: StudyConfig, where: str | None = None) -> None:
             + (f", {failed} diverged" if failed else "") + ")")
     b.add_row(best, f"{r.test['value']:.3f} ± {r.test['std']:.3f}")
     for name, m in r.baselines.items():
-        b.add_row(name, f"{m['value']:.3f}")
+        b.add_row(SHOWN.get(name, name.replace("_", " ")), f"{m['value']:.3f}")
     console.print(b)
     if task.horizon > 1:
         console.print(step_table(f"Test {task.label} per horizon step",

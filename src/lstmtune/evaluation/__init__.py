@@ -64,12 +64,15 @@ __all__ += ["CLASS_METRICS", "MINIMISED", "ClassFold", "ClassifierRun", "best_th
 from lstmtune.evaluation._panel import (  # noqa: E402
     CLASSICAL,
     LEVELS,
+    SINGLE_CLASSICAL,
     classical_forecasts,
+    classical_walk_forward,
     conformal,
     mase_scale,
     paired,
     panel_scores,
 )
 
-__all__ += ["CLASSICAL", "LEVELS", "classical_forecasts", "conformal", "mase_scale", "paired",
+__all__ += ["CLASSICAL", "LEVELS", "SINGLE_CLASSICAL", "classical_walk_forward",
+            "classical_forecasts", "conformal", "mase_scale", "paired",
             "panel_scores"]

@@ -28,6 +28,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from lstmtune.data import seasonal_indices, seasonality_test
@@ -116,6 +117,35 @@ def classical_forecasts(y: ArrayLike, h: int, m: int = 1) -> tuple[dict[str, np.
             f, _ = n2, fallbacks.append(name)
         out[name] = f
     return out, fallbacks
+
+
+SINGLE_CLASSICAL = ("ses", "theta", "ets")  # beside a single series' own baselines
+
+
+def classical_walk_forward(y: ArrayLike, *, test_size: int, horizon: int = 1,
+                           season: int = 1, origin_step: int = 1) -> pd.DataFrame:
+    """SES, Theta and ETS refitted at every ``origin_step``-th walk-forward origin of the
+    last ``test_size`` points of ``y`` (as ``walk_forward_forecasts``: histories with gaps
+    carried forward, steps whose target lies inside the window): ``origin, step,
+    target_index, y`` and one column per method."""
+    arr = np.asarray(y, float)
+    n = arr.size
+    filled = pd.Series(arr).ffill().bfill().to_numpy()
+    rows: list[tuple[int, int]] = []
+    out: dict[str, list[float]] = {k: [] for k in SINGLE_CLASSICAL}
+    for origin in range(n - test_size - 1, n - 1, origin_step):
+        keep = min(horizon, n - 1 - origin)
+        fc, _ = classical_forecasts(filled[: origin + 1], horizon, season)
+        rows.extend((origin, k) for k in range(1, keep + 1))
+        for k in SINGLE_CLASSICAL:
+            out[k].extend(np.asarray(fc[k], float)[:keep].tolist())
+    origins = np.array([r[0] for r in rows], dtype=np.int64)
+    steps = np.array([r[1] for r in rows], dtype=np.int64)
+    table = pd.DataFrame({"origin": origins, "step": steps, "target_index": origins + steps})
+    table["y"] = arr[table["target_index"].to_numpy()]
+    for k, v in out.items():
+        table[k] = np.asarray(v, float)
+    return table
 
 
 def _smape(t: np.ndarray, p: np.ndarray) -> float:

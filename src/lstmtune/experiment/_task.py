@@ -27,7 +27,9 @@ from lstmtune.errors import ConfigError
 from lstmtune.evaluation import (
     BASELINES,
     METRICS,
+    SINGLE_CLASSICAL,
     MemberRun,
+    classical_walk_forward,
     compute_metrics,
     fit_members,
     fitting_season,
@@ -175,18 +177,26 @@ class ForecastTask:
         return [metric_value(self.metric, t[:, h], p[:, h], y_train=y_train, season=season)
                 for h in range(t.shape[1])]
 
-    def baselines(self, y: ArrayLike, *, test_size: int, season: int = 1
-                  ) -> dict[str, dict[str, Any]]:
+    def baselines(self, y: ArrayLike, *, test_size: int, season: int = 1,
+                  classical: bool = False) -> dict[str, dict[str, Any]]:
         """Every baseline walk-forward over the last ``test_size`` points of ``y`` on the
         origins and steps a model is scored on: all metrics, the task's ``value`` and its
-        ``per_step`` errors."""
+        ``per_step`` errors; ``classical``: SES, Theta and ETS too, refitted at every
+        origin (statsmodels; ``evaluation.classical_walk_forward``)."""
         arr = np.asarray(y, float)
         table = walk_forward_forecasts(arr, test_size=test_size, horizon=self.horizon,
                                        season=season, origin_step=self.origin_step)
+        names = list(BASELINES)
+        if classical:
+            more = classical_walk_forward(arr, test_size=test_size, horizon=self.horizon,
+                                          season=season, origin_step=self.origin_step)
+            table = table.merge(more[["origin", "step", *SINGLE_CLASSICAL]],
+                                on=["origin", "step"], how="left")
+            names += SINGLE_CLASSICAL
         y_train = arr[: arr.size - test_size]
         wide = table.pivot(index="origin", columns="step")
         out = {}
-        for name in BASELINES:
+        for name in names:
             scores = compute_metrics(table["y"], table[name], y_train=y_train, season=season)
             out[name] = {**scores, "value": scores[self.metric],
                          "per_step": self.step_scores(wide["y"].to_numpy(),

@@ -261,8 +261,11 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
                             seed=cfg.search.seed + 10_000, holdout=test_size, task=task)
     failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
     test = _test_scores(run, failed, task)
+    if progress:
+        progress("SES, Theta and ETS refitted at every origin of the test window")
     baselines = task.baselines(ts.y, test_size=test_size,
-                               season=fitting_season(ts.season, len(ts) - test_size))
+                               season=fitting_season(ts.season, len(ts) - test_size),
+                               classical=True)
     members = _on_rows(run.forecasts("test")[:, :, 0], run.folds[0].test_origins(),
                        len(ts) - test_size, test_size)
     members[failed] = np.nan
