@@ -43,7 +43,7 @@ epochs = { int = [2, 4] }
 input_length = { int = [3, 6] }
 """
 
-SECTIONS = ["summary", "leaderboard", "best", "classification", "curves", "repeats",
+SECTIONS = ["summary", "verdict", "leaderboard", "best", "classification", "curves", "repeats",
             "history", "importance", "parallel", "members"]
 
 

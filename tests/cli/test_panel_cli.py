@@ -50,7 +50,7 @@ model = { choice = ["local", "global"] }
 learning_rate = { float = [0.005, 0.05], log = true }
 """
 
-SECTIONS = ["summary", "leaderboard", "best", "distribution", "coverage", "series",
+SECTIONS = ["summary", "verdict", "leaderboard", "best", "distribution", "coverage", "series",
             "repeats", "importance", "parallel", "members"]
 
 

@@ -11,7 +11,7 @@ from tests._browser import artifacts_dir, browser_fixture  # noqa: F401 (fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-STUDY_SECTIONS = ["summary", "leaderboard", "best", "repeats", "curves", "history",
+STUDY_SECTIONS = ["summary", "verdict", "leaderboard", "best", "repeats", "curves", "history",
                   "importance", "parallel", "forecast", "residuals", "members"]
 STUDY_TOML = """
 [data]

@@ -32,8 +32,8 @@ def test_every_section_in_order_with_a_heading(full):
     page = full[1]
     ids = re.findall(r'<section id="([^"]+)">', page)
     assert ids == list(SECTIONS)
-    assert ids == ["summary", "leaderboard", "best", "repeats", "curves", "history",
-                   "importance", "parallel", "forecast", "residuals", "members"]
+    assert ids == ["summary", "verdict", "leaderboard", "best", "repeats", "curves",
+                   "history", "importance", "parallel", "forecast", "residuals", "members"]
     for sid in ids:
         assert re.match(r"\s*<h2>[^<]+</h2>", section_html(page, sid))
 

@@ -58,7 +58,8 @@ def test_every_repeat_is_stored_and_the_value_aggregates_them(tmp_path):
         assert len(scores) == 2  # repeats x folds
         assert t.value == pytest.approx(float(pd.Series(scores).median()))
     assert r.n_trials_complete == 4 and len(r.test["scores"]) == 2
-    assert set(r.baselines) == {"persistence", "seasonal_naive", "mean", "drift"}
+    assert set(r.baselines) == {"persistence", "seasonal_naive", "mean", "drift", "ses",
+                                "theta", "ets"}
 
 
 def test_rerunning_resumes_and_counts_what_is_done(tmp_path):

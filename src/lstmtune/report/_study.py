@@ -36,8 +36,8 @@ from lstmtune.report._tables import StudyTables
 
 __all__ = ["render_study", "write_study_report", "SECTIONS"]
 
-SECTIONS = ("summary", "leaderboard", "best", "repeats", "curves", "history", "importance",
-            "parallel", "forecast", "residuals", "members")
+SECTIONS = ("summary", "verdict", "leaderboard", "best", "repeats", "curves", "history",
+            "importance", "parallel", "forecast", "residuals", "members")
 TOP = 10
 TRIAL_ROWS = 300  # the table of trials lists every trial up to this many; above, ...
 TRIAL_BEST = TRIAL_LATEST = 150  # ... the best complete ones and the most recent ones
@@ -220,11 +220,15 @@ def _best(t: StudyTables) -> str:
 
 
 def verdict_section(t: StudyTables) -> str:
-    """Who won on test, in one plain sentence (stored by the final evaluation; studies made
-    before the verdict have none, and their report has no such section)."""
-    v = (t.final or {}).get("verdict") or {}
+    """Who won on test, in one plain sentence (stored by the final evaluation; a study
+    without one, or made before the verdict, says so)."""
+    if t.final is None:
+        return section("verdict", "Verdict", note(NO_FINAL))
+    v = t.final.get("verdict") or {}
     if not v.get("text"):
-        return ""
+        return section("verdict", "Verdict", note(
+            "This study's final evaluation was made before lstmtune gave a verdict; the "
+            "test table below compares the tuned LSTM with the baselines."))
     won = " won" if v.get("winner") == "lstm" else ""
     model = (t.final or {}).get("model") or {}
     refit = {True: " The saved model (the one <code>predict</code> uses) was then trained "

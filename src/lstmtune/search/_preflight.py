@@ -104,7 +104,10 @@ def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list
     Bandara 2021's recipe): every window normalised by its last value or not; ``log`` when
     every value is positive; when the M4's 90 % ACF test finds the season ``m``,
     deseasonalising or seasonal differencing, Fourier terms of period ``m``, and input
-    windows around 1.25 × max(m, horizon).  Nothing the user fixed is searched."""
+    windows around 1.25 × max(m, horizon).  Nothing the user fixed is searched, and a grid
+    search keeps the space as it is (each addition would multiply its grid)."""
+    if cfg.search.strategy == "grid":  # every addition would multiply the grid
+        return cfg, []
     fixed = dict(cfg.fixed)
     train = np.asarray(ts.y[: len(ts) - cfg.data.test_size], float)
     train = train[np.isfinite(train)]
