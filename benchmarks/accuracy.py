@@ -33,6 +33,7 @@ table on stderr.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import warnings
 
@@ -40,7 +41,7 @@ import numpy as np
 from _common import emit, environment, log, parser
 
 from lstmtune.data import Panel, load, load_panel
-from lstmtune.evaluation import classical_forecasts, metric_value
+from lstmtune.evaluation import classical_forecasts, fitting_season, metric_value
 from lstmtune.search import fit_space, study_from_dict, tune
 
 ap = parser(__doc__)
@@ -113,7 +114,7 @@ def single(name: str, which: str) -> dict:
            "search": {"strategy": "tpe", "trials": trials, "repeats": 2, "batch": 4,
                       "final_repeats": final, "metric": metric, "seed": 0}}
     cfg = study_from_dict(doc)
-    ts = load(source)
+    ts = load(source, allow_missing=bool(extra))
     with recipe(which):
         cfg, note = fit_space(ts, cfg)
         t = time.perf_counter()
@@ -152,7 +153,15 @@ def _series(source: str) -> np.ndarray:
     """The target as the study reads it (gaps filled linearly, as ``impute = linear``)."""
     import pandas as pd
 
-    return pd.Series(load(source).y).interpolate(limit_direction="both").to_numpy(float)
+    return pd.Series(load(source, allow_missing=True).y).interpolate(
+        limit_direction="both").to_numpy(float)
+
+
+def _season(source: str, test: int) -> int:
+    """The season the study's metric and baselines use: the series' own where its training
+    part holds one (``fitting_season``)."""
+    ts = load(source, allow_missing=True)
+    return fitting_season(ts.season, len(ts) - test)
 
 
 def table_lines(result: dict) -> list[str]:
@@ -186,10 +195,11 @@ for name in wanted:
         source, H, metric, test, *_ = SINGLE[name]
         t = time.perf_counter()
         entry["classical"] = classical_walk_forward(_series(source), test=test, horizon=H,
-                                                    metric=metric, season=load(source).season)
+                                                    metric=metric, season=_season(source, test))
         entry["classical_seconds"] = round(time.perf_counter() - t, 1)
         entry["metric"] = metric
     result["datasets"][name] = entry
+    log(json.dumps({name: entry}, default=str))  # each dataset as it ends (a long run)
 result["wall_seconds"] = round(time.perf_counter() - start, 1)
 for line in table_lines(result):
     log(line)

@@ -206,6 +206,6 @@ def _generations(t) -> str:
 def classification_sections(generic: dict[str, Any]) -> tuple:
     """The report's builders for a classification study: its own summary, best and curves,
     and the task-free sections (leaderboard, repeats, history, importance, trials)."""
-    return (_summary, generic["verdict"], generic["leaderboard"], _best, _curves, _learning, _generations,
-            generic["repeats"], generic["history"], generic["importance"],
+    return (_summary, generic["verdict"], generic["leaderboard"], _best, _curves, _learning,
+            _generations, generic["repeats"], generic["history"], generic["importance"],
             generic["parallel"], generic["members"])

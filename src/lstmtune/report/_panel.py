@@ -225,6 +225,6 @@ def _series(t) -> str:
 def panel_sections(generic: dict[str, Any]) -> tuple:
     """The report's builders for a panel study: its own summary, results, distribution,
     intervals and series, and the task-free sections."""
-    return (_summary, generic["verdict"], generic["leaderboard"], _results, _distribution, _coverage, _series,
-            generic["repeats"], generic["importance"], generic["parallel"],
+    return (_summary, generic["verdict"], generic["leaderboard"], _results, _distribution,
+            _coverage, _series, generic["repeats"], generic["importance"], generic["parallel"],
             generic["members"])

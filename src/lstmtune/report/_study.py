@@ -426,8 +426,8 @@ def _members(t: StudyTables) -> str:
 
 
 BUILDERS: tuple[Callable[[StudyTables], str], ...] = (
-    _summary, verdict_section, _leaderboard, _best, _repeats, _curves, _history, _importance, _parallel,
-    _forecast, _residuals, _members)
+    _summary, verdict_section, _leaderboard, _best, _repeats, _curves, _history, _importance,
+    _parallel, _forecast, _residuals, _members)
 
 
 def _builders(tables: StudyTables) -> tuple[Callable[[StudyTables], str], ...]:

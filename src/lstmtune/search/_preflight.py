@@ -22,8 +22,8 @@ import numpy as np
 import optuna
 
 from lstmtune.data import TimeSeries
-from lstmtune.evaluation import seasonality_test
 from lstmtune.errors import ConfigError, DataError, SplitError
+from lstmtune.evaluation import seasonality_test
 from lstmtune.experiment import (
     PARAMS,
     ForecastTask,
