@@ -226,3 +226,28 @@ def test_ses_theta_and_ets_are_refitted_at_every_test_origin(studies):
     v = r.test["verdict"]  # the verdict weighs them with the naive baselines
     every = {k: b["value"] for k, b in r.baselines.items()}
     assert v["baseline"] == pytest.approx(min(every.values()))
+
+
+def test_a_baseline_that_stood_in_for_a_failed_fit_is_said_so():
+    v = verdict("rmse", "minimize", 2.0, {"ets": 1.0, "drift": 3.0}, fallbacks={"ets": 4})
+    assert v["winner"] == "ets" and "ETS's fit failed 4 time(s)" in v["text"]
+    assert "failed" not in verdict("rmse", "minimize", 2.0, {"ets": 1.0},
+                                   fallbacks={"ets": 0})["text"]
+
+
+def test_the_data_aware_default_space_follows_what_is_fixed():
+    from lstmtune.search import fit_space
+
+    ts = load("airpassengers")  # seasonal at 12 and positive
+    doc = {"data": {"source": "airpassengers", "test_size": 12}}
+    cfg, note = fit_space(ts, study_from_dict(doc))
+    names = [n for n, _ in cfg.space.entries]
+    assert {"window_norm", "log", "deseasonalise", "seasonal_lag", "fourier"} <= set(names)
+    t = dict(cfg.space.entries)["timesteps"]
+    assert (t.low, t.high) == (9, 18) and "seasonal at 12" in note
+    fixed, _ = fit_space(ts, study_from_dict({**doc, "preprocessing": {"deseasonalise": True}}))
+    assert "seasonal_lag" not in dict(fixed.space.entries)  # no seasonal differencing then
+    off, _ = fit_space(ts, study_from_dict({**doc, "preprocessing": {"deseasonalise": False}}))
+    assert dict(off.space.entries)["seasonal_lag"].when == ()
+    grid, note = fit_space(ts, study_from_dict({**doc, "search": {"strategy": "grid"}}))
+    assert "window_norm" not in dict(grid.space.entries)

@@ -127,15 +127,19 @@ def classical_walk_forward(y: ArrayLike, *, test_size: int, horizon: int = 1,
     """SES, Theta and ETS refitted at every ``origin_step``-th walk-forward origin of the
     last ``test_size`` points of ``y`` (as ``walk_forward_forecasts``: histories with gaps
     carried forward, steps whose target lies inside the window): ``origin, step,
-    target_index, y`` and one column per method."""
+    target_index, y`` and one column per method; ``attrs["fallbacks"]``: per method, the
+    origins where its fit failed and Naive2's forecast stands in (as for panels)."""
     arr = np.asarray(y, float)
     n = arr.size
     filled = pd.Series(arr).ffill().bfill().to_numpy()
     rows: list[tuple[int, int]] = []
     out: dict[str, list[float]] = {k: [] for k in SINGLE_CLASSICAL}
+    fallbacks = dict.fromkeys(SINGLE_CLASSICAL, 0)
     for origin in range(n - test_size - 1, n - 1, origin_step):
         keep = min(horizon, n - 1 - origin)
-        fc, _ = classical_forecasts(filled[: origin + 1], horizon, season)
+        fc, failed = classical_forecasts(filled[: origin + 1], horizon, season)
+        for k in failed:
+            fallbacks[k] += 1
         rows.extend((origin, k) for k in range(1, keep + 1))
         for k in SINGLE_CLASSICAL:
             out[k].extend(np.asarray(fc[k], float)[:keep].tolist())
@@ -145,6 +149,7 @@ def classical_walk_forward(y: ArrayLike, *, test_size: int, horizon: int = 1,
     table["y"] = arr[table["target_index"].to_numpy()]
     for k, v in out.items():
         table[k] = np.asarray(v, float)
+    table.attrs["fallbacks"] = fallbacks
     return table
 
 

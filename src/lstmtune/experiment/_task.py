@@ -186,10 +186,11 @@ class ForecastTask:
         arr = np.asarray(y, float)
         table = walk_forward_forecasts(arr, test_size=test_size, horizon=self.horizon,
                                        season=season, origin_step=self.origin_step)
-        names = list(BASELINES)
+        names, fallbacks = list(BASELINES), {}
         if classical:
             more = classical_walk_forward(arr, test_size=test_size, horizon=self.horizon,
                                           season=season, origin_step=self.origin_step)
+            fallbacks = more.attrs["fallbacks"]
             table = table.merge(more[["origin", "step", *SINGLE_CLASSICAL]],
                                 on=["origin", "step"], how="left")
             names += SINGLE_CLASSICAL
@@ -202,4 +203,6 @@ class ForecastTask:
                          "per_step": self.step_scores(wide["y"].to_numpy(),
                                                       wide[name].to_numpy(),
                                                       y_train=y_train, season=season)}
+        for name in SINGLE_CLASSICAL if classical else ():
+            out[name]["fallbacks"] = int(fallbacks[name])  # origins where Naive2 stood in
         return out

@@ -194,7 +194,8 @@ SHOWN = {"snaive": "seasonal naive", "naive2": "Naive2", "ses": "SES", "theta": 
 
 def verdict(metric: str, direction: str, lstm: float, baselines: dict[str, float], *,
             members: list[float] | None = None, paired: dict | None = None,
-            label: str | None = None) -> dict[str, Any]:
+            label: str | None = None, fallbacks: dict[str, int] | None = None
+            ) -> dict[str, Any]:
     """Who won on test: the tuned model (``lstm``, the study's ``metric``) against the best
     of ``baselines`` (name -> value), with the margin, whether the members' spread covers
     it (``members``: each member's score; the 5–95 % range) and the paired comparison
@@ -239,6 +240,9 @@ def verdict(metric: str, direction: str, lstm: float, baselines: dict[str, float
         text += (f" Paired by series, LSTM − {name} has the 95 % interval "
                  f"[{p['ci_low']:+.3g}, {p['ci_high']:+.3g}]"
                  + (" (it excludes 0)." if sure else " (it includes 0: no clear winner)."))
+    if (fallbacks or {}).get(key):
+        text += (f" ({name}'s fit failed {fallbacks[key]} time(s) (origins or series), "
+                 "where Naive2's forecast stands in.)")
     out["text"] = text
     return out
 
@@ -272,7 +276,9 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number})
     test["verdict"] = verdict(task.metric, task.direction, test["value"],
                               {k: v["value"] for k, v in baselines.items()},
-                              members=test["scores"], label=task.label)
+                              members=test["scores"], label=task.label,
+                              fallbacks={k: v.get("fallbacks", 0)
+                                         for k, v in baselines.items()})
     ens = refit_ensemble(ts, config, cfg, ens, run, progress)
     if progress:
         progress("per-epoch curves of the best on the validation folds")

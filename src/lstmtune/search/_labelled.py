@@ -244,8 +244,8 @@ def _refit(clf: Classifier, run, items: LabelledSequences, val: LabelledSequence
     new, rrun = fit_classifier(items, val, c, cfg.task, repeats=R,
                                seed=cfg.search.seed + 10_000)
     if (rrun.table["status"] == "failed").all():
-        return replace(clf, info={**clf.info, "refit": "not refit: every member diverged on "
-                                  "all the items"})
+        return replace(clf, info={**clf.info, "evaluated": ev,
+                                  "refit": "not refit: every member diverged on all the items"})
     return replace(new, threshold=clf.threshold,
                    info={**clf.info, "refit": True, "n_fit": len(items), "evaluated": ev})
 

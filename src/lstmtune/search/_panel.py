@@ -119,11 +119,14 @@ def _panel_knows(folds, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
     """The default panel space widened by what the training parts show: windows normalised
     by their last value or not, and ``log`` when every series is positive (what the user
     fixed is not searched)."""
+    if cfg.search.strategy == "grid":  # every addition would multiply the grid
+        return cfg, []
     fixed = dict(cfg.fixed)
     add: dict[str, Any] = {}
     if "window_norm" not in fixed:
         add["window_norm"] = {"choice": ["none", "last"]}
-    positive = all(_positive(series.y[:len(series) - w]) for series, w in folds)
+    # every point of every series (prepare transforms the test window too)
+    positive = all(_positive(series.y) for series, _ in folds)
     if positive and "log" not in fixed:
         add["log"] = {"choice": [False, True]}
     if not add:
@@ -433,7 +436,9 @@ def _refit(model, panel: Panel, config, run, cfg: StudyConfig, whole,
                          repeats=model.repeats, seed=cfg.search.seed, task=whole)
     new, kept = model.refit(rrun, whole.configure(c), spec_task=whole)
     info = {**model.info, "refit": True, "evaluated": {"holdout": whole.horizon}}
-    if kept:
+    if len(kept) == len(model.ids):
+        info["refit"] = "not refit: every refit member diverged"
+    elif kept:
         info["refit_kept_evaluated"] = kept
     return replace(new, info=info)
 
@@ -542,6 +547,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
     test["verdict"] = verdict(metric, task.direction, table[LSTM][metric],
                               {k: v[metric] for k, v in baselines.items()},
                               members=by_member, label=PANEL_LABELS.get(metric, metric),
+                              fallbacks={k: len(v) for k, v in classical["fallbacks"].items()},
                               paired={k.split(" vs ")[1]: v for k, v in comparisons.items()
                                       if k.startswith(f"{LSTM} vs ")})
     final = {

@@ -82,13 +82,18 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
     lags = entries["timesteps"]
     folds = _folds(ts, cfg)
     fixed = dict(cfg.fixed)
+    # the most points the searched differencing consumes, and the smallest batch (stateful
+    # models need a batch of samples)
     worst = {"difference": max(entries["difference"].values), "batch_size":
-             min(entries["batch_size"].values)}  # stateful models need a batch of samples
-    fits = [L for L in range(int(lags.low), int(lags.high) + 1)
+             min(entries["batch_size"].values)}
+    if isinstance(entries.get("seasonal_lag"), Choice):
+        worst["seasonal_lag"] = max(entries["seasonal_lag"].values)
+    fits = [L for L in range(1, int(lags.high) + 1)
             if infeasible(complete({**worst, **fixed, "timesteps": L}), folds, cfg.task,
                           quick=True) is None]
-    if fits and fits[-1] < lags.high:
-        capped = replace(lags, low=min(lags.low, fits[-1]), high=fits[-1])
+    if fits and fits[-1] < lags.high:  # below the range's low end: its lower half
+        low = lags.low if fits[-1] >= lags.low else max(1, round(fits[-1] / 2))
+        capped = replace(lags, low=low, high=fits[-1])
         space = Space(tuple((n, capped if n == "timesteps" else e)
                             for n, e in cfg.space.entries))
         cfg = replace(cfg, space=space, declared=cfg.declared or cfg.space)
@@ -113,14 +118,20 @@ def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list
     train = train[np.isfinite(train)]
     m, H = int(ts.season or 1), int(cfg.task.horizon)
     seasonal = m > 1 and train.size >= 3 * m and seasonality_test(train, m)
+    every = np.asarray(ts.y, float)
+    every = every[np.isfinite(every)]
     add: dict[str, Any] = {"window_norm": {"choice": ["none", "last"]}}
     said = ["window_norm none | last"]
-    if train.size and (train > 0).all():
+    if every.size and (every > 0).all():  # the test window too: prepare transforms it
         add["log"] = {"choice": [False, True]}
         said.append("log (every value is positive)")
     if seasonal:
         add["deseasonalise"] = {"choice": [False, True]}
-        add["seasonal_lag"] = {"choice": [0, m], "when": {"deseasonalise": False}}
+        if "deseasonalise" in fixed:  # seasonal differencing only where it is off
+            if not fixed["deseasonalise"]:
+                add["seasonal_lag"] = {"choice": [0, m]}
+        else:
+            add["seasonal_lag"] = {"choice": [0, m], "when": {"deseasonalise": False}}
         add["fourier"] = {"choice": ["none", f"{m}:2"]}
         said.append(f"deseasonalise or seasonal differencing and Fourier terms (the "
                     f"training part is seasonal at {m})")
