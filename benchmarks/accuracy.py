@@ -86,15 +86,20 @@ def classical_walk_forward(y: np.ndarray, *, test: int, horizon: int, metric: st
                            season: int) -> dict[str, float]:
     """ETS, Theta, SES and ARIMA(5,1,0) refitted at every walk-forward origin of the test
     window, scored on every (origin, step) inside it, as lstmtune scores the LSTM."""
+    import pandas as pd
+
     n = len(y)
     actual, preds = [], {}
     for o in range(n - test - 1, n - 1):
         steps = min(horizon, n - 1 - o)
+        # each history's gaps carried forward (never a later value); missing targets stay
+        # NaN and are not scored, as lstmtune's own baselines
+        history = pd.Series(y[: o + 1]).ffill().bfill().to_numpy(float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fc, _ = classical_forecasts(y[: o + 1], horizon, season)
+            fc, _ = classical_forecasts(history, horizon, season)
             try:
-                fc["arima"] = _arima(y[: o + 1], horizon)
+                fc["arima"] = _arima(history, horizon)
             except Exception:  # noqa: BLE001 — a fit that fails is left out, said in the JSON
                 fc["arima"] = np.full(horizon, np.nan)
         actual.append(y[o + 1: o + 1 + steps])
@@ -150,11 +155,8 @@ def panel(name: str, which: str) -> dict:
 
 
 def _series(source: str) -> np.ndarray:
-    """The target as the study reads it (gaps filled linearly, as ``impute = linear``)."""
-    import pandas as pd
-
-    return pd.Series(load(source, allow_missing=True).y).interpolate(
-        limit_direction="both").to_numpy(float)
+    """The target with its gaps (NaN) as the study reads it."""
+    return np.asarray(load(source, allow_missing=True).y, float)
 
 
 def _season(source: str, test: int) -> int:
