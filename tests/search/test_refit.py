@@ -211,18 +211,17 @@ def test_a_series_whose_refit_members_all_diverge_keeps_the_evaluated_ones(panel
     assert new.preps[1] is r.model.preps[1] and new.preps[0] is not r.model.preps[0]
 
 
-def test_ses_theta_and_ets_are_refitted_at_every_test_origin(studies):
-    from lstmtune.evaluation import classical_forecasts, fitting_season
+def test_ses_theta_and_ets_are_scored_on_the_test_origins(studies):
+    from lstmtune.evaluation import classical_walk_forward, fitting_season
 
     ts, _, r, _ = studies
     y, n, test = ts.y, len(ts), 6
-    errors = {k: [] for k in ("ses", "theta", "ets")}
-    for origin in range(n - test - 1, n - 1):  # by hand: each fitted on the points up to it
-        fc, _ = classical_forecasts(y[: origin + 1], 1, fitting_season(ts.season, n - test))
-        for k in errors:
-            errors[k].append(fc[k][0] - y[origin + 1])
-    for k, e in errors.items():
-        assert r.baselines[k]["rmse"] == pytest.approx(np.sqrt(np.mean(np.square(e))))
+    table = classical_walk_forward(y, test_size=test, horizon=1,
+                                   season=fitting_season(ts.season, n - test))
+    assert table["origin"].tolist() == list(range(n - test - 1, n - 1))  # by hand
+    for k in ("ses", "theta", "ets"):
+        rmse = np.sqrt(np.mean((table[k].to_numpy() - y[n - test:]) ** 2))
+        assert r.baselines[k]["rmse"] == pytest.approx(rmse)
     v = r.test["verdict"]  # the verdict weighs them with the naive baselines
     every = {k: b["value"] for k, b in r.baselines.items()}
     assert v["baseline"] == pytest.approx(min(every.values()))

@@ -77,22 +77,7 @@ def _theta(y: np.ndarray, h: int, m: int) -> np.ndarray:
 
 
 def _ets(y: np.ndarray, h: int, m: int) -> np.ndarray:
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    seasons = [None]
-    if m > 1 and y.size >= 2 * m + 2 and (y > 0).all() and seasonality_test(y, m):
-        seasons.append("mul")
-    best = None
-    for trend, damped in ((None, False), ("add", False), ("add", True)):
-        for seasonal in seasons:
-            fit = ETSModel(y, error="add", trend=trend, damped_trend=damped,
-                           seasonal=seasonal, seasonal_periods=m if seasonal else None
-                           ).fit(disp=False)
-            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
-                best = fit
-    if best is None:
-        raise ValueError("no ETS model could be fitted")
-    return np.asarray(best.forecast(h), float)
+    return np.asarray(_ets_spec(y, m)[1].forecast(h), float)
 
 
 def classical_forecasts(y: ArrayLike, h: int, m: int = 1) -> tuple[dict[str, np.ndarray],
@@ -122,27 +107,98 @@ def classical_forecasts(y: ArrayLike, h: int, m: int = 1) -> tuple[dict[str, np.
 SINGLE_CLASSICAL = ("ses", "theta", "ets")  # beside a single series' own baselines
 
 
+def _ets_spec(y: np.ndarray, m: int) -> tuple[dict[str, Any], Any]:
+    """The ETS model ``_ets`` chooses by AICc on ``y``: its specification and fit."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    seasons = [None]
+    if m > 1 and y.size >= 2 * m + 2 and (y > 0).all() and seasonality_test(y, m):
+        seasons.append("mul")
+    best = None
+    for trend, damped in ((None, False), ("add", False), ("add", True)):
+        for seasonal in seasons:
+            spec = {"error": "add", "trend": trend, "damped_trend": damped,
+                    "seasonal": seasonal, "seasonal_periods": m if seasonal else None}
+            fit = ETSModel(y, **spec).fit(disp=False)
+            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best[1].aicc):
+                best = (spec, fit)
+    if best is None:
+        raise ValueError("no ETS model could be fitted")
+    return best
+
+
+def _fixed_classical(y: np.ndarray, h: int, m: int) -> dict[str, Any]:
+    """SES, Theta and ETS fitted once on ``y`` (a training part), each as a function of a
+    longer history that starts where ``y`` does: its ``h``-step forecast with the parameters
+    (and seasonal indices, and ETS model) fitted here, the states run over the history's
+    actuals; Theta is refitted (it is cheap).  A method whose fit fails is left out."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+
+    out: dict[str, Any] = {"theta": lambda hist: _theta(hist, h, m)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            try:
+                adj, idx = _adjusted(y, m)
+                ses = SimpleExpSmoothing(adj, initialization_method="estimated").fit()
+                alpha, level0 = ses.params["smoothing_level"], ses.params["initial_level"]
+
+                def ses_of(hist: np.ndarray) -> np.ndarray:
+                    a = hist if idx is None else hist / idx[np.arange(hist.size) % m]
+                    r = SimpleExpSmoothing(a, initialization_method="known",
+                                           initial_level=level0).fit(smoothing_level=alpha,
+                                                                     optimized=False)
+                    f = np.asarray(r.forecast(h), float)
+                    return f if idx is None else f * idx[(hist.size + np.arange(h)) % m]
+                out["ses"] = ses_of
+            except Exception:  # noqa: BLE001 — refitting cannot help: Naive2 stands in
+                pass
+            try:
+                spec, fit = _ets_spec(y, m)
+                params = fit.params
+                out["ets"] = lambda hist: np.asarray(
+                    ETSModel(hist, **spec).smooth(params).forecast(h), float)
+            except Exception:  # noqa: BLE001
+                pass
+    return out
+
+
 def classical_walk_forward(y: ArrayLike, *, test_size: int, horizon: int = 1,
                            season: int = 1, origin_step: int = 1) -> pd.DataFrame:
-    """SES, Theta and ETS refitted at every ``origin_step``-th walk-forward origin of the
+    """SES, Theta and ETS forecasts from every ``origin_step``-th walk-forward origin of the
     last ``test_size`` points of ``y`` (as ``walk_forward_forecasts``: histories with gaps
-    carried forward, steps whose target lies inside the window): ``origin, step,
-    target_index, y`` and one column per method; ``attrs["fallbacks"]``: per method, the
-    origins where its fit failed and Naive2's forecast stands in (as for panels)."""
+    carried forward, steps whose target lies inside the window).  Each method is fitted
+    once, on the training part (the history at the first origin: ETS chosen by AICc, its
+    parameters and SES's estimated there), and at every origin forecasts from the actuals
+    up to it with those parameters — as the LSTM, trained once, does; Theta is refitted at
+    every origin.  Returns ``origin, step, target_index, y`` and one column per method;
+    ``attrs["fallbacks"]``: per method, the origins where it failed and Naive2's forecast
+    stands in (as for panels)."""
     arr = np.asarray(y, float)
     n = arr.size
     filled = pd.Series(arr).ffill().bfill().to_numpy()
+    first = n - test_size - 1
+    methods = _fixed_classical(filled[: first + 1], horizon, season)
     rows: list[tuple[int, int]] = []
     out: dict[str, list[float]] = {k: [] for k in SINGLE_CLASSICAL}
     fallbacks = dict.fromkeys(SINGLE_CLASSICAL, 0)
-    for origin in range(n - test_size - 1, n - 1, origin_step):
+    for origin in range(first, n - 1, origin_step):
         keep = min(horizon, n - 1 - origin)
-        fc, failed = classical_forecasts(filled[: origin + 1], horizon, season)
-        for k in failed:
-            fallbacks[k] += 1
+        history = filled[: origin + 1]
         rows.extend((origin, k) for k in range(1, keep + 1))
         for k in SINGLE_CLASSICAL:
-            out[k].extend(np.asarray(fc[k], float)[:keep].tolist())
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with np.errstate(all="ignore"):
+                        f = np.asarray(methods[k](history), float)
+                if f.shape != (horizon,) or not np.isfinite(f).all():
+                    raise ValueError("non-finite forecast")
+            except Exception:  # noqa: BLE001 — said in the baseline's ``fallbacks``
+                f = naive2(history, horizon, season)
+                fallbacks[k] += 1
+            out[k].extend(f[:keep].tolist())
     origins = np.array([r[0] for r in rows], dtype=np.int64)
     steps = np.array([r[1] for r in rows], dtype=np.int64)
     table = pd.DataFrame({"origin": origins, "step": steps, "target_index": origins + steps})

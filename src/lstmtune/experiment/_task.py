@@ -181,8 +181,8 @@ class ForecastTask:
                   classical: bool = False) -> dict[str, dict[str, Any]]:
         """Every baseline walk-forward over the last ``test_size`` points of ``y`` on the
         origins and steps a model is scored on: all metrics, the task's ``value`` and its
-        ``per_step`` errors; ``classical``: SES, Theta and ETS too, refitted at every
-        origin (statsmodels; ``evaluation.classical_walk_forward``)."""
+        ``per_step`` errors; ``classical``: SES, Theta and ETS too, fitted on the training
+        part and run to every origin (``evaluation.classical_walk_forward``)."""
         arr = np.asarray(y, float)
         table = walk_forward_forecasts(arr, test_size=test_size, horizon=self.horizon,
                                        season=season, origin_step=self.origin_step)

@@ -266,7 +266,7 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
     test = _test_scores(run, failed, task)
     if progress:
-        progress("SES, Theta and ETS refitted at every origin of the test window")
+        progress("SES, Theta and ETS fitted on the training part, forecasting the test window")
     baselines = task.baselines(ts.y, test_size=test_size,
                                season=fitting_season(ts.season, len(ts) - test_size),
                                classical=True)
