@@ -1,7 +1,8 @@
-"""A single series' classical baselines on the test window: each method fitted once on the
-training part, then forecasting from every origin with the actuals up to it (as the LSTM,
-trained once, does).  Checked at the first origin against a fit on the training part, and
-at every origin against SES's recursion written by hand with the fitted parameters."""
+"""A single series' classical baselines on the test window: refitted at every origin while
+that is cheap, else fitted once on the training part and forecasting from every origin with
+the actuals up to it (as the LSTM, trained once, does).  Checked at the first origin against
+a fit on the training part, at every origin against a refit, and, without refits, against
+SES's recursion written by hand with the fitted parameters."""
 
 from __future__ import annotations
 
@@ -39,9 +40,21 @@ def test_ses_runs_its_level_over_the_actuals_with_the_fitted_parameters():
         if origin > 31:
             level = alpha * y[origin] + (1 - alpha) * level
         expected.append(level)
-    table = classical_walk_forward(y, test_size=8, horizon=1)
+    table = classical_walk_forward(y, test_size=8, horizon=1, refit_budget_s=0.0)
     np.testing.assert_allclose(table["ses"], expected, rtol=1e-6)
     assert table.attrs["fallbacks"] == {"ses": 0, "theta": 0, "ets": 0}
+    assert table.attrs["refit"] is False
+
+
+def test_within_the_budget_every_origin_is_refitted():
+    y = _series()
+    table = classical_walk_forward(y, test_size=4, horizon=2, refit_budget_s=1e9)
+    assert table.attrs["refit"] is True
+    for origin in range(35, 39):
+        fc, _ = classical_forecasts(y[: origin + 1], 2, 1)  # by hand: a fit at each origin
+        rows = table[table["origin"] == origin].sort_values("step")
+        for k in ("ses", "theta", "ets"):
+            np.testing.assert_allclose(rows[k], fc[k][: len(rows)], rtol=1e-6)
 
 
 def test_a_method_that_cannot_fit_is_replaced_by_naive2_and_counted():

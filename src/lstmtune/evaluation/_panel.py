@@ -164,22 +164,36 @@ def _fixed_classical(y: np.ndarray, h: int, m: int) -> dict[str, Any]:
     return out
 
 
+REFIT_BUDGET_S = 20.0  # refitting at every origin while it is expected to take no longer
+
+
 def classical_walk_forward(y: ArrayLike, *, test_size: int, horizon: int = 1,
-                           season: int = 1, origin_step: int = 1) -> pd.DataFrame:
+                           season: int = 1, origin_step: int = 1,
+                           refit_budget_s: float = REFIT_BUDGET_S) -> pd.DataFrame:
     """SES, Theta and ETS forecasts from every ``origin_step``-th walk-forward origin of the
     last ``test_size`` points of ``y`` (as ``walk_forward_forecasts``: histories with gaps
-    carried forward, steps whose target lies inside the window).  Each method is fitted
-    once, on the training part (the history at the first origin: ETS chosen by AICc, its
-    parameters and SES's estimated there), and at every origin forecasts from the actuals
-    up to it with those parameters — as the LSTM, trained once, does; Theta is refitted at
-    every origin.  Returns ``origin, step, target_index, y`` and one column per method;
-    ``attrs["fallbacks"]``: per method, the origins where it failed and Naive2's forecast
-    stands in (as for panels)."""
+    carried forward, steps whose target lies inside the window).  Each method is fitted at
+    the first origin (the training part; ETS chosen by AICc) and refitted at every later
+    one, as a forecaster evaluating them would, while that is expected to take at most
+    ``refit_budget_s`` seconds (the first fit's time × the origins); beyond, each keeps the
+    parameters fitted on the training part (and ETS its model) and forecasts from the
+    actuals up to every origin, as the LSTM, trained once, does.  Returns ``origin, step,
+    target_index, y`` and one column per method; ``attrs["fallbacks"]``: per method, the
+    origins where it failed and Naive2's forecast stands in (as for panels);
+    ``attrs["refit"]``: whether the methods were refitted at every origin."""
+    import time
+
     arr = np.asarray(y, float)
     n = arr.size
     filled = pd.Series(arr).ffill().bfill().to_numpy()
     first = n - test_size - 1
+    t0 = time.perf_counter()
     methods = _fixed_classical(filled[: first + 1], horizon, season)
+    origins_n = len(range(first, n - 1, origin_step))
+    refit = (time.perf_counter() - t0) * origins_n <= refit_budget_s
+    if refit:  # every method fitted on each origin's history (Theta always is)
+        methods = {**methods, "ses": lambda hist: _ses(hist, horizon, season),
+                   "ets": lambda hist: _ets(hist, horizon, season)}
     rows: list[tuple[int, int]] = []
     out: dict[str, list[float]] = {k: [] for k in SINGLE_CLASSICAL}
     fallbacks = dict.fromkeys(SINGLE_CLASSICAL, 0)
@@ -206,6 +220,7 @@ def classical_walk_forward(y: ArrayLike, *, test_size: int, horizon: int = 1,
     for k, v in out.items():
         table[k] = np.asarray(v, float)
     table.attrs["fallbacks"] = fallbacks
+    table.attrs["refit"] = bool(refit)
     return table
 
 

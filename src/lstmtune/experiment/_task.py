@@ -190,7 +190,7 @@ class ForecastTask:
         if classical:
             more = classical_walk_forward(arr, test_size=test_size, horizon=self.horizon,
                                           season=season, origin_step=self.origin_step)
-            fallbacks = more.attrs["fallbacks"]
+            fallbacks, refit = more.attrs["fallbacks"], more.attrs["refit"]
             table = table.merge(more[["origin", "step", *SINGLE_CLASSICAL]],
                                 on=["origin", "step"], how="left")
             names += SINGLE_CLASSICAL
@@ -205,4 +205,5 @@ class ForecastTask:
                                                       y_train=y_train, season=season)}
         for name in SINGLE_CLASSICAL if classical else ():
             out[name]["fallbacks"] = int(fallbacks[name])  # origins where Naive2 stood in
+            out[name]["refit"] = refit  # fitted at every origin, or once on the training part
         return out
