@@ -40,15 +40,22 @@ def test_ses_runs_its_level_over_the_actuals_with_the_fitted_parameters():
         if origin > 31:
             level = alpha * y[origin] + (1 - alpha) * level
         expected.append(level)
-    table = classical_walk_forward(y, test_size=8, horizon=1, refit_budget_s=0.0)
+    table = classical_walk_forward(y, test_size=8, horizon=1, refit_work=0)
     np.testing.assert_allclose(table["ses"], expected, rtol=1e-6)
     assert table.attrs["fallbacks"] == {"ses": 0, "theta": 0, "ets": 0}
     assert table.attrs["refit"] is False
 
 
+def test_the_default_refits_small_series_and_not_long_seasonal_ones():
+    from lstmtune.evaluation._panel import REFIT_WORK
+
+    assert 12 * 144 * 12 <= REFIT_WORK < 52 * 2284 * 52  # air passengers; co2 (weekly)
+    assert classical_walk_forward(_series(), test_size=4).attrs["refit"] is True
+
+
 def test_within_the_budget_every_origin_is_refitted():
     y = _series()
-    table = classical_walk_forward(y, test_size=4, horizon=2, refit_budget_s=1e9)
+    table = classical_walk_forward(y, test_size=4, horizon=2, refit_work=10**9)
     assert table.attrs["refit"] is True
     for origin in range(35, 39):
         fc, _ = classical_forecasts(y[: origin + 1], 2, 1)  # by hand: a fit at each origin
