@@ -39,6 +39,7 @@ from lstmtune.errors import ConfigError, LstmtuneError
 from lstmtune.evaluation import CLASS_METRICS, METRICS
 from lstmtune.experiment import PANEL_METRICS
 from lstmtune.search import (
+    BASELINE_NAMES,
     HYBRID_TRIALS,
     LIMITS,
     STRATEGIES,
@@ -453,7 +454,6 @@ def _print_classification(r, cfg: StudyConfig, where: str | None = None) -> None
     print_failures(r)
 
 
-SHOWN = {"ses": "SES", "theta": "Theta", "ets": "ETS (AICc)"}
 PANEL_METHODS = {"lstm": "LSTM, panel best", "lstm_per_series": "LSTM, per-series best",
                  "naive": "Naive", "snaive": "seasonal Naive", "naive2": "Naive2",
                  "ses": "SES", "theta": "Theta", "ets": "ETS"}
@@ -558,7 +558,7 @@ def _print_forecast(r, cfg: StudyConfig, where: str | None = None) -> None:
             + (f", {failed} diverged" if failed else "") + ")")
     b.add_row(best, f"{r.test['value']:.3f} ± {r.test['std']:.3f}")
     for name, m in r.baselines.items():
-        b.add_row(SHOWN.get(name, name.replace("_", " ")), f"{m['value']:.3f}")
+        b.add_row(BASELINE_NAMES.get(name, name.replace("_", " ")), f"{m['value']:.3f}")
     console.print(b)
     if task.horizon > 1:
         console.print(step_table(f"Test {task.label} per horizon step",

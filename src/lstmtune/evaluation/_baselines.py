@@ -8,7 +8,7 @@ long table; :func:`evaluate_baselines` scores it with :func:`compute_metrics`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -143,7 +143,7 @@ def fitting_season(season: int, history: int) -> int:
 
 def walk_forward_forecasts(
     y: ArrayLike, *, test_size: int | float, horizon: int = 1, season: int = 1,
-    origin_step: int = 1
+    origin_step: int = 1, methods: Mapping[str, Baseline] | None = None
 ) -> pd.DataFrame:
     """Walk-forward baseline forecasts over the last ``test_size`` points of ``y``.
 
@@ -153,13 +153,14 @@ def walk_forward_forecasts(
     scores ``test_size - k + 1`` targets.  Gaps (NaN) are filled in each history with the last
     observation before them (the leading ones with the first); a missing target stays NaN in
     ``y`` and is not scored.  ``origin_step`` > 1 keeps every ``origin_step``-th origin from
-    the first.
+    the first.  ``methods`` (name -> ``fn(history, horizon, season)``) replaces
+    :data:`BASELINES`.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``origin, step, target_index, y`` and one column per entry of
-        :data:`BASELINES`, sorted by origin then step.
+        :data:`BASELINES` (or of ``methods``), sorted by origin then step.
     """
     arr, n_test, horizon, season = _validate(y, test_size, horizon, season)
     n = arr.size
@@ -167,12 +168,13 @@ def walk_forward_forecasts(
     # missing target is kept as NaN, so it is not scored
     filled = pd.Series(arr).ffill().bfill().to_numpy()
     rows: list[tuple[int, int]] = []
-    forecasts: dict[str, list[float]] = {name: [] for name in BASELINES}
+    methods = BASELINES if methods is None else methods
+    forecasts: dict[str, list[float]] = {name: [] for name in methods}
     for origin in range(n - n_test - 1, n - 1, _positive_int(origin_step, "origin_step")):
         history = filled[: origin + 1]
         keep = min(horizon, n - 1 - origin)
         rows.extend((origin, k) for k in range(1, keep + 1))
-        for name, fn in BASELINES.items():
+        for name, fn in methods.items():
             forecasts[name].extend(fn(history, horizon, season)[:keep].tolist())
     origins = np.array([r[0] for r in rows], dtype=np.int64)
     steps = np.array([r[1] for r in rows], dtype=np.int64)

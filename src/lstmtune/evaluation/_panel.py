@@ -32,6 +32,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from lstmtune.data import seasonal_indices, seasonality_test
+from lstmtune.evaluation._baselines import walk_forward_forecasts
 from lstmtune.evaluation._m4 import naive2
 
 __all__ = ["CLASSICAL", "classical_forecasts", "mase_scale", "panel_scores", "paired",
@@ -127,15 +128,15 @@ def _ets_spec(y: np.ndarray, m: int) -> tuple[dict[str, Any], Any]:
     return best
 
 
-def _fixed_classical(y: np.ndarray, h: int, m: int) -> dict[str, Any]:
-    """SES, Theta and ETS fitted once on ``y`` (a training part), each as a function of a
-    longer history that starts where ``y`` does: its ``h``-step forecast with the parameters
-    (and seasonal indices, and ETS model) fitted here, the states run over the history's
-    actuals; Theta is refitted (it is cheap).  A method whose fit fails is left out."""
+def _fixed_classical(y: np.ndarray, m: int) -> dict[str, Any]:
+    """SES and ETS fitted once on ``y`` (a training part), each as ``fn(history, h, m)`` of
+    a longer history that starts where ``y`` does: its ``h``-step forecast with the
+    parameters (and seasonal indices, and ETS model) fitted here, the states run over the
+    history's actuals.  A method whose fit fails is left out."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
     from statsmodels.tsa.holtwinters import SimpleExpSmoothing
 
-    out: dict[str, Any] = {"theta": lambda hist: _theta(hist, h, m)}
+    out: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with np.errstate(all="ignore"):
@@ -144,7 +145,7 @@ def _fixed_classical(y: np.ndarray, h: int, m: int) -> dict[str, Any]:
                 ses = SimpleExpSmoothing(adj, initialization_method="estimated").fit()
                 alpha, level0 = ses.params["smoothing_level"], ses.params["initial_level"]
 
-                def ses_of(hist: np.ndarray) -> np.ndarray:
+                def ses_of(hist: np.ndarray, h: int, m: int) -> np.ndarray:
                     a = hist if idx is None else hist / idx[np.arange(hist.size) % m]
                     r = SimpleExpSmoothing(a, initialization_method="known",
                                            initial_level=level0).fit(smoothing_level=alpha,
@@ -157,7 +158,7 @@ def _fixed_classical(y: np.ndarray, h: int, m: int) -> dict[str, Any]:
             try:
                 spec, fit = _ets_spec(y, m)
                 params = fit.params
-                out["ets"] = lambda hist: np.asarray(
+                out["ets"] = lambda hist, h, m: np.asarray(
                     ETSModel(hist, **spec).smooth(params).forecast(h), float)
             except Exception:  # noqa: BLE001
                 pass
@@ -174,50 +175,44 @@ def classical_walk_forward(y: ArrayLike, *, test_size: int, horizon: int = 1,
                            season: int = 1, origin_step: int = 1,
                            refit_work: int = REFIT_WORK) -> pd.DataFrame:
     """SES, Theta and ETS forecasts from every ``origin_step``-th walk-forward origin of the
-    last ``test_size`` points of ``y`` (as ``walk_forward_forecasts``: histories with gaps
-    carried forward, steps whose target lies inside the window).  Each method is fitted at
-    the first origin (the training part; ETS chosen by AICc) and refitted at every later
-    one, as a forecaster evaluating them would, while origins × points × season is at most
-    ``refit_work`` (:data:`REFIT_WORK`); beyond, each keeps the
-    parameters fitted on the training part (and ETS its model) and forecasts from the
-    actuals up to every origin, as the LSTM, trained once, does.  Returns ``origin, step,
-    target_index, y`` and one column per method; ``attrs["fallbacks"]``: per method, the
-    origins where it failed and Naive2's forecast stands in (as for panels);
-    ``attrs["refit"]``: whether the methods were refitted at every origin."""
+    last ``test_size`` points of ``y``, by ``walk_forward_forecasts`` (histories with gaps
+    carried forward, steps whose target lies inside the window).  Each method is fitted on
+    every origin's history (ETS chosen by AICc), as a forecaster evaluating them would,
+    while origins × points × season is at most ``refit_work`` (:data:`REFIT_WORK`); beyond,
+    SES and ETS keep the parameters fitted on the training part (the history at the first
+    origin; ETS its model) and forecast from the actuals up to every origin, as the LSTM,
+    trained once, does, and Theta is refitted.  Returns ``origin, step, target_index, y``
+    and one column per method; ``attrs["fallbacks"]``: per method, the origins where it
+    failed and Naive2's forecast stands in (as for panels); ``attrs["refit"]``: whether the
+    methods were refitted at every origin."""
     arr = np.asarray(y, float)
     n = arr.size
-    filled = pd.Series(arr).ffill().bfill().to_numpy()
     first = n - test_size - 1
-    methods = _fixed_classical(filled[: first + 1], horizon, season)
     refit = len(range(first, n - 1, origin_step)) * n * max(season, 1) <= refit_work
-    if refit:  # every method fitted on each origin's history (Theta always is)
-        methods = {**methods, "ses": lambda hist: _ses(hist, horizon, season),
-                   "ets": lambda hist: _ets(hist, horizon, season)}
-    rows: list[tuple[int, int]] = []
-    out: dict[str, list[float]] = {k: [] for k in SINGLE_CLASSICAL}
+    fits: dict[str, Any] = {"ses": _ses, "theta": _theta, "ets": _ets}
+    if not refit:
+        train = pd.Series(arr[: first + 1]).ffill().bfill().to_numpy()
+        fits = {"theta": _theta, **_fixed_classical(train, season)}
     fallbacks = dict.fromkeys(SINGLE_CLASSICAL, 0)
-    for origin in range(first, n - 1, origin_step):
-        keep = min(horizon, n - 1 - origin)
-        history = filled[: origin + 1]
-        rows.extend((origin, k) for k in range(1, keep + 1))
-        for k in SINGLE_CLASSICAL:
+
+    def guarded(name: str):
+        def forecast(history: np.ndarray, h: int, m: int) -> np.ndarray:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     with np.errstate(all="ignore"):
-                        f = np.asarray(methods[k](history), float)
-                if f.shape != (horizon,) or not np.isfinite(f).all():
+                        f = np.asarray(fits[name](history, h, m), float)
+                if f.shape != (h,) or not np.isfinite(f).all():
                     raise ValueError("non-finite forecast")
+                return f
             except Exception:  # noqa: BLE001 — said in the baseline's ``fallbacks``
-                f = naive2(history, horizon, season)
-                fallbacks[k] += 1
-            out[k].extend(f[:keep].tolist())
-    origins = np.array([r[0] for r in rows], dtype=np.int64)
-    steps = np.array([r[1] for r in rows], dtype=np.int64)
-    table = pd.DataFrame({"origin": origins, "step": steps, "target_index": origins + steps})
-    table["y"] = arr[table["target_index"].to_numpy()]
-    for k, v in out.items():
-        table[k] = np.asarray(v, float)
+                fallbacks[name] += 1
+                return naive2(history, h, m)
+        return forecast
+
+    table = walk_forward_forecasts(arr, test_size=test_size, horizon=horizon, season=season,
+                                   origin_step=origin_step,
+                                   methods={k: guarded(k) for k in SINGLE_CLASSICAL})
     table.attrs["fallbacks"] = fallbacks
     table.attrs["refit"] = bool(refit)
     return table

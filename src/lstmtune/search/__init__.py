@@ -17,7 +17,7 @@ from lstmtune.search._config import (
     resolve_sizes,
     study_from_dict,
 )
-from lstmtune.search._final import FINAL, FORECAST, HISTORY
+from lstmtune.search._final import BASELINE_NAMES, FINAL, FORECAST, HISTORY
 from lstmtune.search._hybrid import HYBRID_TRIALS
 from lstmtune.search._labelled import check_labelled
 from lstmtune.search._panel import check_panel, read_panel
@@ -38,6 +38,7 @@ __all__ = ["AGGREGATES", "PRUNERS", "STRATEGIES", "DataConfig", "SearchConfig", 
            "load_study_file", "study_from_dict", "DEFAULT_SPACE", "Choice", "Fixed", "Range",
            "Space", "parse_space", "TuneResult", "aggregate", "leaderboard", "open_study",
            "tune", "member_scores", "storage_from_url", "close_storages", "LIMITS", "may_impute",
-           "resolve_sizes", "FINAL", "FORECAST", "HISTORY", "fit_space", "preflight",
+           "resolve_sizes", "BASELINE_NAMES", "FINAL", "FORECAST", "HISTORY", "fit_space",
+           "preflight",
            "describe_url", "check_storage", "storage_file", "check_labelled", "HYBRID_TRIALS",
            "check_panel", "read_panel"]

@@ -34,8 +34,8 @@ from lstmtune.experiment import ForecastTask, complete, evaluate_configs
 from lstmtune.model import Ensemble, fit_ensemble, time_label
 from lstmtune.search._config import StudyConfig
 
-__all__ = ["final_evaluation", "refit_config", "verdict", "FINAL", "FORECAST", "HISTORY",
-           "INTERVAL"]
+__all__ = ["final_evaluation", "refit_config", "verdict", "BASELINE_NAMES", "FINAL",
+           "FORECAST", "HISTORY", "INTERVAL"]
 
 FINAL, FORECAST, HISTORY = "lstmtune:final", "lstmtune:forecast", "lstmtune:history"
 CONTEXT = 120  # points of history drawn before the test window
@@ -187,8 +187,8 @@ def _model_data(ens) -> dict[str, Any]:
             "evaluated": info.get("evaluated")}
 
 
-# baselines as sentences name them (the tables' own names otherwise, with spaces)
-SHOWN = {"snaive": "seasonal naive", "naive2": "Naive2", "ses": "SES", "theta": "Theta",
+# baselines as sentences and tables name them (their own names otherwise, with spaces)
+BASELINE_NAMES = {"snaive": "seasonal naive", "naive2": "Naive2", "ses": "SES", "theta": "Theta",
          "ets": "ETS"}
 
 
@@ -210,7 +210,7 @@ def verdict(metric: str, direction: str, lstm: float, baselines: dict[str, float
         return out
     better = min if direction == "minimize" else max
     key = better(finite, key=finite.get)
-    b, name = finite[key], SHOWN.get(key, key.replace("_", " "))
+    b, name = finite[key], BASELINE_NAMES.get(key, key.replace("_", " "))
     margin = abs(lstm - b)
     rel = margin / abs(b) if b else math.inf
     lstm_wins = (lstm < b) if direction == "minimize" else (lstm > b)
