@@ -49,7 +49,8 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
                    help="a panel model: skip the series of DATA it was not trained on, "
                         "listing them (default: refuse them)")
     p.add_argument("--point", choices=("mean", "median"),
-                   help="ensemble point forecast (default mean)")
+                   help="ensemble point forecast (default: the study's combine, median "
+                        "unless set; mean for a model saved without one)")
     p.add_argument("--level", type=number(0, 1, open_low=True, open_high=True),
                    metavar="L",
                    help="members' quantile range shown as low/high (default 0.9: 5%%-95%%)")
@@ -183,7 +184,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if isinstance(ens, PanelModel):
         return _panel(ens, args)
     refuse_unread(args, "forecaster")
-    args.point = args.point or "mean"
+    args.point = args.point or ens.point  # the study's combine, else the mean
     args.level = 0.9 if args.level is None else args.level
     args.horizon = args.horizon or 1
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,

@@ -123,6 +123,9 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--no-refit", dest="refit", action="store_false", default=None,
                    help="save the members scored on test instead of training them again on "
                         "all the data (the default refits: the model predict uses)")
+    g.add_argument("--combine", choices=("median", "mean"),
+                   help="how the final members' forecasts make one: the one scored on test "
+                        "beside the baselines and that predict gives (default median)")
     g.add_argument("--timeout", type=number(0, LIMITS["timeout"][1], open_low=True),
                    metavar="S", help="stop asking after S seconds")
     g.add_argument("--seed", type=_limit("seed"), metavar="N")
@@ -236,7 +239,8 @@ def _with_features(args: argparse.Namespace, data):
 def _search_options(args: argparse.Namespace, cfg: StudyConfig):
     """The study's [search] with the options given on top."""
     over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
-                                                 "seed", "final_repeats", "metric", "refit")}
+                                                 "seed", "final_repeats", "metric", "refit",
+                                                 "combine")}
     return replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
 
 
@@ -557,12 +561,18 @@ def _print_forecast(r, cfg: StudyConfig, where: str | None = None) -> None:
     best = (f"best, retrained on train+validation ({r.test['repeats']} repeats"
             + (f", {failed} diverged" if failed else "") + ")")
     b.add_row(best, f"{r.test['value']:.3f} ± {r.test['std']:.3f}")
+    ens = r.test.get("ensemble")
+    if ens:
+        b.add_row(f"  their {ens['combine']} forecast (what predict gives)",
+                  f"{ens['value']:.3f}")
     for name, m in r.baselines.items():
         b.add_row(BASELINE_NAMES.get(name, name.replace("_", " ")), f"{m['value']:.3f}")
     console.print(b)
     if task.horizon > 1:
         console.print(step_table(f"Test {task.label} per horizon step",
-                                 {"best (mean over repeats)": r.test["per_step"]},
+                                 {"best (mean over repeats)": r.test["per_step"],
+                                  **({f"their {ens['combine']} forecast": ens["per_step"]}
+                                     if ens else {})},
                                  r.baselines))
     print_failures(r)
 

@@ -33,9 +33,15 @@ __all__ = [
     "mase", "rmse", "smape",
 ]
 
-from lstmtune.evaluation._members import Fold, MemberRun, fit_global, fit_members  # noqa: E402
+from lstmtune.evaluation._members import (  # noqa: E402
+    COMBINE,
+    Fold,
+    MemberRun,
+    fit_global,
+    fit_members,
+)
 
-__all__ += ["Fold", "MemberRun", "fit_members", "fit_global"]
+__all__ += ["COMBINE", "Fold", "MemberRun", "fit_members", "fit_global"]
 
 from lstmtune.evaluation._m4 import acf, naive2, owa, seasonal_indices, seasonality_test  # noqa: E402, I001
 

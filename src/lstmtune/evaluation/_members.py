@@ -26,7 +26,11 @@ from lstmtune.errors import ConfigError
 from lstmtune.evaluation._baselines import fitting_season
 from lstmtune.evaluation._metrics import metric_value
 
-__all__ = ["MemberRun", "fit_members", "fit_global"]
+__all__ = ["MemberRun", "fit_members", "fit_global", "COMBINE"]
+
+# how the members of a configuration make one forecast: the literature's median of seeds
+# (Hewamalage et al. 2021) or their mean
+COMBINE = {"mean": np.mean, "median": np.median}
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +101,35 @@ class MemberRun:
         preds = self.result.predictions if epoch is None else self.result.snapshots[epoch]
         return score_predictions(self.folds, self.fold, preds, part, metric, per_step,
                                  rows=self.rows)
+
+    def combined(self, part: str = "test", metric: str = "rmse", how: str = "mean",
+                 keep: np.ndarray | None = None, per_step: bool = False) -> np.ndarray:
+        """The score of each fold's members combined into one forecast (their ``mean`` or
+        ``median`` at every origin and step; members whose forecasts are not all finite, or
+        not in ``keep`` (P,) when given, are left out), in original units: (n_folds,), or
+        (n_folds, H) with ``per_step``; NaN for a fold without a kept member."""
+        if how not in COMBINE:
+            raise ConfigError(f"combine must be {' or '.join(COMBINE)}, got {how!r}.")
+        keep = np.ones(len(self.fold), bool) if keep is None else np.asarray(keep, bool)
+        H = max(f.windows(part).y.shape[1] for f in self.folds)
+        out = np.full((len(self.folds), H) if per_step else len(self.folds), np.nan)
+        for k, f in enumerate(self.folds):
+            w = f.windows(part)
+            if len(w) == 0:
+                continue
+            fc = self.forecasts(part, fold=k)[keep[self.fold == k]]
+            fc = fc[np.isfinite(fc[:, np.isfinite(f.prepared.actual(w))]).all(axis=1)]
+            if not len(fc):
+                continue
+            point = COMBINE[how](fc, axis=0)
+            actual = f.prepared.actual(w)
+            y_train = f.prepared.y[: f.start(part)]
+            season = fitting_season(f.prepared.series.season, len(y_train))
+            out[k] = [metric_value(metric, actual[:, h], point[:, h], y_train=y_train,
+                                   season=season) for h in range(actual.shape[1])] \
+                if per_step else metric_value(metric, actual, point, y_train=y_train,
+                                              season=season)
+        return out
 
     def history_epochs(self) -> np.ndarray:
         """The epochs at which :meth:`history` has a value."""

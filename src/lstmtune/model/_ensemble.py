@@ -208,12 +208,21 @@ class Ensemble:
     def _min_origin(self) -> int:
         return self.prep.framing.lags - 1 + self.prep.preprocessing.span
 
-    def forecast(self, ts: TimeSeries, horizon: int, *, point: str = "mean",
+    @property
+    def point(self) -> str:
+        """How the members' forecasts make one by default: the study's ``combine`` (saved
+        in ``info``), else their mean."""
+        combine = self.info.get("combine")
+        return combine if combine in POINTS else "mean"
+
+    def forecast(self, ts: TimeSeries, horizon: int, *, point: str | None = None,
                  level: float = 0.9, future: pd.DataFrame | None = None) -> pd.DataFrame:
         """The next ``horizon`` values after ``ts`` in original units: one row per step with
-        time, step, ``forecast`` (members' mean or median), ``low``/``high`` (the members'
-        ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles: initialisation spread, not a
-        prediction interval), mean, median, std and every member's value."""
+        time, step, ``forecast`` (members' mean or median; default :attr:`point`),
+        ``low``/``high`` (the members' ``(1 - level) / 2`` and ``(1 + level) / 2``
+        quantiles: initialisation spread, not a prediction interval), mean, median, std and
+        every member's value."""
+        point = self.point if point is None else point
         if point not in POINTS:
             raise ConfigError(f"point must be mean or median, got {point!r}.")
         if not 0 < level < 1:

@@ -23,7 +23,7 @@ import pandas as pd
 from lstmtune.data import FittedPrep, TimeSeries
 from lstmtune.engine import ModelSpec, flatten_params, nest_params, param_shapes
 from lstmtune.errors import ConfigError, DataError
-from lstmtune.evaluation import mase_scale
+from lstmtune.evaluation import COMBINE, mase_scale
 from lstmtune.experiment import PanelTask
 from lstmtune.model._ensemble import Ensemble, time_label
 
@@ -56,6 +56,13 @@ class PanelModel:
     @property
     def repeats(self) -> int:
         return int(len(self.seeds))
+
+    @property
+    def point(self) -> str:
+        """How each series' members make one forecast: the study's ``combine`` (saved in
+        ``info``), else their mean."""
+        combine = self.info.get("combine")
+        return combine if combine in COMBINE else "mean"
 
     @classmethod
     def from_run(cls, run, ids: list[str], config: dict, *, spec_task: PanelTask,
@@ -148,7 +155,8 @@ class PanelModel:
         for sid, ts in series.items():
             members = self.ensemble(sid).member_forecasts(ts, H)
             ok = np.isfinite(members).all(axis=1)  # a member that diverged is left out
-            point = members[ok].mean(axis=0) if ok.any() else np.full(H, np.nan)
+            point = COMBINE[self.point](members[ok], axis=0) if ok.any() else \
+                np.full(H, np.nan)
             scale = mase_scale(ts.y, ts.season)
             out = pd.DataFrame({"unique_id": sid,
                                 "ds": [time_label(t) for t in _future(ts, H)],

@@ -200,6 +200,10 @@ def _best(t: StudyTables) -> str:
     rows = [[f"LSTM, trial #{f.get('best_trial')} ({test.get('repeats', '–')} repeats"
              + (f", {test['failed']} failed" if test.get("failed") else "") + ")",
              mean_std(test.get("value", test.get("rmse")), test.get("std", test.get("rmse_std")))]]
+    ens = test.get("ensemble") or {}
+    if ens:
+        rows.append([f"LSTM, the {ens.get('combine')} of its members' forecasts (what "
+                     "predict gives)", fmt(ens.get("value"))])
     rows += [[name, fmt((b or {}).get("value", (b or {}).get("rmse")))]
              for name, b in (f.get("baselines") or {}).items()]
     label, horizon = _label(t), f.get("horizon", 1)
@@ -211,7 +215,11 @@ def _best(t: StudyTables) -> str:
             + _params_table(f.get("best_params") or {}, fixed)
             + f"<p>The test window{where} was scored <strong>once</strong>, after the search "
               f"had selected this configuration; it played no part in the selection. Test {label} "
-              "of the LSTM is the mean ± standard deviation over its repeats; it and the "
+              "of the LSTM is the mean ± standard deviation over its repeats (each member "
+              "scored alone)"
+            + (f", then the score of their {esc(ens.get('combine'))} forecast, the one the "
+               "verdict judges" if ens else "")
+            + "; it and the "
               f"baselines forecast the same window walk-forward, {ahead}.</p>"
             + table(["model", f"test {label}"], rows, left=(0,), row_class=["best"])
             + _per_step(test, f.get("baselines") or {}, label)
@@ -257,6 +265,10 @@ def _per_step(test: dict[str, Any], baselines: dict[str, Any], label: str) -> st
     if len(steps) < 2:
         return ""
     rows = [["LSTM (mean over repeats)", *(fmt(x) for x in steps)]]
+    ens = test.get("ensemble") or {}
+    if ens.get("per_step"):
+        rows.append([f"LSTM, {ens.get('combine')} forecast",
+                     *(fmt(x) for x in ens["per_step"])])
     rows += [[name, *(fmt(x) for x in (b or {}).get("per_step") or [])]
              for name, b in baselines.items()]
     return (f"<p>Test {label} of each horizon step:</p>"

@@ -27,6 +27,7 @@ metric = "rmse"           # rmse | mae | mape | smape | mase (trials, final test
 # p_threshold = 0.1       # pruner = "wilcoxon" only: prune when p < this (Optuna's default)
 final_repeats = 30        # retrainings of the best on train+validation, scored on test
 refit = true              # then trained again on all the data: the model predict uses
+combine = "median"        # the final members' forecasts as one: median | mean
 
 [space]
 units = { int = [1, 64], log = true }
@@ -87,6 +88,7 @@ CLASSIFY_FIXED = {"epochs": 3, "batch_size": 64, "units": 32, "vocab_size": 5000
                   "input_length": 64, "embed_dim": 32}
 PRUNERS = ("none", "median", "successive_halving", "hyperband", "wilcoxon")
 AGGREGATES = ("mean", "median", "mean+std")
+COMBINE_CHOICES = ("median", "mean")  # evaluation.COMBINE
 SECTIONS = ("data", "preprocessing", "model", "training", "search", "space")
 # Inclusive bounds of the whole-number keys (timeout: seconds, low bound excluded).  The upper
 # bounds protect the machine and catch a typo of a few zeros before anything runs.
@@ -140,6 +142,9 @@ class SearchConfig:
     # point (every labelled item) with the same settings: the saved model; false keeps the
     # evaluated members
     refit: bool = True
+    # how the final members' forecasts make the one that is scored on test beside the
+    # baselines and that predict gives: the median of the seeds (the literature's) or mean
+    combine: str = "median"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,7 +328,7 @@ def _choice(key: str, value: Any, options: tuple[str, ...]) -> str:
 def _search(t: Mapping[str, Any]) -> SearchConfig:
     _unknown("search", set(t), [f for f in SearchConfig.__dataclass_fields__])
     for key, options in (("strategy", STRATEGIES), ("pruner", PRUNERS),
-                         ("aggregate", AGGREGATES),
+                         ("aggregate", AGGREGATES), ("combine", COMBINE_CHOICES),
                          ("metric", (*METRICS, "owa", *CLASS_METRICS))):
         if key in t:
             _choice(key, t[key], options)

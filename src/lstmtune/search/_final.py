@@ -85,6 +85,21 @@ def _test_scores(run, failed: np.ndarray, task: ForecastTask) -> dict[str, Any]:
             "scores": [float(x) for x in scores]}
 
 
+def _ensemble_scores(run, failed: np.ndarray, task: ForecastTask, combine: str
+                     ) -> dict[str, Any]:
+    """The test scores of the members combined into one forecast (``combine``: their median
+    or mean at every origin and step): the forecast the saved model gives."""
+    keep = ~failed
+    value = float(task.ensemble_score(run, combine, keep)[0])
+    out = {"combine": combine, "members": int(keep.sum()), "value": value,
+           task.metric: value,
+           "per_step": [float(x) for x in task.ensemble_score(run, combine, keep,
+                                                              per_step=True)[0]]}
+    if task.metric != "rmse":
+        out["rmse"] = float(run.combined("test", "rmse", combine, keep=keep)[0])
+    return out
+
+
 def _forecast_table(ts: TimeSeries, test_size: int, members: np.ndarray) -> dict[str, Any]:
     """The test window (one row per point) and the context before it, as columns."""
     n = len(ts)
@@ -175,6 +190,7 @@ def refit_ensemble(ts: TimeSeries, config, cfg: StudyConfig, evaluated: Ensemble
                                         "refit": f"not refit: {exc}"})
     return replace(ens, info={**ens.info, "study": evaluated.info.get("study"),
                               "trial": evaluated.info.get("trial"), "refit": True,
+                              "combine": evaluated.info.get("combine"),
                               "evaluated": ev, "refit_epochs": int(c["epochs"])})
 
 
@@ -194,12 +210,13 @@ BASELINE_NAMES = {"snaive": "seasonal naive", "naive2": "Naive2", "ses": "SES", 
 
 def verdict(metric: str, direction: str, lstm: float, baselines: dict[str, float], *,
             members: list[float] | None = None, paired: dict | None = None,
-            label: str | None = None, fallbacks: dict[str, int] | None = None
-            ) -> dict[str, Any]:
+            label: str | None = None, fallbacks: dict[str, int] | None = None,
+            model: str | None = None) -> dict[str, Any]:
     """Who won on test: the tuned model (``lstm``, the study's ``metric``) against the best
     of ``baselines`` (name -> value), with the margin, whether the members' spread covers
     it (``members``: each member's score; the 5–95 % range) and the paired comparison
-    with that baseline (``paired``: name -> a mean difference and its 95 % interval)."""
+    with that baseline (``paired``: name -> a mean difference and its 95 % interval);
+    ``model`` says what was scored (``the median of its 30 members' forecasts``)."""
     label = label or metric.upper()
     finite = {k: float(v) for k, v in baselines.items()
               if isinstance(v, int | float) and math.isfinite(v)}
@@ -217,14 +234,17 @@ def verdict(metric: str, direction: str, lstm: float, baselines: dict[str, float
     out.update(best_baseline=key, baseline=b, margin=margin, relative=rel,
                winner="lstm" if lstm_wins else key)
     pct = f" ({rel:.1%})" if math.isfinite(rel) else ""
+    what = f" ({model})" if model else ""
+    if model:
+        out["model"] = model
     if lstm_wins:
-        text = (f"The tuned LSTM wins: test {label} {lstm:.4g} against {b:.4g} for the best "
+        text = (f"The tuned LSTM{what} wins: test {label} {lstm:.4g} against {b:.4g} for the best "
                 f"baseline, {name}, better by {margin:.4g}{pct}.")
     elif margin == 0:
         out["winner"] = "tie"
-        text = f"A tie: the tuned LSTM and {name} both score test {label} {b:.4g}."
+        text = f"A tie: the tuned LSTM{what} and {name} both score test {label} {b:.4g}."
     else:
-        text = (f"{name} beats the tuned LSTM: test {label} {b:.4g} against {lstm:.4g}, "
+        text = (f"{name} beats the tuned LSTM{what}: test {label} {b:.4g} against {lstm:.4g}, "
                 f"better by {margin:.4g}{pct}; deploy {name}, or search further.")
     ok = [x for x in members or [] if x is not None and math.isfinite(x)]
     if len(ok) > 1:
@@ -265,6 +285,8 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
                             seed=cfg.search.seed + 10_000, holdout=test_size, task=task)
     failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
     test = _test_scores(run, failed, task)
+    combine = cfg.search.combine
+    test["ensemble"] = _ensemble_scores(run, failed, task, combine)
     if progress:
         progress("SES, Theta and ETS fitted on the training part, forecasting the test window")
     baselines = task.baselines(ts.y, test_size=test_size,
@@ -273,10 +295,13 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     members = _on_rows(run.forecasts("test")[:, :, 0], run.folds[0].test_origins(),
                        len(ts) - test_size, test_size)
     members[failed] = np.nan
-    ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number})
-    test["verdict"] = verdict(task.metric, task.direction, test["value"],
+    ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number,
+                             "combine": combine})
+    test["verdict"] = verdict(task.metric, task.direction, test["ensemble"]["value"],
                               {k: v["value"] for k, v in baselines.items()},
                               members=test["scores"], label=task.label,
+                              model=f"the {combine} of its {test['ensemble']['members']} "
+                                    "members' forecasts",
                               fallbacks={k: v.get("fallbacks", 0)
                                          for k, v in baselines.items()})
     ens = refit_ensemble(ts, config, cfg, ens, run, progress)

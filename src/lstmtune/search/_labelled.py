@@ -300,10 +300,13 @@ def final_classification(study: optuna.Study, train: LabelledSequences,
                           if not failed[m]]}
     clf = replace(clf, info={"study": study.study_name, "trial": best.number,
                              "lstmtune_version": __version__})
-    test_scores["verdict"] = verdict(task.metric, task.direction, test_scores["value"],
+    test_scores["verdict"] = verdict(task.metric, task.direction,
+                                     test_scores["ensemble"][task.metric],
                                      {k: v.get(task.metric, math.nan)
                                       for k, v in baselines.items()},
-                                     members=test_scores["scores"], label=task.label)
+                                     members=test_scores["scores"], label=task.label,
+                                     model=f"the mean of its {int((~failed).sum())} "
+                                           "members' probabilities")
     clf = _refit(clf, run, train.join(test), val_items, config, cfg, progress,
                  evaluated=len(fit_items))
     if progress:

@@ -46,6 +46,7 @@ from lstmtune._version import __version__
 from lstmtune.data import Panel, TimeSeries, load_panel
 from lstmtune.errors import ConfigError, DataError
 from lstmtune.evaluation import (
+    COMBINE,
     LEVELS,
     classical_forecasts,
     conformal,
@@ -319,9 +320,12 @@ def _member_forecasts(run, n_folds: int) -> list[np.ndarray]:
     return out
 
 
-def _point(members: np.ndarray) -> np.ndarray:
+def _point(members: np.ndarray, combine: str) -> np.ndarray:
+    """The members' forecasts (R, H) as one by ``combine`` (mean or median), leaving out a
+    member that diverged."""
     ok = np.isfinite(members).all(axis=1)
-    return members[ok].mean(axis=0) if ok.any() else np.full(members.shape[1], np.nan)
+    return COMBINE[combine](members[ok], axis=0) if ok.any() else \
+        np.full(members.shape[1], np.nan)
 
 
 def _classical(study: optuna.Study, dev: dict[str, TimeSeries], H: int,
@@ -384,7 +388,7 @@ def _conformal(run, folds, cfg: StudyConfig, levels=LEVELS
     for j, (series, w) in enumerate(folds):
         y = np.asarray(series.y, float)
         scale = mase_scale(y[:-w], series.season)
-        res.append(np.abs(y[-w:] - _point(fcs[j])) / scale)
+        res.append(np.abs(y[-w:] - _point(fcs[j], cfg.search.combine)) / scale)
     res = np.asarray(res)
     quantiles, short = conformal(res, levels)
     H, F = cfg.task.horizon, cfg.data.folds
@@ -474,7 +478,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
     classical = _classical(study, dev, H, progress)
     lstm, lost = {}, []  # a series whose every member diverged: Naive2's forecast, counted
     for j, i in enumerate(ids):
-        p = _point(members[j])
+        p = _point(members[j], s.combine)
         if not np.isfinite(p).all():
             p = np.asarray(classical["forecasts"]["naive2"][i], float)
             lost.append(i)
@@ -490,7 +494,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
         c = task.configure({**dict(cfg.fixed), **by_number[number].params})
         r, _ = fit_config([final_folds[j] for j in sel], c, repeats=R, seed=s.seed, task=whole)
         for k, fc in enumerate(_member_forecasts(r, len(sel))):
-            p = _point(fc)
+            p = _point(fc, s.combine)
             if np.isfinite(p).all():
                 per_series[ids[sel[k]]] = p
 
@@ -522,7 +526,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
                                 "per_step": inside.mean(axis=0).tolist(),
                                 "quantile": q.tolist(), "series": len(kept)}
     info = {"study": study.study_name, "trial": best.number, "data": panel.name,
-            "lstmtune_version": __version__}
+            "combine": s.combine, "lstmtune_version": __version__}
     if missing:  # what predict says about a level the model does not hold
         info["intervals_missing"] = {k: v["reason"] for k, v in missing.items()}
     model = PanelModel.from_run(run, ids, config, spec_task=whole, repeats=R,
@@ -547,6 +551,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
     test["verdict"] = verdict(metric, task.direction, table[LSTM][metric],
                               {k: v[metric] for k, v in baselines.items()},
                               members=by_member, label=PANEL_LABELS.get(metric, metric),
+                              model=f"the {s.combine} of its {R} members' forecasts",
                               fallbacks={k: len(v) for k, v in classical["fallbacks"].items()},
                               paired={k.split(" vs ")[1]: v for k, v in comparisons.items()
                                       if k.startswith(f"{LSTM} vs ")})
