@@ -551,6 +551,8 @@ PREPS = [
      Framing(lags=2, multistep="recursive", horizon=3, calendar=("month",))),
     (Preprocessing(scaler=None, difference=2, difference_order=2),
      Framing(lags=1, origin_step=2, horizon=2)),
+    (Preprocessing(log=True, deseasonalise=12, deseasonalise_method="stl", difference=0),
+     Framing(lags=4, horizon=3)),
 ]
 
 

@@ -19,7 +19,7 @@ from lstmtune.engine import flatten_params
 from lstmtune.errors import ConfigError
 from lstmtune.model import fit_ensemble, load_model
 from lstmtune.search import study_from_dict, tune
-from lstmtune.search._final import FINAL, refit_config, verdict
+from lstmtune.search._final import FINAL, FORECAST, refit_config, verdict
 
 DOC = {"data": {"source": "shampoo", "test_size": 6, "val_size": 6, "folds": 1},
        "training": {"epochs": 15, "batch_size": 4},
@@ -30,13 +30,14 @@ DOC = {"data": {"source": "shampoo", "test_size": 6, "val_size": 6, "folds": 1},
 
 @pytest.fixture(scope="module")
 def studies(tmp_path_factory):
-    """One study (refit, the default), and a copy of it evaluated again with refit off."""
+    """One study (refit and combine = median, the defaults), and a copy of it evaluated
+    again with refit off and combine = mean."""
     folder = tmp_path_factory.mktemp("refit")
     ts = load("shampoo")
     cfg = study_from_dict(DOC)
     refit = tune(ts, cfg, storage=f"sqlite:///{folder / 'a.db'}", study_name="s")
     shutil.copy(folder / "a.db", folder / "b.db")
-    kept = tune(ts, replace(cfg, search=replace(cfg.search, refit=False)),
+    kept = tune(ts, replace(cfg, search=replace(cfg.search, refit=False, combine="mean")),
                 storage=f"sqlite:///{folder / 'b.db'}", study_name="s")
     return ts, cfg, refit, kept
 
@@ -86,9 +87,29 @@ def test_the_verdict_is_stored_and_names_the_best_baseline(studies):
     base = {k: b["value"] for k, b in r.baselines.items()}
     best = min(base, key=base.get)
     assert v["best_baseline"] == best and v["baseline"] == pytest.approx(base[best])
-    assert v["margin"] == pytest.approx(abs(r.test["value"] - base[best]))
-    assert v["winner"] == ("lstm" if r.test["value"] < base[best] else best)
+    lstm = r.test["ensemble"]["value"]  # the members' median forecast: what predict gives
+    assert v["lstm"] == lstm and v["margin"] == pytest.approx(abs(lstm - base[best]))
+    assert v["winner"] == ("lstm" if lstm < base[best] else best)
+    assert "the median of its 3 members' forecasts" in v["text"]
     assert r.study.user_attrs[FINAL]["verdict"]["winner"] == v["winner"]
+
+
+@pytest.mark.parametrize("which, combine", [(2, np.median), (3, np.mean)])
+def test_the_ensemble_score_is_the_combined_forecast_scored_by_hand(studies, which, combine):
+    """The stored test table holds every member's forecast of each test point (H = 1):
+    their median (mean) at each point, scored by RMSE, is the ensemble's test score."""
+    r = studies[which]
+    cols = r.study.user_attrs[FORECAST]["columns"]
+    members = np.array([cols[f"member_{k}"] for k in range(3)], float)
+    point = combine(members, axis=0)
+    expected = math.sqrt(np.mean((point - np.array(cols["actual"], float)) ** 2))
+    ens = r.test["ensemble"]
+    assert ens["combine"] == combine.__name__ and ens["members"] == 3
+    assert ens["value"] == pytest.approx(expected, rel=1e-4)
+    assert ens["value"] != pytest.approx(r.test["value"], rel=1e-6)  # not the members' mean
+    assert r.model.point == combine.__name__  # what predict gives by default
+    fc = r.model.forecast(studies[0], 2)
+    np.testing.assert_allclose(fc["forecast"], fc[combine.__name__])
 
 
 def test_verdict_by_hand():
@@ -244,9 +265,40 @@ def test_the_data_aware_default_space_follows_what_is_fixed():
     assert {"window_norm", "log", "deseasonalise", "seasonal_lag", "fourier"} <= set(names)
     t = dict(cfg.space.entries)["timesteps"]
     assert (t.low, t.high) == (9, 18) and "seasonal at 12" in note
+    assert dict(cfg.space.entries)["deseasonalise"].values == (False, True, "stl")
     fixed, _ = fit_space(ts, study_from_dict({**doc, "preprocessing": {"deseasonalise": True}}))
     assert "seasonal_lag" not in dict(fixed.space.entries)  # no seasonal differencing then
     off, _ = fit_space(ts, study_from_dict({**doc, "preprocessing": {"deseasonalise": False}}))
     assert dict(off.space.entries)["seasonal_lag"].when == ()
     grid, note = fit_space(ts, study_from_dict({**doc, "search": {"strategy": "grid"}}))
     assert "window_norm" not in dict(grid.space.entries)
+
+
+def test_combine_is_median_or_mean_in_study_files():
+    assert study_from_dict(DOC).search.combine == "median"
+    assert study_from_dict({**DOC, "search": {**DOC["search"], "combine": "mean"}}) \
+        .search.combine == "mean"
+    with pytest.raises(ConfigError, match=r"\[search\] combine = 'avg' is not one of median, "
+                                          r"mean"):
+        study_from_dict({**DOC, "search": {**DOC["search"], "combine": "avg"}})
+
+
+def test_the_default_panel_space_searches_stl_when_the_panel_has_a_season():
+    from lstmtune.data import load_panel
+    from lstmtune.experiment import fold_series
+    from lstmtune.search._panel import PANEL_SPACE, _panel_knows
+
+    for source, stl in (("m1_quarterly", True), ("m1_yearly", False)):
+        cfg = study_from_dict({"data": {"task": "panel", "source": source}})
+        assert cfg.space == PANEL_SPACE
+        H = cfg.task.horizon
+        long = [ts for ts in load_panel(source).series.values() if len(ts) > 4 * H][:20]
+        folds = [f for ts in long for f in fold_series(ts, scored=H, folds=1)]
+        fitted, said = _panel_knows(folds, cfg)
+        entries = dict(fitted.space.entries)
+        assert entries["deseasonalise"].values == ((True, False, "stl") if stl
+                                                   else (True, False))
+        assert list(entries)[:2] == ["model", "deseasonalise"]  # in its place
+        assert ("deseasonalise classical | STL | off" in said[0]) is stl
+        mine, _ = _panel_knows(folds, replace(cfg, fixed=(("deseasonalise", False),)))
+        assert dict(mine.space.entries)["deseasonalise"].values == (True, False)

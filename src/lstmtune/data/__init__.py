@@ -50,6 +50,7 @@ from lstmtune.data._transforms import (
     MinMaxScale,
     RobustScale,
     StandardScale,
+    STLDeseasonalise,
 )
 from lstmtune.data._windows import Windows, frame_supervised, make_windows, trim_to_multiple
 
@@ -58,6 +59,7 @@ __all__ = [
     "LABELLED_BUILTINS", "stratified_split", "load_items", "Panel", "load_panel", "PANEL_BUILTINS",
     "Vocabulary", "tokenize", "PAD", "OOV",
     "acf", "seasonality_test", "seasonal_indices", "Deseasonalise",
+    "STLDeseasonalise",
     "Chain", "Difference", "Hampel", "Interpolate", "Log", "MinMaxScale", "RobustScale",
     "StandardScale",
     "Windows", "frame_supervised", "make_windows", "trim_to_multiple",

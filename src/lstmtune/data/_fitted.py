@@ -29,7 +29,7 @@ from lstmtune.data._prepare import (
     invert_forecasts,
     model_space,
 )
-from lstmtune.data._transforms import Chain, Deseasonalise
+from lstmtune.data._transforms import Chain, Deseasonalise, STLDeseasonalise
 from lstmtune.data._windows import make_windows
 from lstmtune.errors import ConfigError, DataError
 
@@ -53,7 +53,7 @@ _PREP_FIELDS = {
                           lambda v: v is None or (_is_real(v) and v > 0)),
     "outlier_window": _WHOLE1, "log": ("true or false", lambda v: isinstance(v, bool)),
     "log_offset": _FINITE, "difference": _WHOLE0, "difference_order": _WHOLE1,
-    "seasonal_lag": _WHOLE0, "deseasonalise": _WHOLE0,
+    "seasonal_lag": _WHOLE0, "deseasonalise": _WHOLE0, "deseasonalise_method": _TEXT,
     "scaler": ("text or null", lambda v: v is None or isinstance(v, str)),
     "feature_range": ("two finite numbers [low, high]",
                       lambda v: isinstance(v, list) and len(v) == 2
@@ -206,9 +206,19 @@ def _chain(v: Any, prep: Preprocessing) -> Chain:
     out = []
     for i, (sd, w) in enumerate(zip(steps, want, strict=True)):
         seasonal = isinstance(w, Deseasonalise)
-        out.append(_transform(sd, f"chain.steps[{i}]", w, w.season if seasonal else 1,
-                              "the season" if seasonal else "the target"))
+        columns, what = (w.season, "the season") if seasonal else (1, "the target")
+        if isinstance(w, STLDeseasonalise):  # one number per training point
+            columns, what = _stl_points(sd, w.season), "the training part"
+        out.append(_transform(sd, f"chain.steps[{i}]", w, columns, what))
     return Chain(out)
+
+
+def _stl_points(d: Any, season: int) -> int:
+    """The points a saved STL component holds (at least one season; its own checks come
+    from ``_transform``)."""
+    state = d.get("state") if isinstance(d, dict) else None
+    x = state.get("seasonal_") if isinstance(state, dict) else None
+    return len(x) if isinstance(x, list) and len(x) >= season else season
 
 
 def _scaler(v: Any, where: str, prep: Preprocessing, expected: bool, columns: int,
@@ -289,7 +299,10 @@ class FittedPrep:
             return {k: list(v) if isinstance(v, tuple) else v
                     for k, v in dataclasses.asdict(dc).items()}
 
-        return {"preprocessing": plain(self.preprocessing), "framing": plain(self.framing),
+        prep = plain(self.preprocessing)
+        if prep["deseasonalise_method"] == "classical":  # as files before STL was an option
+            del prep["deseasonalise_method"]
+        return {"preprocessing": prep, "framing": plain(self.framing),
                 "chain": self.chain.to_dict(),
                 "window_scaler": None if self.window_scaler is None
                 else self.window_scaler.to_dict(),

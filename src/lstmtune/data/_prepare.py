@@ -26,6 +26,7 @@ from lstmtune.data._transforms import (
     MinMaxScale,
     RobustScale,
     StandardScale,
+    STLDeseasonalise,
 )
 from lstmtune.data._windows import Windows, future_rows, make_windows
 from lstmtune.errors import ConfigError, DataError, SplitError
@@ -36,6 +37,7 @@ __all__ = ["Preprocessing", "Framing", "Prepared", "prepare", "invert_forecasts"
 SCALERS = {"minmax": MinMaxScale, "standard": StandardScale, "robust": RobustScale}
 MULTISTEP = ("direct", "recursive")
 IMPUTE_METHODS = ("linear", "time", "spline")
+DESEASONALISERS = ("classical", "stl")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +52,10 @@ class Preprocessing:
     difference: int = 0  # lag of differencing (1 = month to month); 0 = off
     difference_order: int = 1  # how many times to difference at that lag
     seasonal_lag: int = 0  # seasonal differencing lag (e.g. 12); 0 = off
-    deseasonalise: int = 0  # season of the classical multiplicative indices; 0 = off
+    deseasonalise: int = 0  # season of the deseasonalising step; 0 = off
+    # classical: multiplicative indices of the raw series (the M4 benchmarks'), first;
+    # stl: robust STL's seasonal component subtracted after the log (Hewamalage et al.)
+    deseasonalise_method: str = "classical"
     scaler: str | None = "minmax"  # minmax | standard | robust | None
     feature_range: tuple[float, float] = (-1.0, 1.0)  # for minmax
     scale_on: str = "series"  # "series", or "windows": seed 000's column-wise scaler on frames
@@ -67,6 +72,10 @@ class Preprocessing:
         for name in ("difference", "seasonal_lag", "deseasonalise"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0 (0 = off), got {getattr(self, name)}.")
+        if self.deseasonalise_method not in DESEASONALISERS:
+            raise ConfigError(f"deseasonalise_method must be one of "
+                              f"{', '.join(DESEASONALISERS)}, got "
+                              f"{self.deseasonalise_method!r}.")
         if self.difference_order < 1:
             raise ConfigError(f"difference_order must be >= 1, got {self.difference_order}.")
 
@@ -77,10 +86,13 @@ class Preprocessing:
 
     def target_chain(self, *, with_scaler: bool) -> Chain:
         steps: list = []
-        if self.deseasonalise:  # first: the M4 benchmarks divide the raw series
+        stl = self.deseasonalise > 1 and self.deseasonalise_method == "stl"
+        if self.deseasonalise and not stl:  # first: the M4 benchmarks divide the raw series
             steps.append(Deseasonalise(season=self.deseasonalise))
         if self.log:
             steps.append(Log(offset=self.log_offset))
+        if stl:  # after the log: an additive component of the log is a multiplicative one
+            steps.append(STLDeseasonalise(season=self.deseasonalise))
         if self.difference:
             steps.append(Difference(lag=self.difference, order=self.difference_order))
         if self.seasonal_lag:

@@ -24,7 +24,7 @@ from lstmtune.data._seasonal import seasonal_indices, seasonality_test
 from lstmtune.errors import ConfigError, DataError
 
 __all__ = [
-    "Interpolate", "Hampel", "Log", "Difference", "Deseasonalise",
+    "Interpolate", "Hampel", "Log", "Difference", "Deseasonalise", "STLDeseasonalise",
     "MinMaxScale", "StandardScale", "RobustScale", "Chain",
 ]  # fmt: skip
 
@@ -526,6 +526,67 @@ class Deseasonalise(_Transform):
         return _like(a * self._factors(a.shape, positions), z)
 
 
+@dataclass
+class STLDeseasonalise(_Transform):
+    """Subtract the seasonal component of statsmodels' robust STL (Cleveland et al. 1990),
+    fitted on the training part (after ``Log``, so multiplicative seasonality with
+    ``log``): ``seasonal_`` holds the component of every training point when the 90 % ACF
+    test finds the training part seasonal (``test=True``), else zeros (as too with fewer
+    than two seasons or a value that is not finite).  Positional, as :class:`Deseasonalise`:
+    row t at ``positions[t]`` = p takes ``seasonal_[p]`` inside the training part, and
+    after it the last seasonal cycle repeated (Hewamalage et al. 2021's reseasonalising of
+    the forecast); before it, the first cycle."""
+
+    season: int = 12
+    test: bool = True
+    seasonal_: np.ndarray | None = field(default=None, repr=False)
+    positional: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.season, int | np.integer) or self.season < 2:
+            raise ConfigError(f"STLDeseasonalise season must be a whole number >= 2, got "
+                              f"{self.season!r}.")
+
+    def fit(self, x: Any) -> Self:
+        a = _cols(x)[:, 0]
+        m = int(self.season)
+        seasonal = a.size >= 2 * m + 1 and bool(np.isfinite(a).all()) and \
+            (not self.test or seasonality_test(a, m))
+        if seasonal:
+            from statsmodels.tsa.seasonal import STL
+
+            self.seasonal_ = np.asarray(STL(a, period=m, robust=True).fit().seasonal, float)
+        else:
+            self.seasonal_ = np.zeros(max(a.size, m))
+        return self
+
+    @property
+    def seasonal(self) -> bool:
+        """Whether the fitted training part was found seasonal (a component other than 0)."""
+        self._check_fitted()
+        return bool(np.any(self.seasonal_ != 0.0))
+
+    def _component(self, shape: tuple[int, ...], positions: Any) -> np.ndarray:
+        self._check_fitted()
+        s, m = self.seasonal_, int(self.season)
+        n = len(s)
+        pos = np.arange(shape[0])[:, None] if positions is None else \
+            np.asarray(positions, int).reshape(shape[0], -1)
+        at = np.where(pos >= n, n - m + (pos - n) % m, np.where(pos < 0, pos % m, pos))
+        return np.broadcast_to(s[at], shape)
+
+    def transform(self, x: Any, positions: Any = None) -> np.ndarray:
+        a = _cols(x)
+        return _like(a - self._component(a.shape, positions), x)
+
+    def _context(self, c: np.ndarray, positions: Any = None) -> np.ndarray:
+        return self.transform(c, positions)
+
+    def inverse(self, z: Any, context: Any = None, positions: Any = None) -> np.ndarray:
+        a = _cols(z)
+        return _like(a + self._component(a.shape, positions), z)
+
+
 def _positional(step: Any) -> bool:
     return bool(getattr(step, "positional", False))
 
@@ -607,6 +668,6 @@ class Chain:
 
 _REGISTRY: dict[str, Any] = {
     c.__name__: c
-    for c in (Interpolate, Hampel, Log, Difference, Deseasonalise, MinMaxScale, StandardScale,
-              RobustScale, Chain)
+    for c in (Interpolate, Hampel, Log, Difference, Deseasonalise, STLDeseasonalise,
+              MinMaxScale, StandardScale, RobustScale, Chain)
 }

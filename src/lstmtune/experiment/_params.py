@@ -44,6 +44,21 @@ def _bool(text: str) -> bool:
     raise ValueError("expected true or false")
 
 
+def _deseasonalise(text: str) -> bool | str:
+    """``true`` / ``classical`` (True), ``false`` / ``none`` (False), or ``stl``."""
+    low = text.strip().lower()
+    if low in ("classical", "multiplicative"):
+        return True
+    if low == "none":
+        return False
+    if low == "stl":
+        return "stl"
+    try:
+        return _bool(low)
+    except ValueError:
+        raise ValueError("expected true (classical), stl or false") from None
+
+
 def _int(text: str) -> int:
     value = float(text)
     if not value.is_integer():
@@ -151,9 +166,15 @@ class Param:
                 raise ConfigError(f"bad value '{value}' for {self.name}: {exc}; e.g. "
                                   f"{self.name}={example}.") from None
         if isinstance(self.default, bool):
+            if isinstance(value, str) and self.parse is not _bool:  # deseasonalise = "stl"
+                try:
+                    return self.parse(value)
+                except ValueError as exc:
+                    raise ConfigError(f"bad value '{value}' for {self.name}: {exc}.") from None
             if not isinstance(value, bool | np.bool_):
-                raise ConfigError(f"{self.name}={value!r}: true or false is expected, e.g. "
-                                  f"{self.name}={str(self.default).lower()}.")
+                words = " or \"stl\"" if self.parse is _deseasonalise else ""
+                raise ConfigError(f"{self.name}={value!r}: true or false{words} is expected, "
+                                  f"e.g. {self.name}={str(self.default).lower()}.")
             return bool(value)
         if isinstance(value, bool | np.bool_) or not isinstance(
                 value, int | float | np.integer | np.floating):
@@ -215,9 +236,11 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("difference", "prep", _int, 1, 0, 100_000, "differencing lag, 0 = off"),
     Param("difference_order", "prep", _int, 1, 1, 3, "times to difference at that lag"),
     Param("seasonal_lag", "prep", _int, 0, 0, 100_000, "seasonal differencing lag, 0 = off"),
-    Param("deseasonalise", "prep", _bool, False,
-          help="divide by classical multiplicative seasonal indices (the M4 benchmarks'), "
-               "fitted on the training part when its 90 % ACF test finds it seasonal"),
+    Param("deseasonalise", "prep", _deseasonalise, False,
+          help="true: divide by classical multiplicative seasonal indices (the M4 "
+               "benchmarks'); stl: subtract robust STL's seasonal component (after the log), "
+               "the last cycle carried forward; each fitted on the training part when its "
+               "90 % ACF test finds it seasonal"),
     Param("log", "prep", _bool, False, help="log-transform the target"),
     Param("log_offset", "prep", float, 0.0, 0.0, 1e12, "log(x + offset)"),
     Param("scaler", "prep", _choice(("minmax", "standard", "robust", "none")), "minmax",
@@ -393,6 +416,8 @@ def build_prep(c: Mapping[str, Any], season: int = 1) -> tuple[Preprocessing, Fr
     """``c``'s preprocessing and framing; ``season``: the series' seasonal period, which
     ``deseasonalise`` reads."""
     prep = Preprocessing(deseasonalise=season if c["deseasonalise"] and season > 1 else 0,
+                         deseasonalise_method="stl" if c["deseasonalise"] == "stl"
+                         else "classical",
                          impute=None if c["impute"] == "none" else c["impute"],
                          outlier_threshold=c["outliers"] or None,
                          outlier_window=c["outlier_window"],

@@ -118,25 +118,30 @@ def _positive(y) -> bool:
 
 def _panel_knows(folds, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
     """The default panel space widened by what the training parts show: windows normalised
-    by their last value or not, and ``log`` when every series is positive (what the user
-    fixed is not searched)."""
+    by their last value or not, ``log`` when every series is positive, and STL beside the
+    classical deseasonalising when the panel has a season (what the user fixed is not
+    searched)."""
     if cfg.search.strategy == "grid":  # every addition would multiply the grid
         return cfg, []
     fixed = dict(cfg.fixed)
     add: dict[str, Any] = {}
+    said = {"window_norm": "window_norm none | last", "log": "log (every series is positive)",
+            "deseasonalise": "deseasonalise classical | STL | off"}
     if "window_norm" not in fixed:
         add["window_norm"] = {"choice": ["none", "last"]}
     # every point of every series (prepare transforms the test window too)
     positive = all(_positive(series.y) for series, _ in folds)
     if positive and "log" not in fixed:
         add["log"] = {"choice": [False, True]}
+    seasonal = max((int(series.season or 1) for series, _ in folds), default=1) > 1
+    if seasonal and "deseasonalise" not in fixed and "deseasonalise" in cfg.space.names:
+        add["deseasonalise"] = {"choice": [True, False, "stl"]}
     if not add:
         return cfg, []
-    extra = parse_space(add, "default panel space")
-    return (replace(cfg, space=Space((*cfg.space.entries, *extra.entries)), declared=cfg.space),
-            ["searched as well: " + ", ".join({"window_norm": "window_norm none | last",
-                                               "log": "log (every series is positive)"}[k]
-                                              for k in add)])
+    extra = dict(parse_space(add, "default panel space").entries)
+    entries = [(n, extra.pop(n, e)) for n, e in cfg.space.entries]  # STL in its place
+    return (replace(cfg, space=Space((*entries, *extra.items())), declared=cfg.space),
+            ["searched as well: " + ", ".join(said[k] for k in add)])
 
 
 def fit_panel_space(folds, cfg: StudyConfig) -> tuple[StudyConfig, str | None]:

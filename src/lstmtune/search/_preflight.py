@@ -108,7 +108,7 @@ def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list
     """The default space widened by what the training part shows (Hewamalage, Bergmeir &
     Bandara 2021's recipe): every window normalised by its last value or not; ``log`` when
     every value is positive; when the M4's 90 % ACF test finds the season ``m``,
-    deseasonalising or seasonal differencing, Fourier terms of period ``m``, and input
+    deseasonalising (classical indices or STL) or seasonal differencing, Fourier terms of period ``m``, and input
     windows around 1.25 × max(m, horizon).  Nothing the user fixed is searched, and a grid
     search keeps the space as it is (each addition would multiply its grid)."""
     if cfg.search.strategy == "grid":  # every addition would multiply the grid
@@ -126,14 +126,15 @@ def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list
         add["log"] = {"choice": [False, True]}
         said.append("log (every value is positive)")
     if seasonal:
-        add["deseasonalise"] = {"choice": [False, True]}
+        add["deseasonalise"] = {"choice": [False, True, "stl"]}
         if "deseasonalise" in fixed:  # seasonal differencing only where it is off
             if not fixed["deseasonalise"]:
                 add["seasonal_lag"] = {"choice": [0, m]}
         else:
             add["seasonal_lag"] = {"choice": [0, m], "when": {"deseasonalise": False}}
         add["fourier"] = {"choice": ["none", f"{m}:2"]}
-        said.append(f"deseasonalise or seasonal differencing and Fourier terms (the "
+        said.append(f"deseasonalise (classical or STL) or seasonal differencing and "
+                    f"Fourier terms (the "
                     f"training part is seasonal at {m})")
     add = {k: v for k, v in add.items() if k not in fixed}
     if seasonal and "timesteps" not in fixed:

@@ -185,6 +185,7 @@ def _active(e: Entry, params: Mapping[str, Any]) -> bool:
     return all(params.get(name) in values for name, values in e.when)
 
 
+TEXT_TOO = {"deseasonalise": '"stl"'}  # a true-or-false setting that takes a word as well
 _KIND_WORDS = {bool: "true or false (no quotes)", int: "a whole number (no quotes)",
                float: "a number (no quotes)", str: "text in quotes"}
 
@@ -204,14 +205,16 @@ def _value(name: str, v: Any, where: str) -> Any:
             raise ConfigError(f"{where} = {v!r}: {name} takes a list of names in quotes, e.g. "
                               f"{name} = [{example}], or [] for none.")
         v = "+".join(v) if v else "none"
-    ok = (isinstance(v, bool) if want is bool else
+    words = TEXT_TOO.get(name)  # deseasonalise = "stl" beside true and false
+    ok = (isinstance(v, bool) or words is not None and isinstance(v, str) if want is bool else
           isinstance(v, int) and not isinstance(v, bool) if want is int else
           isinstance(v, int | float) and not isinstance(v, bool) if want is float else
           isinstance(v, str))
     if not ok:
         shown = repr(v) if isinstance(v, list | dict) else _toml(v)
         example = default if PARAMS[name].example is None else PARAMS[name].example
-        raise ConfigError(f"{where} = {shown}: {name} takes {_KIND_WORDS[want]}, e.g. "
+        kind = _KIND_WORDS[want] + (f" or {words}" if words else "")
+        raise ConfigError(f"{where} = {shown}: {name} takes {kind}, e.g. "
                           f"{name} = {_toml(example)}.")
     text = str(v).lower() if isinstance(v, bool) else str(v)
     try:
