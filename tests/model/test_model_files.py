@@ -552,7 +552,8 @@ PREPS = [
     (Preprocessing(scaler=None, difference=2, difference_order=2),
      Framing(lags=1, origin_step=2, horizon=2)),
     (Preprocessing(log=True, deseasonalise=12, deseasonalise_method="stl", difference=0),
-     Framing(lags=4, horizon=3)),
+     Framing(lags=4, horizon=3, level=True)),
+    (Preprocessing(difference=0), Framing(lags=4, calendar=("month",), level=True)),
 ]
 
 
@@ -565,6 +566,19 @@ def _saved_prep(prep: Preprocessing, framing: Framing) -> dict:
 def test_every_preprocessing_lstmtune_writes_is_read_back(prep, framing):
     d = _saved_prep(prep, framing)
     assert json.loads(dumps(FittedPrep.from_dict(copy.deepcopy(d)).to_dict())) == d
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(level_alpha=1.5), "level_alpha must be the level's smoothing weight"),
+    (lambda d: d.pop("level_alpha"), "level_alpha must be the level's smoothing weight"),
+    (lambda d: d.update(feature_names=["month"]), "feature_names must end with 'es_level'"),
+    (lambda d: d["framing"].update(level=False), "but framing.level is false"),
+])
+def test_a_saved_level_is_checked(edit, message):
+    d = _saved_prep(*PREPS[-1])
+    edit(d)
+    with pytest.raises(DataError, match=message):
+        FittedPrep.from_dict(d)
 
 
 def _set(path: tuple, value):

@@ -266,6 +266,10 @@ def test_the_data_aware_default_space_follows_what_is_fixed():
     t = dict(cfg.space.entries)["timesteps"]
     assert (t.low, t.high) == (9, 18) and "seasonal at 12" in note
     assert dict(cfg.space.entries)["deseasonalise"].values == (False, True, "stl")
+    assert dict(cfg.space.entries)["window_norm"].values == ("none", "last", "level")
+    rolled, _ = fit_space(ts, study_from_dict({**doc, "model": {"horizon": 3,
+                                                                "multistep": "recursive"}}))
+    assert dict(rolled.space.entries)["window_norm"].values == ("none", "last")
     fixed, _ = fit_space(ts, study_from_dict({**doc, "preprocessing": {"deseasonalise": True}}))
     assert "seasonal_lag" not in dict(fixed.space.entries)  # no seasonal differencing then
     off, _ = fit_space(ts, study_from_dict({**doc, "preprocessing": {"deseasonalise": False}}))
@@ -300,5 +304,11 @@ def test_the_default_panel_space_searches_stl_when_the_panel_has_a_season():
                                                    else (True, False))
         assert list(entries)[:2] == ["model", "deseasonalise"]  # in its place
         assert ("deseasonalise classical | STL | off" in said[0]) is stl
+        # a panel rolls one-step models forward by default: the level's future is unknown
+        assert entries["window_norm"].values == ("none", "last")
+        direct = replace(cfg, fixed=(*((k, v) for k, v in cfg.fixed if k != "multistep"),
+                                     ("multistep", "direct")))
+        assert dict(_panel_knows(folds, direct)[0].space.entries)["window_norm"].values == (
+            "none", "last", "level")
         mine, _ = _panel_knows(folds, replace(cfg, fixed=(("deseasonalise", False),)))
         assert dict(mine.space.entries)["deseasonalise"].values == (True, False)

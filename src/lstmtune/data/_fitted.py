@@ -21,6 +21,7 @@ import pandas as pd
 from lstmtune.data._features import CALENDAR_PARTS, parse_indicator
 from lstmtune.data._load import TimeSeries
 from lstmtune.data._prepare import (
+    LEVEL,
     Framing,
     Prepared,
     Preprocessing,
@@ -67,6 +68,7 @@ _FRAMING_FIELDS = {
                     isinstance(t, list) and len(t) == 2 and _is_real(t[0]) and t[0] > 1
                     and _is_whole(t[1], 1) for t in v)),
     "indicators": _TEXTS, "multistep": _TEXT, "known": _TEXTS, "origin_step": _WHOLE1,
+    "level": ("true or false", lambda v: isinstance(v, bool)),
 }
 _FRAMING_REQUIRED = ("lags", "horizon", "calendar", "fourier", "indicators")
 
@@ -143,7 +145,7 @@ def _framing(v: Any) -> Framing:
                        fourier=tuple((float(p), int(o)) for p, o in d["fourier"]),
                        indicators=tuple(d["indicators"]),
                        multistep=d.get("multistep", "direct"), known=tuple(d.get("known", ())),
-                       origin_step=d.get("origin_step", 1))
+                       origin_step=d.get("origin_step", 1), level=d.get("level", False))
     except ConfigError as exc:
         raise DataError(f"framing: {exc}") from None
 
@@ -280,6 +282,7 @@ class FittedPrep:
     exog_names: tuple[str, ...] = ()  # the data's own feature columns (future values unknown)
     start: str | None = None  # first time label of the fitting data (Fourier phase)
     freq: str | None = None
+    level_alpha: float | None = None  # framing.level: the level's fitted smoothing weight
 
     @classmethod
     def from_prepared(cls, p: Prepared) -> FittedPrep:
@@ -287,7 +290,7 @@ class FittedPrep:
         return cls(preprocessing=p.preprocessing, framing=p.framing, chain=p.chain,
                    window_scaler=p.window_scaler, feature_scaler=p.feature_scaler,
                    feature_names=p.feature_names, exog_names=tuple(p.series.feature_names),
-                   start=str(idx[0]), freq=p.series.freq)
+                   start=str(idx[0]), freq=p.series.freq, level_alpha=p.level_alpha)
 
     @property
     def n_features(self) -> int:
@@ -299,10 +302,13 @@ class FittedPrep:
             return {k: list(v) if isinstance(v, tuple) else v
                     for k, v in dataclasses.asdict(dc).items()}
 
-        prep = plain(self.preprocessing)
+        prep, framing = plain(self.preprocessing), plain(self.framing)
         if prep["deseasonalise_method"] == "classical":  # as files before STL was an option
             del prep["deseasonalise_method"]
-        return {"preprocessing": prep, "framing": plain(self.framing),
+        level = {"level_alpha": self.level_alpha} if framing["level"] else {}
+        if not framing["level"]:  # as files before window_norm = level
+            del framing["level"]
+        return {**level, "preprocessing": prep, "framing": framing,
                 "chain": self.chain.to_dict(),
                 "window_scaler": None if self.window_scaler is None
                 else self.window_scaler.to_dict(),
@@ -320,9 +326,16 @@ class FittedPrep:
         field is one :class:`DataError` naming its path (``chain.steps[1].state.min_``), the
         rule and the value."""
         d = _table(d, "the saved preprocessing")
-        _keys(d, "", _FIELDS)
+        _keys(d, "", (*_FIELDS, "level_alpha"), required=_FIELDS)
         prep = _preprocessing(d["preprocessing"])
         framing = _framing(d["framing"])
+        alpha = d.get("level_alpha")
+        if framing.level and not (_is_real(alpha) and 0 < alpha <= 1):
+            raise DataError(f"level_alpha must be the level's smoothing weight, a number in "
+                            f"(0, 1], when framing.level is true; got {_shown(alpha)}.")
+        if not framing.level and alpha is not None:
+            raise DataError(f"level_alpha is {_shown(alpha)}, but framing.level is false: a "
+                            "model without window_norm = level fits no level.")
         names = _texts(d["feature_names"], "feature_names")
         exog = _texts(d["exog_names"], "exog_names")
         chain = _chain(d["chain"], prep)
@@ -330,9 +343,15 @@ class FittedPrep:
         window_scaler = _scaler(d["window_scaler"], "window_scaler", prep,
                                 prep.scaler is not None and prep.scale_on == "windows",
                                 window, "the training windows' columns")
+        scaled = names
+        if framing.level:  # the level's column, last, is in the target's scale
+            if not names or names[-1] != LEVEL:
+                raise DataError(f"feature_names must end with {LEVEL!r} (the level's input "
+                                f"column) when framing.level is true, got {_shown(names)}.")
+            scaled = names[:-1]
         feature_scaler = _scaler(d["feature_scaler"], "feature_scaler", prep,
                                  prep.scaler is not None and prep.scale_on == "series"
-                                 and bool(names), len(names), "the input features")
+                                 and bool(scaled), len(scaled), "the input features")
         freq = d["freq"]
         if freq is not None:
             if not isinstance(freq, str):
@@ -350,7 +369,8 @@ class FittedPrep:
                             f"{_shown(start)}.")
         return cls(preprocessing=prep, framing=framing, chain=chain,
                    window_scaler=window_scaler, feature_scaler=feature_scaler,
-                   feature_names=names, exog_names=exog, start=start, freq=freq)
+                   feature_names=names, exog_names=exog, start=start, freq=freq,
+                   level_alpha=alpha)
 
     # -- applying it to new data ---------------------------------------------------------------
     def clean(self, ts: TimeSeries) -> np.ndarray:
@@ -381,7 +401,7 @@ class FittedPrep:
         ``y_clean`` (it may run past ``ts``'s known values: recursive forecasts)."""
         offset = self.offset(ts)
         z, feats, names = model_space(ts, y_clean, self.framing, self.chain,
-                                      self.feature_scaler, offset)
+                                      self.feature_scaler, offset, self.level_alpha)
         if tuple(names) != self.feature_names:
             raise DataError(f"the data gives input features {names}, the model was trained on "
                             f"{list(self.feature_names)}: pass data with the same columns.")

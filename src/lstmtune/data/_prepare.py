@@ -36,6 +36,7 @@ __all__ = ["Preprocessing", "Framing", "Prepared", "prepare", "invert_forecasts"
 
 SCALERS = {"minmax": MinMaxScale, "standard": StandardScale, "robust": RobustScale}
 MULTISTEP = ("direct", "recursive")
+LEVEL = "es_level"  # the name of the level's input column (always the last one)
 IMPUTE_METHODS = ("linear", "time", "spline")
 DESEASONALISERS = ("classical", "stl")
 
@@ -124,6 +125,9 @@ class Framing:
     multistep: str = "direct"  # direct | recursive
     known: tuple[str, ...] = ()  # feature columns whose future values are known (holidays)
     origin_step: int = 1  # steps between walk-forward origins of validation and test
+    # the target's exponential-smoothing level as the last input column (window_norm =
+    # "level" reads it): alpha fitted on the training part, the level run causally
+    level: bool = False
 
     def __post_init__(self) -> None:
         if self.lags < 1 or self.horizon < 1 or self.origin_step < 1:
@@ -161,6 +165,7 @@ class Prepared:
     feature_names: tuple[str, ...] = ()
     window_scaler: object | None = field(default=None)  # scale_on="windows" only
     feature_scaler: object | None = field(default=None)  # extra features, scale_on="series"
+    level_alpha: float | None = None  # framing.level: the smoothing weight fitted on train
 
     @property
     def n_inputs(self) -> int:
@@ -289,7 +294,8 @@ def past_only(ts: TimeSeries, framing: Framing) -> list[str]:
                           f"feature columns: {list(ts.feature_names) or 'none'}): list columns "
                           "given with --features.")
     own = [c for c in ts.feature_names if c not in framing.known]
-    return own + [f"indicator {name}" for name in framing.indicators]
+    level = ["the exponential-smoothing level (window_norm = level)"] if framing.level else []
+    return own + [f"indicator {name}" for name in framing.indicators] + level
 
 
 def _check_recursive(ts: TimeSeries, prep: Preprocessing, framing: Framing) -> None:
@@ -309,12 +315,49 @@ def _check_recursive(ts: TimeSeries, prep: Preprocessing, framing: Framing) -> N
                           "scale_on=series or multistep=direct.")
 
 
+def fit_level(z: np.ndarray) -> float:
+    """The smoothing weight alpha of simple exponential smoothing (statsmodels'
+    Holt-Winters without trend or season, its first finite value as the initial level)
+    fitted on ``z``, the training part in model space; 1 (the last value) when it is too
+    short or flat to fit."""
+    finite = z[np.isfinite(z)]
+    if finite.size < 3 or np.ptp(finite) == 0:
+        return 1.0
+    import warnings
+
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ExponentialSmoothing(finite, trend=None, seasonal=None,
+                                   initialization_method="known",
+                                   initial_level=float(finite[0])).fit()
+    alpha = float(fit.params["smoothing_level"])
+    return min(max(alpha, 1e-4), 1.0) if np.isfinite(alpha) else 1.0
+
+
+def es_level(z: np.ndarray, alpha: float) -> np.ndarray:
+    """The level after each point of ``z``: ``l_t = alpha z_t + (1 - alpha) l_{t-1}`` from
+    its first finite value (causal: ``l_t`` reads nothing after t); NaN before that value,
+    carried over a missing one."""
+    out = np.full(len(z), np.nan)
+    level = np.nan
+    for t, x in enumerate(np.asarray(z, float)):
+        if np.isfinite(x):
+            level = x if not np.isfinite(level) else alpha * x + (1 - alpha) * level
+        out[t] = level
+    return out
+
+
 def model_space(ts: TimeSeries, y_clean: np.ndarray, framing: Framing, chain: Chain,
-                feature_scaler=None, offset: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                feature_scaler=None, offset: int = 0, level_alpha: float | None = None
+                ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The series in model space with fitted transforms: the target through ``chain`` and
     the input features (the data's columns, calendar, Fourier terms counted from ``offset``,
-    indicators) through ``feature_scaler``; the one path from data to what ``make_windows``
-    frames, used by ``prepare`` and by a saved model's ``FittedPrep.inputs``."""
+    indicators) through ``feature_scaler``, then (``framing.level``) the target's
+    exponential-smoothing level with weight ``level_alpha``, in the target's model space;
+    the one path from data to what ``make_windows`` frames, used by ``prepare`` and by a
+    saved model's ``FittedPrep.inputs``."""
     try:
         z = chain.transform(y_clean, positions=np.arange(len(y_clean)) + offset)
     except DataError as exc:
@@ -322,6 +365,10 @@ def model_space(ts: TimeSeries, y_clean: np.ndarray, framing: Framing, chain: Ch
     feats, names = _features(ts, y_clean, framing, offset)
     if feats.shape[1] and feature_scaler is not None:
         feats = feature_scaler.transform(feats)
+    if framing.level:
+        feats = np.column_stack([feats, es_level(z, 1.0 if level_alpha is None
+                                                 else level_alpha)])
+        names = [*names, LEVEL]
     return z, feats, names
 
 
@@ -372,7 +419,16 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
             feature_scaler = prep.make_scaler().fit(feats[:train_end])
         except DataError as exc:
             raise DataError(f"features: {exc} (columns: {', '.join(names)})") from None
-    z, feats, _ = model_space(ts, y_clean, framing, chain, feature_scaler)
+    level_alpha = None
+    if framing.level:
+        if prep.scaler is not None and prep.scale_on == "windows":
+            raise ConfigError("window_norm = level reads the level in the target's own "
+                              "scale, which seed 000's per-column window scaler would change: "
+                              "use scale_on = series, or window_norm = last.")
+        train_z = chain.transform(y_clean[:train_end])
+        level_alpha = fit_level(train_z)
+    z, feats, names = model_space(ts, y_clean, framing, chain, feature_scaler,
+                                  level_alpha=level_alpha)
     lags, H = framing.lags, framing.horizon
     _check_recursive(ts, prep, framing)
     every = make_windows(z, lags=lags, horizon=framing.train_horizon, exog=feats)
@@ -394,7 +450,7 @@ def prepare(ts: TimeSeries, *, test_size: int | float, val_size: int | float = 0
     return Prepared(series=ts, split=split, preprocessing=prep, framing=framing, y=y,
                     y_clean=y_clean, chain=chain, train=train, val=val, test=test,
                     feature_names=tuple(names), window_scaler=window_scaler,
-                    feature_scaler=feature_scaler)
+                    feature_scaler=feature_scaler, level_alpha=level_alpha)
 
 
 def _scale_windows(prep: Preprocessing, train: Windows, *others: Windows):

@@ -34,7 +34,7 @@ def hard_sigmoid(x: jax.Array) -> jax.Array:
     return jnp.clip(0.2 * x + 0.5, 0.0, 1.0)
 
 
-WINDOW_NORMS = ("none", "last")
+WINDOW_NORMS = ("none", "last", "level")
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu, "sigmoid": jax.nn.sigmoid,
                "hard_sigmoid": hard_sigmoid, "linear": lambda x: x}
 
@@ -57,7 +57,8 @@ class ModelSpec:
     # Bidirectional, outputs concatenated; its own weights Wb, Ub, bb)
     # "last": each window's target column (x[:, 0]) is taken relative to its last value,
     # which the outputs are added back to (Hewamalage et al.'s per-window normalisation; in
-    # log space a division)
+    # log space a division); "level": relative to the last row of the last column, the
+    # target's exponential-smoothing level (ES-RNN's normaliser; the data puts it there)
     window_norm: str = "none"
 
     def __post_init__(self) -> None:
@@ -75,6 +76,9 @@ class ModelSpec:
         if self.window_norm not in WINDOW_NORMS:
             raise ConfigError(f"window_norm must be one of {', '.join(WINDOW_NORMS)}, got "
                               f"{self.window_norm!r}.")
+        if self.window_norm == "level" and self.n_features < 2:
+            raise ConfigError("window_norm='level' reads the level from the last input "
+                              "column, beside the target's: n_features must be >= 2.")
         if self.window_norm != "none" and (self.vocab_size or self.masked):
             raise ConfigError("window_norm applies to forecasts, not to classified sequences: "
                               "set window_norm='none'.")
@@ -224,6 +228,9 @@ def forward(params: dict, x: jax.Array, state: list, spec: ModelSpec,
     if spec.window_norm == "last":  # the window relative to its last target value
         level = x[-1, 0]
         x = jnp.asarray(x).at[:, 0].add(-level)
+    elif spec.window_norm == "level":  # relative to the smoothed level, the last column
+        level = x[-1, -1]
+        x = jnp.asarray(x).at[:, 0].add(-level).at[:, -1].add(-level)
     hs, steps = embed_inputs(params, x, spec)
     new_state = []
     last = None

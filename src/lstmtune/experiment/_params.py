@@ -215,9 +215,11 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("recurrent_activation", "model", _choice(("sigmoid", "hard_sigmoid")), "sigmoid",
           help="gate activation: sigmoid or hard_sigmoid (Keras 2.0)"),
     Param("stateful", "model", _bool, False, help="Keras stateful mode"),
-    Param("window_norm", "model", _choice(("none", "last")), "none",
+    Param("window_norm", "model", _choice(("none", "last", "level")), "none",
           help="last: each input window and its targets taken relative to the window's last "
-               "value in model space (a division by it with log = true)"),
+               "value in model space (a division by it with log = true); level: relative "
+               "to the target's exponential-smoothing level at the window's last point "
+               "(alpha fitted on the training part, ES-RNN's normaliser)"),
     Param("timesteps", "framing", _int, 1, 1, 1000, "lags per sample (alias: lags)"),
     Param("horizon", "framing", _int, 1, 1, MAX_HORIZON,
           "steps forecast from each origin, all of them scored (fixed in a study)"),
@@ -432,15 +434,17 @@ def build_prep(c: Mapping[str, Any], season: int = 1) -> tuple[Preprocessing, Fr
                          calendar=split_group(c["calendar"]), fourier=fourier,
                          indicators=split_group(c["indicators"]), multistep=c["multistep"],
                          known=split_group(c["known_features"]),
-                         origin_step=c["origin_step"])
+                         origin_step=c["origin_step"], level=c["window_norm"] == "level")
 
 
 def n_inputs(c: Mapping[str, Any], n_exog: int) -> int:
     """Input columns of ``c``'s samples: the target, ``n_exog`` feature columns, and the
-    calendar, Fourier (sin and cos per order) and indicator columns (macd gives three)."""
+    calendar, Fourier (sin and cos per order) and indicator columns (macd gives three), and
+    the level's column (window_norm = level)."""
     fourier = sum(2 * int(term.split(":")[1]) for term in split_group(c["fourier"]))
     indicators = sum(3 if s == "macd" else 1 for s in split_group(c["indicators"]))
-    return 1 + n_exog + len(split_group(c["calendar"])) + fourier + indicators
+    return 1 + n_exog + len(split_group(c["calendar"])) + fourier + indicators + \
+        (c["window_norm"] == "level")
 
 
 def build_model(c: Mapping[str, Any], n_features: int, units: int | None = None) -> ModelSpec:

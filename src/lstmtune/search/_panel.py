@@ -58,7 +58,7 @@ from lstmtune.evaluation import (
 from lstmtune.experiment import check_memory, complete, fit_config, fold_series
 from lstmtune.search._config import StudyConfig, check_panel_strategy
 from lstmtune.search._final import FINAL, FORECAST, describe_entry, refit_config, verdict
-from lstmtune.search._preflight import _check_feasible, infeasible
+from lstmtune.search._preflight import _check_feasible, infeasible, window_norms
 from lstmtune.search._space import PANEL_SPACE, Space, parse_space
 
 __all__ = ["read_panel", "panel_folds", "fit_panel_space", "final_panel", "check_panel",
@@ -118,17 +118,19 @@ def _positive(y) -> bool:
 
 def _panel_knows(folds, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
     """The default panel space widened by what the training parts show: windows normalised
-    by their last value or not, ``log`` when every series is positive, and STL beside the
+    by their last value, by their exponential-smoothing level or not, ``log`` when every series is positive, and STL beside the
     classical deseasonalising when the panel has a season (what the user fixed is not
     searched)."""
     if cfg.search.strategy == "grid":  # every addition would multiply the grid
         return cfg, []
     fixed = dict(cfg.fixed)
     add: dict[str, Any] = {}
-    said = {"window_norm": "window_norm none | last", "log": "log (every series is positive)",
+    norms = window_norms(fixed, cfg.task.horizon)
+    said = {"window_norm": "window_norm " + " | ".join(norms),
+            "log": "log (every series is positive)",
             "deseasonalise": "deseasonalise classical | STL | off"}
     if "window_norm" not in fixed:
-        add["window_norm"] = {"choice": ["none", "last"]}
+        add["window_norm"] = {"choice": norms}
     # every point of every series (prepare transforms the test window too)
     positive = all(_positive(series.y) for series, _ in folds)
     if positive and "log" not in fixed:

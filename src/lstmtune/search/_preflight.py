@@ -104,9 +104,19 @@ def fit_space(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, str | None
     return cfg, f"default space fitted to '{ts.name}': {'; '.join(notes)}"
 
 
+def window_norms(fixed: dict[str, Any], horizon: int) -> list[str]:
+    """The window normalisations a default space searches: none, the window's last value,
+    and the smoothed level unless a fixed recursive roll of several steps (which would need
+    the level's future) or a per-window scaler rules it out."""
+    rolls = fixed.get("multistep") == "recursive" and horizon > 1
+    windows = fixed.get("scale_on") == "windows" and fixed.get("scaler") != "none"
+    return ["none", "last"] + ([] if rolls or windows else ["level"])
+
+
 def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
     """The default space widened by what the training part shows (Hewamalage, Bergmeir &
-    Bandara 2021's recipe): every window normalised by its last value or not; ``log`` when
+    Bandara 2021's recipe; Smyl's ES-RNN): every window normalised by its last value, by its
+    exponential-smoothing level or not; ``log`` when
     every value is positive; when the M4's 90 % ACF test finds the season ``m``,
     deseasonalising (classical indices or STL) or seasonal differencing, Fourier terms of period ``m``, and input
     windows around 1.25 × max(m, horizon).  Nothing the user fixed is searched, and a grid
@@ -120,8 +130,9 @@ def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list
     seasonal = m > 1 and train.size >= 3 * m and seasonality_test(train, m)
     every = np.asarray(ts.y, float)
     every = every[np.isfinite(every)]
-    add: dict[str, Any] = {"window_norm": {"choice": ["none", "last"]}}
-    said = ["window_norm none | last"]
+    norms = window_norms(fixed, H)
+    add: dict[str, Any] = {"window_norm": {"choice": norms}}
+    said = ["window_norm " + " | ".join(norms)]
     if every.size and (every > 0).all():  # the test window too: prepare transforms it
         add["log"] = {"choice": [False, True]}
         said.append("log (every value is positive)")
@@ -156,7 +167,7 @@ def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list
 def _framing_key(c: dict[str, Any]) -> tuple:
     """The values that decide whether the task's ``prepare`` succeeds."""
     keys = [k for k, p in PARAMS.items() if p.kind in ("prep", "framing")]
-    keys += ["patience", "stateful"] + (["batch_size"] if c["stateful"] else [])
+    keys += ["patience", "stateful", "window_norm"] + (["batch_size"] if c["stateful"] else [])
     return tuple((k, c[k]) for k in keys)
 
 
