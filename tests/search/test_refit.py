@@ -310,5 +310,5 @@ def test_the_default_panel_space_searches_stl_when_the_panel_has_a_season():
                                      ("multistep", "direct")))
         assert dict(_panel_knows(folds, direct)[0].space.entries)["window_norm"].values == (
             "none", "last", "level")
-        mine, _ = _panel_knows(folds, replace(cfg, fixed=(("deseasonalise", False),)))
+        mine, _ = _panel_knows(folds, replace(cfg, fixed=(*cfg.fixed, ("deseasonalise", False))))
         assert dict(mine.space.entries)["deseasonalise"].values == (True, False)
