@@ -2,9 +2,11 @@
 and the outputs are added back to it (Hewamalage et al.'s per-window normalisation, in model
 space); ``"level"``: relative to the target's exponential-smoothing level at the window's
 last point (ES-RNN's normaliser), which the data layer puts in the last input column with
-its smoothing weight fitted on the training part.  Checked against the plain model on a hand-shifted window, and end to end: with no
-scaler and no differencing, a series moved up by a constant is forecast moved up by exactly
-that constant, walk-forward and recursively, which a model without the normalisation is not.
+its smoothing weight fitted on the training part.  Checked against the plain model on a
+hand-shifted window, the level against a looped recursion with statsmodels' weight, and end
+to end: with no scaler and no differencing, a series moved up by a constant is forecast
+moved up by exactly that constant, walk-forward and recursively, which a model without the
+normalisation is not.
 """
 
 from __future__ import annotations

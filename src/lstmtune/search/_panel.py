@@ -118,7 +118,8 @@ def _positive(y) -> bool:
 
 def _panel_knows(folds, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
     """The default panel space widened by what the training parts show: windows normalised
-    by their last value, by their exponential-smoothing level or not, ``log`` when every series is positive, and STL beside the
+    by their last value, by their exponential-smoothing level or not, ``log`` when every
+    series is positive, and STL beside the
     classical deseasonalising when the panel has a season (what the user fixed is not
     searched)."""
     if cfg.search.strategy == "grid":  # every addition would multiply the grid

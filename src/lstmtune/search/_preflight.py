@@ -118,7 +118,8 @@ def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list
     Bandara 2021's recipe; Smyl's ES-RNN): every window normalised by its last value, by its
     exponential-smoothing level or not; ``log`` when
     every value is positive; when the M4's 90 % ACF test finds the season ``m``,
-    deseasonalising (classical indices or STL) or seasonal differencing, Fourier terms of period ``m``, and input
+    deseasonalising (classical indices or STL) or seasonal differencing, Fourier terms of
+    period ``m``, and input
     windows around 1.25 × max(m, horizon).  Nothing the user fixed is searched, and a grid
     search keeps the space as it is (each addition would multiply its grid)."""
     if cfg.search.strategy == "grid":  # every addition would multiply the grid
