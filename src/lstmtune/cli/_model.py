@@ -188,7 +188,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     args.level = 0.9 if args.level is None else args.level
     args.horizon = args.horizon or 1
     ts = load(args.data, time_col=args.time_col, target=args.target, features=args.features,
-              freq=args.freq, allow_missing=ens.prep.preprocessing.impute is not None,
+              freq=args.freq, allow_missing=ens.imputes,
               **format_options(args))
     future = read_future(args.future, args.sep or ",", args.decimal or ".") \
         if args.future else None

@@ -123,6 +123,9 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--no-refit", dest="refit", action="store_false", default=None,
                    help="save the members scored on test instead of training them again on "
                         "all the data (the default refits: the model predict uses)")
+    g.add_argument("--ensemble-top", type=_limit("ensemble_top"), metavar="K",
+                   help="one series: pool the members of the K best configurations as the "
+                        "saved model, scored on test beside the single best (default 1)")
     g.add_argument("--combine", choices=("median", "mean"),
                    help="how the final members' forecasts make one: the one scored on test "
                         "beside the baselines and that predict gives (default median)")
@@ -240,7 +243,7 @@ def _search_options(args: argparse.Namespace, cfg: StudyConfig):
     """The study's [search] with the options given on top."""
     over = {k: getattr(args, k, None) for k in ("strategy", "trials", "repeats", "timeout",
                                                  "seed", "final_repeats", "metric", "refit",
-                                                 "combine")}
+                                                 "combine", "ensemble_top")}
     return replace(cfg.search, **{k: v for k, v in over.items() if v is not None})
 
 
@@ -534,8 +537,10 @@ def model_line(model, path: str) -> str:
             if refit is True else "the members scored on test (--no-refit)" if refit is False
             else f"the members scored on test ({refit})" if isinstance(refit, str)
             else "the retrained best")
-    return (f"Model ({what}; trial {info.get('trial')}, {model.repeats} members) saved to "
-            f"[bold]{path}[/]")
+    trials = info.get("trials")
+    which = (f"the {len(trials)} best trials {', '.join(map(str, trials))}"
+             if isinstance(trials, list) and len(trials) > 1 else f"trial {info.get('trial')}")
+    return (f"Model ({what}; {which}, {model.repeats} members) saved to [bold]{path}[/]")
 
 
 def _print_result(r, cfg: StudyConfig, where: str | None = None) -> None:
@@ -561,10 +566,13 @@ def _print_forecast(r, cfg: StudyConfig, where: str | None = None) -> None:
     best = (f"best, retrained on train+validation ({r.test['repeats']} repeats"
             + (f", {failed} diverged" if failed else "") + ")")
     b.add_row(best, f"{r.test['value']:.3f} ± {r.test['std']:.3f}")
-    ens = r.test.get("ensemble")
+    ens, top = r.test.get("ensemble"), r.test.get("top")
     if ens:
-        b.add_row(f"  their {ens['combine']} forecast (what predict gives)",
-                  f"{ens['value']:.3f}")
+        b.add_row(f"  their {ens['combine']} forecast"
+                  + ("" if top else " (what predict gives)"), f"{ens['value']:.3f}")
+    if top:
+        b.add_row(f"the {top['k']} best configurations' {top['members']} members, their "
+                  f"{top['combine']} forecast (what predict gives)", f"{top['value']:.3f}")
     for name, m in r.baselines.items():
         b.add_row(BASELINE_NAMES.get(name, name.replace("_", " ")), f"{m['value']:.3f}")
     console.print(b)
@@ -572,7 +580,9 @@ def _print_forecast(r, cfg: StudyConfig, where: str | None = None) -> None:
         console.print(step_table(f"Test {task.label} per horizon step",
                                  {"best (mean over repeats)": r.test["per_step"],
                                   **({f"their {ens['combine']} forecast": ens["per_step"]}
-                                     if ens else {})},
+                                     if ens else {}),
+                                  **({f"{top['k']} best, {top['combine']}": top["per_step"]}
+                                     if top else {})},
                                  r.baselines))
     print_failures(r)
 

@@ -7,6 +7,7 @@ plus access to forecasts and per-epoch histories in original units.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -26,7 +27,7 @@ from lstmtune.errors import ConfigError
 from lstmtune.evaluation._baselines import fitting_season
 from lstmtune.evaluation._metrics import metric_value
 
-__all__ = ["MemberRun", "fit_members", "fit_global", "COMBINE"]
+__all__ = ["MemberRun", "fit_members", "fit_global", "COMBINE", "score_combined"]
 
 # how the members of a configuration make one forecast: the literature's median of seeds
 # (Hewamalage et al. 2021) or their mean
@@ -108,27 +109,13 @@ class MemberRun:
         ``median`` at every origin and step; members whose forecasts are not all finite, or
         not in ``keep`` (P,) when given, are left out), in original units: (n_folds,), or
         (n_folds, H) with ``per_step``; NaN for a fold without a kept member."""
-        if how not in COMBINE:
-            raise ConfigError(f"combine must be {' or '.join(COMBINE)}, got {how!r}.")
         keep = np.ones(len(self.fold), bool) if keep is None else np.asarray(keep, bool)
         H = max(f.windows(part).y.shape[1] for f in self.folds)
         out = np.full((len(self.folds), H) if per_step else len(self.folds), np.nan)
         for k, f in enumerate(self.folds):
-            w = f.windows(part)
-            if len(w) == 0:
-                continue
-            fc = self.forecasts(part, fold=k)[keep[self.fold == k]]
-            fc = fc[np.isfinite(fc[:, np.isfinite(f.prepared.actual(w))]).all(axis=1)]
-            if not len(fc):
-                continue
-            point = COMBINE[how](fc, axis=0)
-            actual = f.prepared.actual(w)
-            y_train = f.prepared.y[: f.start(part)]
-            season = fitting_season(f.prepared.series.season, len(y_train))
-            out[k] = [metric_value(metric, actual[:, h], point[:, h], y_train=y_train,
-                                   season=season) for h in range(actual.shape[1])] \
-                if per_step else metric_value(metric, actual, point, y_train=y_train,
-                                              season=season)
+            if len(f.windows(part)):
+                out[k] = score_combined(f, self.forecasts(part, fold=k)[keep[self.fold == k]],
+                                        part, metric, how, per_step)
         return out
 
     def history_epochs(self) -> np.ndarray:
@@ -157,6 +144,30 @@ class MemberRun:
             else:
                 out[self.fold == k] = np.abs(err).sum(axis=(2, 3)) / mask.sum()
         return out
+
+
+def score_combined(fold: Fold, forecasts: np.ndarray, part: str = "test",
+                   metric: str = "rmse", how: str = "mean", per_step: bool = False):
+    """The score on ``part`` of ``fold`` of original-unit forecasts (P, S, H) of its windows
+    (the members of one configuration, or of several on the same origins) combined into
+    one by ``how`` (mean or median at every origin and step), leaving out a member whose
+    scored forecasts are not all finite: a number, or (H,) with ``per_step``; NaN when no
+    member is left."""
+    if how not in COMBINE:
+        raise ConfigError(f"combine must be {' or '.join(COMBINE)}, got {how!r}.")
+    w = fold.windows(part)
+    actual = fold.prepared.actual(w)
+    fc = np.asarray(forecasts, float)
+    fc = fc[np.isfinite(fc[:, np.isfinite(actual)]).all(axis=1)]
+    if not len(fc):
+        return np.full(actual.shape[1], np.nan) if per_step else math.nan
+    point = COMBINE[how](fc, axis=0)
+    y_train = fold.prepared.y[: fold.start(part)]
+    season = fitting_season(fold.prepared.series.season, len(y_train))
+    if per_step:
+        return np.array([metric_value(metric, actual[:, h], point[:, h], y_train=y_train,
+                                      season=season) for h in range(actual.shape[1])])
+    return metric_value(metric, actual, point, y_train=y_train, season=season)
 
 
 def score_predictions(folds: Sequence[Fold], member_fold: np.ndarray, preds: np.ndarray,

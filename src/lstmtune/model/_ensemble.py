@@ -23,7 +23,7 @@ from lstmtune.data import FittedPrep, TimeSeries, position_offset
 from lstmtune.engine import ModelSpec, predict
 from lstmtune.errors import ConfigError, DataError
 
-__all__ = ["Ensemble", "POINTS", "time_label", "check_future"]
+__all__ = ["Ensemble", "POINTS", "time_label", "check_future", "check_point", "forecast_table"]
 
 POINTS = ("mean", "median")
 
@@ -223,25 +223,41 @@ class Ensemble:
         quantiles: initialisation spread, not a prediction interval), mean, median, std and
         every member's value."""
         point = self.point if point is None else point
-        if point not in POINTS:
-            raise ConfigError(f"point must be mean or median, got {point!r}.")
-        if not 0 < level < 1:
-            raise ConfigError(f"level must lie strictly between 0 and 1, got {level}.")
-        fc = self.member_forecasts(ts, horizon, future)
-        ok = np.isfinite(fc).all(axis=1)
-        if not ok.any():
-            raise DataError(f"every member's forecast of '{ts.name}' is NaN/inf: the data is "
-                            "far outside what the model was trained on.")
-        good = fc[ok]
-        q = np.quantile(good, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        stats = {"mean": good.mean(axis=0), "median": np.median(good, axis=0)}
-        out = pd.DataFrame({"time": [time_label(t) for t in _future_index(ts, horizon)],
-                            "step": np.arange(1, horizon + 1),
-                            "forecast": stats[point], "low": q[0], "high": q[1], **stats,
-                            "std": good.std(axis=0, ddof=1) if len(good) > 1
-                            else np.zeros(horizon),
-                            **{f"member_{k}": fc[k] for k in range(len(fc))}})
-        out.attrs.update(point=point, level=level, members=int(ok.sum()),
-                         diverged=int((~ok).sum()))
-        return out
+        check_point(point, level)
+        return forecast_table(self.member_forecasts(ts, horizon, future), ts, horizon,
+                              point=point, level=level)
+
+    @property
+    def imputes(self) -> bool:
+        """Whether the data it forecasts may have gaps (its preprocessing fills them)."""
+        return self.prep.preprocessing.impute is not None
+
+
+def check_point(point: str, level: float) -> None:
+    if point not in POINTS:
+        raise ConfigError(f"point must be mean or median, got {point!r}.")
+    if not 0 < level < 1:
+        raise ConfigError(f"level must lie strictly between 0 and 1, got {level}.")
+
+
+def forecast_table(fc: np.ndarray, ts: TimeSeries, horizon: int, *, point: str, level: float
+                   ) -> pd.DataFrame:
+    """Members' forecasts ``fc`` (R, H) of the points after ``ts`` as the table
+    :meth:`Ensemble.forecast` returns (a member that diverged left out)."""
+    ok = np.isfinite(fc).all(axis=1)
+    if not ok.any():
+        raise DataError(f"every member's forecast of '{ts.name}' is NaN/inf: the data is "
+                        "far outside what the model was trained on.")
+    good = fc[ok]
+    q = np.quantile(good, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    stats = {"mean": good.mean(axis=0), "median": np.median(good, axis=0)}
+    out = pd.DataFrame({"time": [time_label(t) for t in _future_index(ts, horizon)],
+                        "step": np.arange(1, horizon + 1),
+                        "forecast": stats[point], "low": q[0], "high": q[1], **stats,
+                        "std": good.std(axis=0, ddof=1) if len(good) > 1
+                        else np.zeros(horizon),
+                        **{f"member_{k}": fc[k] for k in range(len(fc))}})
+    out.attrs.update(point=point, level=level, members=int(ok.sum()),
+                     diverged=int((~ok).sum()))
+    return out
 

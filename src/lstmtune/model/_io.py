@@ -59,6 +59,7 @@ from lstmtune.model._classifier import (
 from lstmtune.model._ensemble import Ensemble
 
 if TYPE_CHECKING:
+    from lstmtune.model._committee import Committee
     from lstmtune.model._panel import PanelModel
 
 __all__ = ["save_model", "load_model", "ModelError", "FORMAT", "FORMAT_VERSION"]
@@ -96,6 +97,10 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
     a :class:`Classifier` as :func:`save_classifier` writes it."""
     if isinstance(ens, Classifier):
         return save_classifier(ens, path)
+    from lstmtune.model._committee import Committee, save_committee
+
+    if isinstance(ens, Committee):
+        return save_committee(ens, Path(path))
     from lstmtune.model._panel import PanelModel, save_panel_model
 
     if isinstance(ens, PanelModel):
@@ -491,9 +496,10 @@ def _first_difference(got: dict, want: dict) -> str:
         sorted(set(want) ^ set(got))[0]
 
 
-def load_model(path: str | os.PathLike) -> Ensemble | Classifier | PanelModel:
+def load_model(path: str | os.PathLike) -> Ensemble | Classifier | PanelModel | Committee:
     """Read a model directory written by :func:`save_model` (a classifier's: a
-    :class:`Classifier`; a panel's: a :class:`PanelModel`), refusing one that was changed or
+    :class:`Classifier`; a panel's: a :class:`PanelModel`; a study's K best configurations:
+    a :class:`Committee`), refusing one that was changed or
     does not match its own description, entry by entry."""
     path = Path(path)
     _verify(path)
@@ -504,11 +510,16 @@ def load_model(path: str | os.PathLike) -> Ensemble | Classifier | PanelModel:
 
     if isinstance(doc, dict) and doc.get("format") == PANEL_FORMAT:
         return load_panel_model(path, doc)
+    from lstmtune.model._committee import COMMITTEE_FORMAT, load_committee
+
+    if isinstance(doc, dict) and doc.get("format") == COMMITTEE_FORMAT:
+        return load_committee(path, doc)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         got = doc.get("format") if isinstance(doc, dict) else None
         raise ModelError(f"{path / 'model.json'} is not an lstmtune model (format "
-                         f"{shown(got)}; lstmtune writes {FORMAT!r}, {CLASSIFIER_FORMAT!r} or "
-                         f"{PANEL_FORMAT!r}): pass a folder written by `lstmtune tune`.")
+                         f"{shown(got)}; lstmtune writes {FORMAT!r}, {CLASSIFIER_FORMAT!r}, "
+                         f"{PANEL_FORMAT!r} or {COMMITTEE_FORMAT!r}): pass a folder written "
+                         "by `lstmtune tune`.")
     check_version(path, doc, FORMAT_VERSION, "model")
     config = dict(entry(path, doc, "config", config_of))
     spec = entry(path, doc, "spec", spec_of)

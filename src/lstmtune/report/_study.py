@@ -200,10 +200,15 @@ def _best(t: StudyTables) -> str:
     rows = [[f"LSTM, trial #{f.get('best_trial')} ({test.get('repeats', '–')} repeats"
              + (f", {test['failed']} failed" if test.get("failed") else "") + ")",
              mean_std(test.get("value", test.get("rmse")), test.get("std", test.get("rmse_std")))]]
-    ens = test.get("ensemble") or {}
+    ens, top = test.get("ensemble") or {}, test.get("top") or {}
     if ens:
-        rows.append([f"LSTM, the {ens.get('combine')} of its members' forecasts (what "
-                     "predict gives)", fmt(ens.get("value"))])
+        rows.append([f"LSTM, the {ens.get('combine')} of its members' forecasts"
+                     + ("" if top else " (what predict gives)"), fmt(ens.get("value"))])
+    if top:
+        rows.append([f"LSTM, the {top.get('combine')} of the {top.get('members')} members of "
+                     f"the {top.get('k')} best configurations (trials "
+                     f"{', '.join(map(str, top.get('trials') or []))}; what predict gives)",
+                     fmt(top.get("value"))])
     rows += [[name, fmt((b or {}).get("value", (b or {}).get("rmse")))]
              for name, b in (f.get("baselines") or {}).items()]
     label, horizon = _label(t), f.get("horizon", 1)
@@ -265,10 +270,13 @@ def _per_step(test: dict[str, Any], baselines: dict[str, Any], label: str) -> st
     if len(steps) < 2:
         return ""
     rows = [["LSTM (mean over repeats)", *(fmt(x) for x in steps)]]
-    ens = test.get("ensemble") or {}
+    ens, top = test.get("ensemble") or {}, test.get("top") or {}
     if ens.get("per_step"):
         rows.append([f"LSTM, {ens.get('combine')} forecast",
                      *(fmt(x) for x in ens["per_step"])])
+    if top.get("per_step"):
+        rows.append([f"LSTM, {top.get('k')} best, {top.get('combine')}",
+                     *(fmt(x) for x in top["per_step"])])
     rows += [[name, *(fmt(x) for x in (b or {}).get("per_step") or [])]
              for name, b in baselines.items()]
     return (f"<p>Test {label} of each horizon step:</p>"

@@ -28,6 +28,7 @@ metric = "rmse"           # rmse | mae | mape | smape | mase (trials, final test
 final_repeats = 30        # retrainings of the best on train+validation, scored on test
 refit = true              # then trained again on all the data: the model predict uses
 combine = "median"        # the final members' forecasts as one: median | mean
+ensemble_top = 1          # > 1: the saved model pools the members of the K best configurations
 
 [space]
 units = { int = [1, 64], log = true }
@@ -95,6 +96,7 @@ SECTIONS = ("data", "preprocessing", "model", "training", "search", "space")
 LIMITS: dict[str, tuple[int, int]] = {
     "test_size": (1, 10_000_000), "val_size": (1, 10_000_000), "folds": (1, 1_000),
     "trials": (1, 100_000), "repeats": (1, 1_000), "final_repeats": (1, 1_000),
+    "ensemble_top": (1, 20),
     "batch": (1, 10_000), "top_k": (1, 1_000), "seed": (0, 2**31 - 1),
     "timeout": (0, 30 * 24 * 3600), "season": (1, 100_000)}
 
@@ -145,6 +147,10 @@ class SearchConfig:
     # how the final members' forecasts make the one that is scored on test beside the
     # baselines and that predict gives: the median of the seeds (the literature's) or mean
     combine: str = "median"
+    # K > 1 (one series): the K best configurations on validation are each retrained,
+    # scored on test as one pool of members beside the single best, refit, and saved
+    # together as the model predict uses
+    ensemble_top: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,6 +160,15 @@ class StudyConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     space: Space = DEFAULT_SPACE
     declared: Space | None = None  # the space as written, when ``space`` was fitted to data
+
+    def __post_init__(self) -> None:
+        top, kind = self.search.ensemble_top, self.data.task
+        if top > 1 and kind in ("panel", "classify"):
+            raise ConfigError(f"[search] ensemble_top = {top} (--ensemble-top) pools the K "
+                              "best configurations of one series' study; a "
+                              f"{'panel' if kind == 'panel' else 'classification'} study "
+                              "saves its best configuration's members: set ensemble_top = 1, "
+                              "or leave it out.")
 
     @property
     def task(self) -> ForecastTask | ClassificationTask:
@@ -332,7 +347,8 @@ def _search(t: Mapping[str, Any]) -> SearchConfig:
                          ("metric", (*METRICS, "owa", *CLASS_METRICS))):
         if key in t:
             _choice(key, t[key], options)
-    for key in ("trials", "repeats", "batch", "final_repeats", "top_k", "seed"):
+    for key in ("trials", "repeats", "batch", "final_repeats", "top_k", "seed",
+                "ensemble_top"):
         if key in t:
             _whole("search", key, t[key])
     if "refit" in t:

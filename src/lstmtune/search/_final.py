@@ -16,6 +16,7 @@ Stored as study user attributes (JSON; any Optuna storage keeps them):
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 import time
 from collections.abc import Callable
@@ -29,9 +30,9 @@ from lstmtune._json import jsonable
 from lstmtune._version import __version__
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import fitting_season, walk_forward_forecasts
+from lstmtune.evaluation import fitting_season, score_combined, walk_forward_forecasts
 from lstmtune.experiment import ForecastTask, complete, evaluate_configs
-from lstmtune.model import Ensemble, fit_ensemble, time_label
+from lstmtune.model import Committee, Ensemble, fit_ensemble, time_label
 from lstmtune.search._config import StudyConfig
 
 __all__ = ["final_evaluation", "refit_config", "verdict", "BASELINE_NAMES", "FINAL",
@@ -98,6 +99,64 @@ def _ensemble_scores(run, failed: np.ndarray, task: ForecastTask, combine: str
     if task.metric != "rmse":
         out["rmse"] = float(run.combined("test", "rmse", combine, keep=keep)[0])
     return out
+
+
+def _top_trials(study: optuna.Study, k: int) -> list[optuna.trial.FrozenTrial]:
+    """The best trial and then the next best complete trials on validation, one per
+    configuration, ``k`` at most."""
+    best = study.best_trial
+    done = [t for t in study.get_trials(deepcopy=False,
+                                        states=(optuna.trial.TrialState.COMPLETE,))
+            if t.value is not None and math.isfinite(t.value) and t.number != best.number]
+    done.sort(key=lambda t: t.value, reverse=study.direction.name == "MAXIMIZE")
+    out, seen = [best], {_key(best.params)}
+    for t in done:
+        if len(out) == k:
+            break
+        if _key(t.params) not in seen:
+            seen.add(_key(t.params))
+            out.append(t)
+    return out
+
+
+def _key(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def _committee(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, best: tuple,
+               progress: Callable[[str], None] | None) -> dict[str, Any]:
+    """The ``ensemble_top`` best configurations (``best``: the first one's config, ensemble
+    and run, already trained) each retrained on train + validation as the best was, their
+    members' test forecasts pooled, combined and scored once: the score, and each
+    configuration's (config, ensemble, run) for the refit."""
+    task, s = cfg.task, cfg.search
+    top = _top_trials(study, s.ensemble_top)
+    if progress and len(top) > 1:
+        progress(f"retraining the next {len(top) - 1} best configurations on train + "
+                 f"validation, {s.final_repeats} repeats each: pooled with the best's members")
+    parts = [best]
+    for t in top[1:]:
+        config = complete({**dict(cfg.fixed), **t.params})
+        ens, run = fit_ensemble(ts, config, repeats=s.final_repeats, seed=s.seed + 10_000,
+                                holdout=cfg.data.test_size, task=task)
+        parts.append((config, replace(ens, info={**ens.info, "study": study.study_name,
+                                                  "trial": t.number}), run))
+    ok = [run.table["status"].to_numpy() != "failed" for _, _, run in parts]
+    pooled = np.concatenate([run.forecasts("test")[k] for (_, _, run), k in zip(parts, ok,
+                                                                                 strict=True)])
+    alone = np.concatenate([task.score(run)[k] for (_, _, run), k in zip(parts, ok,
+                                                                          strict=True)])
+    fold = best[2].folds[0]
+    value = float(score_combined(fold, pooled, "test", task.metric, s.combine))
+    out = {"k": len(parts), "asked": s.ensemble_top, "trials": [t.number for t in top],
+           "combine": s.combine, "members": int(len(pooled)), "value": value,
+           task.metric: value,
+           "per_step": [float(x) for x in score_combined(fold, pooled, "test", task.metric,
+                                                         s.combine, per_step=True)],
+           "params": [t.params for t in top], "scores": [float(x) for x in alone]}
+    if task.metric != "rmse":
+        out["rmse"] = float(score_combined(fold, pooled, "test", "rmse", s.combine))
+    return {"scores": out, "parts": parts}
 
 
 def _forecast_table(ts: TimeSeries, test_size: int, members: np.ndarray) -> dict[str, Any]:
@@ -180,8 +239,8 @@ def refit_ensemble(ts: TimeSeries, config, cfg: StudyConfig, evaluated: Ensemble
         return replace(evaluated, info={**evaluated.info, "refit": False, "evaluated": ev})
     c = refit_config(config, run.table)
     if progress:
-        progress(f"refitting the best on all {len(ts)} points ({cfg.search.final_repeats} "
-                 "repeats): the model predict uses")
+        progress(f"refitting trial {evaluated.info.get('trial')} on all {len(ts)} points "
+                 f"({cfg.search.final_repeats} repeats): the model predict uses")
     try:
         ens, _ = fit_ensemble(ts, c, repeats=cfg.search.final_repeats,
                               seed=cfg.search.seed + 10_000, holdout=0, task=cfg.task)
@@ -270,7 +329,7 @@ def verdict(metric: str, direction: str, lstm: float, baselines: dict[str, float
 def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, folds, *,
                      started: float,
                      progress: Callable[[str], None] | None = None
-                     ) -> tuple[dict, dict, Ensemble]:
+                     ) -> tuple[dict, dict, Ensemble | Committee]:
     """Retrain the best on train + validation, score once on test, store the report tables;
     returns (test scores, baselines, the ensemble to export).  ``started``: the run's
     ``time.perf_counter()`` at its start (the stored wall time counts from there)."""
@@ -297,14 +356,27 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     members[failed] = np.nan
     ens = replace(ens, info={**ens.info, "study": study.study_name, "trial": best.number,
                              "combine": combine})
-    test["verdict"] = verdict(task.metric, task.direction, test["ensemble"]["value"],
+    committee = _committee(study, ts, cfg, (config, ens, run), progress) \
+        if cfg.search.ensemble_top > 1 else None
+    scored, what = test["ensemble"], f"the {combine} of its {test['ensemble']['members']} " \
+        "members' forecasts"
+    if committee is not None:
+        scored = test["top"] = committee["scores"]
+        what = (f"the {combine} of the {scored['members']} members of its {scored['k']} best "
+                "configurations")
+    test["verdict"] = verdict(task.metric, task.direction, scored["value"],
                               {k: v["value"] for k, v in baselines.items()},
-                              members=test["scores"], label=task.label,
-                              model=f"the {combine} of its {test['ensemble']['members']} "
-                                    "members' forecasts",
+                              members=scored.get("scores", test["scores"]),
+                              label=task.label, model=what,
                               fallbacks={k: v.get("fallbacks", 0)
                                          for k, v in baselines.items()})
-    ens = refit_ensemble(ts, config, cfg, ens, run, progress)
+    if committee is None:
+        ens = refit_ensemble(ts, config, cfg, ens, run, progress)
+    else:
+        refits = [refit_ensemble(ts, c, cfg, e, r, progress) for c, e, r in committee["parts"]]
+        ens = Committee(ensembles=tuple(refits),
+                        info={**refits[0].info, "combine": combine,
+                              "trials": committee["scores"]["trials"]})
     if progress:
         progress("per-epoch curves of the best on the validation folds")
     history = _history(folds, config, cfg)
@@ -314,7 +386,7 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
         "best_trial": best.number, "best_params": best.params, "best_value": best.value,
         "metric": task.metric, "horizon": task.horizon, "task": task.describe(),
         "config": config, "test": test, "baselines": baselines,
-        "verdict": test["verdict"], "model": _model_data(ens),
+        "verdict": test["verdict"], "model": _model_data(ens), "top": test.get("top"),
         "interval": {"low_q": INTERVAL[0], "high_q": INTERVAL[1]},
         "data": {"name": ts.name, "n": n, "start": time_label(ts.index[0]),
                  "end": time_label(ts.index[-1]), "freq": ts.freq, "target": ts.targets[0]},
@@ -324,7 +396,8 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
                           time_label(ts.index[n - test_size - 1])],
                   "test": [time_label(ts.index[n - test_size]), time_label(ts.index[-1])]},
         "budget": {"trials": cfg.search.trials, "timeout": cfg.search.timeout,
-                   "final_repeats": cfg.search.final_repeats},
+                   "final_repeats": cfg.search.final_repeats,
+                   "ensemble_top": cfg.search.ensemble_top},
         "space": {n: describe_entry(e) for n, e in cfg.space.entries},
         "wall_seconds": time.perf_counter() - started, "lstmtune_version": __version__,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

@@ -48,8 +48,8 @@ def infeasible(config: dict[str, Any], folds, task: ForecastTask | None = None, 
     task = task or ForecastTask.of(config)
     for series, w in (task.probe(folds) if quick else folds):
         try:
-            task.prepare(series, w, config)
-            task.model(config, n_features=1)  # e.g. a recursive stateful model
+            prepared = task.prepare(series, w, config)
+            task.model(config, n_features=prepared.n_inputs)  # e.g. a recursive stateful model
         except (SplitError, DataError, ConfigError) as exc:  # e.g. calendar without dates
             return f"infeasible on this data: {exc}"
     return None

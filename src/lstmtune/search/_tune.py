@@ -346,7 +346,8 @@ def open_study(cfg: StudyConfig, storage: str, study_name: str,
                                     load_if_exists=True)
         stored = study.user_attrs.get("lstmtune:config")
         desc = cfg.to_dict()
-        for budget_key in ("trials", "timeout", "final_repeats", "refit", "combine"):  # may change
+        for budget_key in ("trials", "timeout", "final_repeats", "refit", "combine",
+                           "ensemble_top"):  # may change
             desc["search"].pop(budget_key)
         if desc["search"]["pruner"] != "wilcoxon":  # unused, and absent from older studies
             desc["search"].pop("p_threshold")
