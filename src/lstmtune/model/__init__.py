@@ -12,6 +12,6 @@ from lstmtune.model._fit import fit_ensemble
 from lstmtune.model._io import ModelError, load_model, save_model
 from lstmtune.model._panel import PanelModel
 
-__all__ = ["Committee", "Ensemble", "POINTS", "LSTMForecaster", "fit_ensemble", "load_model", "save_model",
-           "ModelError", "time_label", "check_future", "Classifier", "fit_classifier",
+__all__ = ["Committee", "Ensemble", "POINTS", "LSTMForecaster", "fit_ensemble", "load_model",
+           "save_model", "ModelError", "time_label", "check_future", "Classifier", "fit_classifier",
            "save_classifier", "PanelModel"]
