@@ -25,8 +25,9 @@ Single series: the LSTM's test score is that of its final members' forecasts com
 median after, the mean before: what the saved model gives), and beside it the mean of the
 members' own scores (``lstm_members``); the baselines are lstmtune's walk-forward ones
 (persistence, seasonal naive, mean, drift, and SES, Theta and ETS as the study fits them:
-refitted at every origin when that is cheap, else fitted on the training part; each entry's ``refit`` says which) and,
-refitted here at every walk-forward origin on the same (origin, step) pairs, ARIMA(5,1,0)
+refitted at every origin when that is cheap, else fitted on the training part; each
+entry's ``refit`` says which) and, refitted here at every walk-forward origin on the same
+(origin, step) pairs, ARIMA(5,1,0)
 (seed 000's reference).
 Panels: the test table of the panel study (sMAPE, MASE, OWA of the LSTM, the per-series
 best LSTM, Naive, seasonal Naive, Naive2, SES, Theta, ETS).  Prints one JSON object and a
