@@ -312,3 +312,30 @@ def test_the_default_panel_space_searches_stl_when_the_panel_has_a_season():
             "none", "last", "level")
         mine, _ = _panel_knows(folds, replace(cfg, fixed=(*cfg.fixed, ("deseasonalise", False))))
         assert dict(mine.space.entries)["deseasonalise"].values == (True, False)
+
+
+def test_a_combined_multi_step_forecast_is_scored_on_hand_written_origins():
+    """Horizon 3 from every second origin of a 6-point test window: origins 29, 31 and 33
+    of Shampoo's 36 points; the last origin's third step lies past the data (unscored)."""
+    from lstmtune.evaluation import score_combined
+
+    ts = load("shampoo")
+    _, run = fit_ensemble(ts, {"horizon": 3, "origin_step": 2, "epochs": 5, "units": 2,
+                               "timesteps": 2}, repeats=3, seed=1, holdout=6)
+    fc = run.forecasts("test")  # (3 members, 3 origins, 3 steps)
+    point = np.median(fc, axis=0)
+    err = []
+    for k, o in enumerate((29, 31, 33)):
+        for h in range(3):
+            if o + 1 + h < 36:
+                err.append(point[k, h] - ts.y[o + 1 + h])
+    fold = run.folds[0]
+    assert score_combined(fold, fc, "test", "rmse", "median") == pytest.approx(
+        math.sqrt(np.mean(np.square(err))), rel=1e-9)
+    step3 = [point[0, 2] - ts.y[32], point[1, 2] - ts.y[34]]  # origin 33's is past the end
+    per_step = score_combined(fold, fc, "test", "rmse", "median", per_step=True)
+    assert per_step[2] == pytest.approx(math.sqrt(np.mean(np.square(step3))), rel=1e-9)
+    bad = fc.copy()
+    bad[0, 0, 0] = np.nan  # a member with a non-finite scored forecast is left out
+    assert score_combined(fold, bad, "test", "rmse", "mean") == pytest.approx(
+        score_combined(fold, fc[1:], "test", "rmse", "mean"))

@@ -82,7 +82,8 @@ READS = {
     "classifier": ("text_col",),
 }
 WHAT = {"forecaster": "this model, which forecasts one series",
-        "panel": "a panel model, whose forecast is the members' mean with conformal intervals",
+        "panel": "a panel model, whose forecast is its members' median (or mean: the "
+                 "study's combine) with conformal intervals",
         "classifier": "a classifier, which labels the items in DATA"}
 
 

@@ -103,21 +103,6 @@ class MemberRun:
         return score_predictions(self.folds, self.fold, preds, part, metric, per_step,
                                  rows=self.rows)
 
-    def combined(self, part: str = "test", metric: str = "rmse", how: str = "mean",
-                 keep: np.ndarray | None = None, per_step: bool = False) -> np.ndarray:
-        """The score of each fold's members combined into one forecast (their ``mean`` or
-        ``median`` at every origin and step; members whose forecasts are not all finite, or
-        not in ``keep`` (P,) when given, are left out), in original units: (n_folds,), or
-        (n_folds, H) with ``per_step``; NaN for a fold without a kept member."""
-        keep = np.ones(len(self.fold), bool) if keep is None else np.asarray(keep, bool)
-        H = max(f.windows(part).y.shape[1] for f in self.folds)
-        out = np.full((len(self.folds), H) if per_step else len(self.folds), np.nan)
-        for k, f in enumerate(self.folds):
-            if len(f.windows(part)):
-                out[k] = score_combined(f, self.forecasts(part, fold=k)[keep[self.fold == k]],
-                                        part, metric, how, per_step)
-        return out
-
     def history_epochs(self) -> np.ndarray:
         """The epochs at which :meth:`history` has a value."""
         n = self.result.history_predictions.shape[1]

@@ -169,12 +169,6 @@ class ForecastTask:
         """Every member's score on ``part`` (P,), or per horizon step (P, H)."""
         return run.scores(part, self.metric, epoch=epoch, per_step=per_step)
 
-    def ensemble_score(self, run: MemberRun, combine: str, keep: np.ndarray | None = None,
-                       part: str = "test", per_step: bool = False) -> np.ndarray:
-        """The score of each fold's members combined into one forecast by ``combine`` (mean
-        or median), leaving out members not in ``keep``: (n_folds,), or (n_folds, H)."""
-        return run.combined(part, self.metric, combine, keep=keep, per_step=per_step)
-
     def step_scores(self, actual: ArrayLike, forecast: ArrayLike, *, y_train: ArrayLike,
                     season: int = 1) -> list[float]:
         """The metric of each horizon step (column) of aligned (S, H) arrays: H values."""

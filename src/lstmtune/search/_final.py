@@ -86,18 +86,17 @@ def _test_scores(run, failed: np.ndarray, task: ForecastTask) -> dict[str, Any]:
             "scores": [float(x) for x in scores]}
 
 
-def _ensemble_scores(run, failed: np.ndarray, task: ForecastTask, combine: str
-                     ) -> dict[str, Any]:
-    """The test scores of the members combined into one forecast (``combine``: their median
-    or mean at every origin and step): the forecast the saved model gives."""
-    keep = ~failed
-    value = float(task.ensemble_score(run, combine, keep)[0])
-    out = {"combine": combine, "members": int(keep.sum()), "value": value,
+def _pooled(fold, forecasts: np.ndarray, task: ForecastTask, combine: str) -> dict[str, Any]:
+    """The test scores of members' forecasts (P, S, H) of ``fold``'s test windows combined
+    into one by ``combine`` (median or mean at every origin and step): the forecast a saved
+    model gives."""
+    value = float(score_combined(fold, forecasts, "test", task.metric, combine))
+    out = {"combine": combine, "members": int(len(forecasts)), "value": value,
            task.metric: value,
-           "per_step": [float(x) for x in task.ensemble_score(run, combine, keep,
-                                                              per_step=True)[0]]}
+           "per_step": [float(x) for x in score_combined(fold, forecasts, "test", task.metric,
+                                                         combine, per_step=True)]}
     if task.metric != "rmse":
-        out["rmse"] = float(run.combined("test", "rmse", combine, keep=keep)[0])
+        out["rmse"] = float(score_combined(fold, forecasts, "test", "rmse", combine))
     return out
 
 
@@ -146,16 +145,9 @@ def _committee(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, best: tupl
                                                                                  strict=True)])
     alone = np.concatenate([task.score(run)[k] for (_, _, run), k in zip(parts, ok,
                                                                           strict=True)])
-    fold = best[2].folds[0]
-    value = float(score_combined(fold, pooled, "test", task.metric, s.combine))
-    out = {"k": len(parts), "asked": s.ensemble_top, "trials": [t.number for t in top],
-           "combine": s.combine, "members": int(len(pooled)), "value": value,
-           task.metric: value,
-           "per_step": [float(x) for x in score_combined(fold, pooled, "test", task.metric,
-                                                         s.combine, per_step=True)],
+    out = {**_pooled(best[2].folds[0], pooled, task, s.combine), "k": len(parts),
+           "asked": s.ensemble_top, "trials": [t.number for t in top],
            "params": [t.params for t in top], "scores": [float(x) for x in alone]}
-    if task.metric != "rmse":
-        out["rmse"] = float(score_combined(fold, pooled, "test", "rmse", s.combine))
     return {"scores": out, "parts": parts}
 
 
@@ -345,7 +337,7 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
     failed = run.table["status"].to_numpy() == "failed"  # diverged: not scored, drawn apart
     test = _test_scores(run, failed, task)
     combine = cfg.search.combine
-    test["ensemble"] = _ensemble_scores(run, failed, task, combine)
+    test["ensemble"] = _pooled(run.folds[0], run.forecasts("test")[~failed], task, combine)
     if progress:
         progress("SES, Theta and ETS fitted on the training part, forecasting the test window")
     baselines = task.baselines(ts.y, test_size=test_size,
