@@ -339,3 +339,31 @@ def test_a_combined_multi_step_forecast_is_scored_on_hand_written_origins():
     bad[0, 0, 0] = np.nan  # a member with a non-finite scored forecast is left out
     assert score_combined(fold, bad, "test", "rmse", "mean") == pytest.approx(
         score_combined(fold, fc[1:], "test", "rmse", "mean"))
+
+
+def test_a_study_resumed_after_the_default_space_widened_keeps_its_choices(tmp_path):
+    """A study made when the fitted default space searched window_norm none | last resumes
+    with those choices after the fitted space offers level too (the declared space, which
+    the stored configuration compares, is unchanged; Optuna refuses a categorical whose
+    choices change within a study)."""
+    from lstmtune.search._space import parse_space
+
+    ts = load("shampoo")
+    doc = {**DOC, "search": {**DOC["search"], "trials": 2, "final_repeats": 1}}
+    declared = study_from_dict(doc)
+
+    def fitted(norms, trials):
+        space = parse_space({"units": {"int": [1, 3]}, "window_norm": {"choice": norms}})
+        return replace(declared, space=space, declared=declared.space,
+                       search=replace(declared.search, trials=trials))
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    tune(ts, fitted(["none", "last"], 2), storage=url, study_name="s", until="search")
+    said = []
+    r = tune(ts, fitted(["none", "last", "level"], 4), storage=url, study_name="s",
+             progress=said.append)
+    assert len(r.study.trials) == 4
+    assert {t.distributions["window_norm"].choices for t in r.study.trials} == {("none",
+                                                                                  "last")}
+    assert any("window_norm keep the choices its earlier trials recorded (window_norm: "
+               "none | last)" in s for s in said)

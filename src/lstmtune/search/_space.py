@@ -12,7 +12,7 @@ import functools
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import optuna
@@ -127,6 +127,21 @@ class Space:
             else:
                 params[name] = trial.suggest_float(name, e.low, e.high, log=e.log, step=e.step)
         return params
+
+    def keeping(self, stored: Mapping[str, BaseDistribution]) -> tuple[Space, list[str]]:
+        """This space with each choice whose values differ from the study's recorded
+        distribution (``stored``: name -> a trial's distribution) given the recorded values
+        instead (Optuna refuses a categorical whose choices change within a study: a study
+        made before lstmtune widened a default space keeps its own), and the names kept."""
+        out, kept = [], []
+        for name, e in self.entries:
+            d = stored.get(name)
+            if isinstance(e, Choice) and isinstance(d, CategoricalDistribution) and \
+                    tuple(d.choices) != tuple(e.values):
+                e = replace(e, values=tuple(d.choices))
+                kept.append(name)
+            out.append((name, e))
+        return Space(tuple(out)), kept
 
     def grid(self) -> list[dict[str, Any]]:
         """Every combination (conditions respected, duplicates removed), in order."""

@@ -569,6 +569,24 @@ def _ask(study: optuna.Study, cfg: StudyConfig, remaining: int, session: str
     return ask_trials(study, size, session), None, ()
 
 
+def _stored_choices(study: optuna.Study, cfg: StudyConfig,
+                    progress: Callable[[str], None] | None) -> StudyConfig:
+    """``cfg`` searching each choice with the values the study has recorded for it (a study
+    resumed after lstmtune widened a default space keeps its own choices), said once."""
+    stored: dict[str, Any] = {}
+    for t in study.get_trials(deepcopy=False):
+        for name, d in t.distributions.items():
+            stored.setdefault(name, d)
+    space, kept = cfg.space.keeping(stored)
+    if not kept:
+        return cfg
+    if progress:
+        progress(f"resumed study: {', '.join(kept)} keep the choices its earlier trials "
+                 "recorded (" + "; ".join(f"{n}: {' | '.join(map(str, stored[n].choices))}"
+                                          for n in kept) + ")")
+    return replace(cfg, space=space)
+
+
 def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None = None,
            progress: Callable[[str], None] | None = None,
            on_batch: Callable[[optuna.Study, int], None] | None = None,
@@ -578,6 +596,7 @@ def search(study: optuna.Study, cfg: StudyConfig, folds, *, storage: str | None 
     makes counting and asking one step among several workers."""
     s = cfg.search
     budget = trials or s.trials
+    cfg = _stored_choices(study, cfg, progress)
     if s.strategy == "grid":  # a grid runs its candidates, never random draws beyond them
         grid = cfg.space.grid()
         budget = min(budget, len(grid))
