@@ -137,3 +137,23 @@ def test_level_with_a_recursive_roll_or_a_window_scaler_is_refused():
     with pytest.raises(CE, match="use scale_on = series, or window_norm = last"):
         prepare(_ts(y), test_size=6, preprocessing=Preprocessing(scale_on="windows"),
                 framing=Framing(lags=3, level=True))
+
+
+def test_es_level_is_the_looped_recursion_from_the_first_finite_value():
+    from lstmtune.data._prepare import es_level
+
+    rng = np.random.default_rng(2)
+    z = np.r_[np.nan, np.nan, rng.normal(size=30)]  # differencing leaves leading NaNs
+    z[12] = np.nan  # a gap: the level is carried over it
+    alpha, level, want = 0.3, np.nan, []
+    for x in z:
+        if np.isfinite(x):
+            level = x if not np.isfinite(level) else alpha * x + (1 - alpha) * level
+        want.append(level)
+    np.testing.assert_allclose(es_level(z, alpha), want, rtol=1e-12)
+    full = np.r_[np.nan, rng.normal(size=20)]  # no gap: the filtered path
+    want, level = [np.nan], full[1]
+    for x in full[1:]:
+        level = alpha * x + (1 - alpha) * level if want[1:] else x
+        want.append(level)
+    np.testing.assert_allclose(es_level(full, alpha), want, rtol=1e-12)

@@ -111,3 +111,41 @@ def test_ensemble_top_applies_to_one_series():
     with pytest.raises(ConfigError, match=r"\[search\] ensemble_top = 0: must be a whole "
                                           r"number from 1 to 20"):
         study_from_dict({**DOC, "search": {"ensemble_top": 0}})
+
+
+def test_with_one_configuration_the_best_alone_is_saved():
+    ts = load("shampoo")
+    doc = {**DOC, "search": {**DOC["search"], "trials": 1, "batch": 1, "ensemble_top": 3}}
+    r = tune(ts, study_from_dict(doc))
+    assert isinstance(r.model, Ensemble) and r.test["top"]["k"] == 1
+    assert "best configurations" not in r.test["verdict"]["text"]
+    assert "the median of its 3 members' forecasts" in r.test["verdict"]["text"]
+
+
+def test_the_python_forecaster_refuses_a_committee(study, tmp_path):
+    from lstmtune.model import LSTMForecaster
+
+    _, _, r = study
+    save_model(r.model, tmp_path / "m")
+    with pytest.raises(ModelError, match="holds a committee of a study's best configurations"):
+        LSTMForecaster.load(tmp_path / "m")
+    save_model(r.model.ensembles[0], tmp_path / "one")
+    assert LSTMForecaster.load(tmp_path / "one").point == "median"  # the study's combine
+
+
+def test_a_saved_level_must_agree_with_the_configuration(tmp_path):
+    import hashlib
+
+    ts = load("shampoo")
+    ens, _ = fit_ensemble(ts, {"calendar": "month", "epochs": 2, "timesteps": 3},
+                          repeats=1, seed=0, holdout=6)
+    path = save_model(ens, tmp_path / "m")
+    doc = json.loads((path / "model.json").read_text())
+    doc["config"]["window_norm"] = doc["spec"]["window_norm"] = "level"  # the month column
+    (path / "model.json").write_text(json.dumps(doc))  # would be read as the level
+    sums = {n: hashlib.sha256((path / n).read_bytes()).hexdigest()
+            for n in ("model.json", "params.npz")}
+    (path / "checksums.json").write_text(json.dumps({"sha256": sums}))
+    with pytest.raises(ModelError, match="framing.level = False disagrees with "
+                                         "config.window_norm == 'level' = True"):
+        load_model(path)

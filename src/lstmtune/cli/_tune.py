@@ -567,6 +567,7 @@ def _print_forecast(r, cfg: StudyConfig, where: str | None = None) -> None:
             + (f", {failed} diverged" if failed else "") + ")")
     b.add_row(best, f"{r.test['value']:.3f} ± {r.test['std']:.3f}")
     ens, top = r.test.get("ensemble"), r.test.get("top")
+    top = top if top and top.get("k", 1) > 1 else None  # a second configuration pooled
     if ens:
         b.add_row(f"  their {ens['combine']} forecast"
                   + ("" if top else " (what predict gives)"), f"{ens['value']:.3f}")

@@ -340,11 +340,23 @@ def es_level(z: np.ndarray, alpha: float) -> np.ndarray:
     """The level after each point of ``z``: ``l_t = alpha z_t + (1 - alpha) l_{t-1}`` from
     its first finite value (causal: ``l_t`` reads nothing after t); NaN before that value,
     carried over a missing one."""
+    z = np.asarray(z, float)
     out = np.full(len(z), np.nan)
+    finite = np.flatnonzero(np.isfinite(z))
+    if not finite.size:
+        return out
+    i0 = int(finite[0])
+    rest = z[i0 + 1:]
+    if np.isfinite(rest).all():  # the usual case: one linear filter over the rest
+        from scipy.signal import lfilter
+
+        out[i0] = z[i0]
+        out[i0 + 1:] = lfilter([alpha], [1.0, alpha - 1.0], rest, zi=[(1 - alpha) * z[i0]])[0]
+        return out
     level = np.nan
-    for t, x in enumerate(np.asarray(z, float)):
-        if np.isfinite(x):
-            level = x if not np.isfinite(level) else alpha * x + (1 - alpha) * level
+    for t in range(i0, len(z)):
+        if np.isfinite(z[t]):
+            level = z[t] if not np.isfinite(level) else alpha * z[t] + (1 - alpha) * level
         out[t] = level
     return out
 

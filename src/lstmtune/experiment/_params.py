@@ -419,7 +419,7 @@ def build_prep(c: Mapping[str, Any], season: int = 1) -> tuple[Preprocessing, Fr
     ``deseasonalise`` reads."""
     prep = Preprocessing(deseasonalise=season if c["deseasonalise"] and season > 1 else 0,
                          deseasonalise_method="stl" if c["deseasonalise"] == "stl"
-                         else "classical",
+                         and season > 1 else "classical",
                          impute=None if c["impute"] == "none" else c["impute"],
                          outlier_threshold=c["outliers"] or None,
                          outlier_window=c["outlier_window"],

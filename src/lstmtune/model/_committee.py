@@ -40,10 +40,10 @@ class Committee:
     def __post_init__(self) -> None:
         if not self.ensembles:
             raise ConfigError("a committee needs at least one trained configuration.")
-        horizons = {e.spec.horizon for e in self.ensembles}
-        if len(horizons) > 1:
-            raise ConfigError(f"a committee's configurations must share their head's "
-                              f"horizon, got {sorted(horizons)}.")
+        horizons = {e.config.get("horizon") for e in self.ensembles}
+        if len(horizons) > 1:  # a direct model's head is H wide, a recursive one's 1
+            raise ConfigError(f"a committee's configurations must forecast the same "
+                              f"horizon, got {sorted(horizons, key=str)}.")
 
     @property
     def repeats(self) -> int:

@@ -18,7 +18,7 @@ from lstmtune.experiment import ALIASES, CLASSIFY_ONLY, PANEL_ONLY, complete
 from lstmtune.experiment import PARAMS as ALL_PARAMS
 from lstmtune.model._ensemble import Ensemble
 from lstmtune.model._fit import fit_ensemble
-from lstmtune.model._io import load_model, save_model
+from lstmtune.model._io import ModelError, load_model, save_model
 
 # a forecaster's hyperparameters: the vocabulary's less the classifier's own
 PARAMS = {n: p for n, p in ALL_PARAMS.items()
@@ -119,7 +119,15 @@ class LSTMForecaster(BaseEstimator):
         """A saved model (``save``, or ``tune``'s ``model`` folder) ready to ``predict``
         beyond the series it was fitted on."""
         ens = load_model(path)
-        est = cls(repeats=ens.repeats, **{k: v for k, v in ens.config.items() if k in PARAMS})
+        if not isinstance(ens, Ensemble):  # a committee, a panel model or a classifier
+            kind = {"Committee": "a committee of a study's best configurations",
+                    "PanelModel": "a panel model", "Classifier": "a classifier"}.get(
+                type(ens).__name__, type(ens).__name__)
+            raise ModelError(f"{path} holds {kind}, not one configuration's forecaster: read "
+                             "it with lstmtune.model.load_model (its forecast method), or "
+                             "`lstmtune predict`.")
+        est = cls(repeats=ens.repeats, point=ens.point,
+                  **{k: v for k, v in ens.config.items() if k in PARAMS})
         est.ensemble_ = ens
         return est
 

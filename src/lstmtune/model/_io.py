@@ -569,13 +569,15 @@ def check_framing(path: Path, key: str, prep: FittedPrep, spec: ModelSpec,
                   config: Mapping[str, Any]) -> None:
     """Refuse a saved preprocessing (model.json's ``key``) that does not frame the model's
     inputs: its lags are the spec's timesteps, its horizon, strategy and origin step the
-    configuration's."""
+    configuration's, its level column there exactly when the model reads one."""
     fr = prep.framing
     for name, got, other, want in (
             ("lags", fr.lags, "spec.timesteps", spec.timesteps),
             ("horizon", fr.horizon, "config.horizon", config["horizon"]),
             ("multistep", fr.multistep, "config.multistep", config["multistep"]),
-            ("origin_step", fr.origin_step, "config.origin_step", config["origin_step"])):
+            ("origin_step", fr.origin_step, "config.origin_step", config["origin_step"]),
+            ("level", fr.level, "config.window_norm == 'level'",
+             config["window_norm"] == "level")):
         if got != want:
             raise ModelError(f"{path / 'model.json'}: {key}.framing.{name} = {shown(got)} "
                              f"disagrees with {other} = {shown(want)} (the saved preprocessing "

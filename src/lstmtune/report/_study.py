@@ -181,6 +181,13 @@ def _params_table(best: dict[str, Any], fixed: dict[str, Any]) -> str:
     return table(["hyperparameter", "value", ""], rows, left=(0, 1, 2)) if rows else ""
 
 
+def _pooled_top(test: dict[str, Any]) -> dict[str, Any]:
+    """The test scores of the ``ensemble_top`` configurations pooled, when more than one
+    was (else empty)."""
+    top = test.get("top") or {}
+    return top if top.get("k", 1) > 1 else {}
+
+
 def _best(t: StudyTables) -> str:
     fixed = t.meta.get("fixed") or {}
     if t.final is None:
@@ -200,7 +207,7 @@ def _best(t: StudyTables) -> str:
     rows = [[f"LSTM, trial #{f.get('best_trial')} ({test.get('repeats', '–')} repeats"
              + (f", {test['failed']} failed" if test.get("failed") else "") + ")",
              mean_std(test.get("value", test.get("rmse")), test.get("std", test.get("rmse_std")))]]
-    ens, top = test.get("ensemble") or {}, test.get("top") or {}
+    ens, top = test.get("ensemble") or {}, _pooled_top(test)
     if ens:
         rows.append([f"LSTM, the {ens.get('combine')} of its members' forecasts"
                      + ("" if top else " (what predict gives)"), fmt(ens.get("value"))])
@@ -222,8 +229,10 @@ def _best(t: StudyTables) -> str:
               f"had selected this configuration; it played no part in the selection. Test {label} "
               "of the LSTM is the mean ± standard deviation over its repeats (each member "
               "scored alone)"
-            + (f", then the score of their {esc(ens.get('combine'))} forecast, the one the "
-               "verdict judges" if ens else "")
+            + (f", then the score of their {esc(ens.get('combine'))} forecast"
+               + (f", and of the {esc(top.get('k'))} best configurations' pooled members, "
+                  "the forecast the verdict judges" if top
+                  else ", the one the verdict judges") if ens else "")
             + "; it and the "
               f"baselines forecast the same window walk-forward, {ahead}.</p>"
             + table(["model", f"test {label}"], rows, left=(0,), row_class=["best"])
@@ -270,7 +279,7 @@ def _per_step(test: dict[str, Any], baselines: dict[str, Any], label: str) -> st
     if len(steps) < 2:
         return ""
     rows = [["LSTM (mean over repeats)", *(fmt(x) for x in steps)]]
-    ens, top = test.get("ensemble") or {}, test.get("top") or {}
+    ens, top = test.get("ensemble") or {}, _pooled_top(test)
     if ens.get("per_step"):
         rows.append([f"LSTM, {ens.get('combine')} forecast",
                      *(fmt(x) for x in ens["per_step"])])

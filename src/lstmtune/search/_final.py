@@ -133,13 +133,19 @@ def _committee(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, best: tupl
     if progress and len(top) > 1:
         progress(f"retraining the next {len(top) - 1} best configurations on train + "
                  f"validation, {s.final_repeats} repeats each: pooled with the best's members")
-    parts = [best]
+    parts, used, skipped = [best], [top[0]], {}
     for t in top[1:]:
         config = complete({**dict(cfg.fixed), **t.params})
-        ens, run = fit_ensemble(ts, config, repeats=s.final_repeats, seed=s.seed + 10_000,
-                                holdout=cfg.data.test_size, task=task)
+        try:
+            ens, run = fit_ensemble(ts, config, repeats=s.final_repeats, seed=s.seed + 10_000,
+                                    holdout=cfg.data.test_size, task=task)
+        except ConfigError as exc:  # every member diverged: left out, and said
+            skipped[t.number] = str(exc)
+            continue
         parts.append((config, replace(ens, info={**ens.info, "study": study.study_name,
                                                   "trial": t.number}), run))
+        used.append(t)
+    top = used
     ok = [run.table["status"].to_numpy() != "failed" for _, _, run in parts]
     pooled = np.concatenate([run.forecasts("test")[k] for (_, _, run), k in zip(parts, ok,
                                                                                  strict=True)])
@@ -147,7 +153,8 @@ def _committee(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, best: tupl
                                                                           strict=True)])
     out = {**_pooled(best[2].folds[0], pooled, task, s.combine), "k": len(parts),
            "asked": s.ensemble_top, "trials": [t.number for t in top],
-           "params": [t.params for t in top], "scores": [float(x) for x in alone]}
+           "params": [t.params for t in top], "scores": [float(x) for x in alone],
+           "skipped": skipped}
     return {"scores": out, "parts": parts}
 
 
@@ -350,6 +357,9 @@ def final_evaluation(study: optuna.Study, ts: TimeSeries, cfg: StudyConfig, fold
                              "combine": combine})
     committee = _committee(study, ts, cfg, (config, ens, run), progress) \
         if cfg.search.ensemble_top > 1 else None
+    if committee is not None and committee["scores"]["k"] == 1:  # no second configuration
+        test["top"] = committee["scores"]  # says why (trials, skipped); the best alone saved
+        committee = None
     scored, what = test["ensemble"], f"the {combine} of its {test['ensemble']['members']} " \
         "members' forecasts"
     if committee is not None:

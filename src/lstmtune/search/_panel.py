@@ -12,7 +12,7 @@ At the end (``final_panel``), on the same training parts (each series without it
 window):
 
 - the panel's best configuration is retrained ``final_repeats`` times and forecasts every
-  test window (the members' mean is the forecast);
+  test window (the members' median, or mean: ``[search] combine``, is the forecast);
 - the per-series best: each series takes, of the ``PER_SERIES_TOP`` best local
   configurations, the one with its own best validation score (selected on validation only,
   from the trials already run), retrained the same way (one population per configuration);

@@ -221,7 +221,8 @@ def _value(name: str, v: Any, where: str) -> Any:
                               f"{name} = [{example}], or [] for none.")
         v = "+".join(v) if v else "none"
     words = TEXT_TOO.get(name)  # deseasonalise = "stl" beside true and false
-    ok = (isinstance(v, bool) or words is not None and isinstance(v, str) if want is bool else
+    ok = (isinstance(v, bool) or words is not None and isinstance(v, str)
+          and f'"{v.strip().lower()}"' == words if want is bool else
           isinstance(v, int) and not isinstance(v, bool) if want is int else
           isinstance(v, int | float) and not isinstance(v, bool) if want is float else
           isinstance(v, str))
