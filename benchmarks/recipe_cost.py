@@ -33,7 +33,7 @@ OPTIONS = {"off": {"log": False, "deseasonalise": False, "window_norm": "none"},
 
 def single(options: dict, top: int = 1):
     return study_from_dict({
-        "data": {"source": "airpassengers", "test_size": 12, "val_size": 12, "folds": 2},
+        "data": {"source": "airpassengers", "test_size": 12, "val_size": 24, "folds": 2},
         "preprocessing": {**options, "difference": 0},
         "model": {"horizon": 12, "multistep": "direct", "timesteps": 15},
         "training": {"epochs": 60 if Q else 200},
