@@ -8,8 +8,6 @@ same checksummed layout as every lstmtune model (its ``params.npz`` holds no wei
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmtune._files import old_name, temp_dir
-from lstmtune._json import dumps
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
 from lstmtune.model._ensemble import POINTS, Ensemble, check_point, forecast_table
@@ -79,31 +75,18 @@ class Committee:
 def save_committee(c: Committee, path: Path) -> Path:
     """Each configuration saved as a forecaster model (``config-k``) and the committee's
     ``model.json``, written in a temporary folder and renamed into place."""
-    from lstmtune.model._io import FILES, _sha256, save_model
+    from lstmtune.model._io import save_model, write_model_dir
 
-    tmp = temp_dir(path)
-    try:
-        names = [f"config-{k}" for k in range(len(c.ensembles))]
+    names = [f"config-{k}" for k in range(len(c.ensembles))]
+
+    def configurations(tmp: Path) -> None:
         for name, e in zip(names, c.ensembles, strict=True):
             save_model(e, tmp / name)
-        doc = {"format": COMMITTEE_FORMAT, "format_version": COMMITTEE_VERSION,
-               "configurations": names, "info": c.info}
-        (tmp / "model.json").write_text(dumps(doc, indent=1))
-        with open(tmp / "params.npz", "wb") as f:
-            np.savez(f)  # no weights of its own: they are in each configuration's folder
-        sums = {name: _sha256(tmp / name) for name in FILES}
-        (tmp / "checksums.json").write_text(json.dumps({"sha256": sums}, indent=1))
-        old = None
-        if path.exists():
-            old = old_name(path)
-            path.rename(old)
-        tmp.rename(path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+
+    doc = {"format": COMMITTEE_FORMAT, "format_version": COMMITTEE_VERSION,
+           "configurations": names, "info": c.info}
+    # no weights of its own (an empty params.npz): they are in each configuration's folder
+    return write_model_dir(path, doc, {}, inside=configurations)
 
 
 def load_committee(path: Path, doc: dict[str, Any]) -> Committee:

@@ -128,12 +128,16 @@ def save_model(ens: Ensemble, path: str | os.PathLike) -> Path:
     return write_model_dir(path, doc, arrays)
 
 
-def write_model_dir(path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
+def write_model_dir(path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarray],
+                    inside: Callable[[Path], Any] | None = None) -> Path:
     """``doc`` as model.json, ``arrays`` as params.npz and both files' SHA-256 in
     checksums.json, written in a temporary folder beside ``path`` and renamed into place (an
-    interrupted save leaves the previous model or nothing, never half a model)."""
+    interrupted save leaves the previous model or nothing, never half a model); ``inside``
+    writes more into that folder first (a committee's model folders)."""
     tmp = temp_dir(path)
     try:
+        if inside is not None:
+            inside(tmp)
         (tmp / "model.json").write_text(dumps(doc, indent=1))
         with open(tmp / "params.npz", "wb") as f:
             np.savez(f, **arrays)
