@@ -36,7 +36,7 @@ from lstmtune.cli._common import (
 )
 from lstmtune.data import LABELLED_BUILTINS, MULTISTEP, PANEL_BUILTINS, load, load_labelled
 from lstmtune.errors import ConfigError, LstmtuneError
-from lstmtune.evaluation import CLASS_METRICS, METRICS
+from lstmtune.evaluation import CLASS_METRICS, COMBINE, METRICS
 from lstmtune.experiment import PANEL_METRICS
 from lstmtune.search import (
     BASELINE_NAMES,
@@ -126,7 +126,7 @@ def add_tune_options(p: argparse.ArgumentParser, *, compare: bool = False) -> No
     g.add_argument("--ensemble-top", type=_limit("ensemble_top"), metavar="K",
                    help="one series: pool the members of the K best configurations as the "
                         "saved model, scored on test beside the single best (default 1)")
-    g.add_argument("--combine", choices=("median", "mean"),
+    g.add_argument("--combine", choices=tuple(COMBINE),
                    help="how the final members' forecasts make one: the one scored on test "
                         "beside the baselines and that predict gives (default median)")
     g.add_argument("--timeout", type=number(0, LIMITS["timeout"][1], open_low=True),

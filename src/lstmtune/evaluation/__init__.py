@@ -37,12 +37,14 @@ from lstmtune.evaluation._members import (  # noqa: E402
     COMBINE,
     Fold,
     MemberRun,
+    combine_members,
     fit_global,
     fit_members,
     score_combined,
 )
 
-__all__ += ["COMBINE", "Fold", "MemberRun", "fit_members", "fit_global", "score_combined"]
+__all__ += ["COMBINE", "Fold", "MemberRun", "combine_members", "fit_members", "fit_global",
+            "score_combined"]
 
 from lstmtune.evaluation._m4 import acf, naive2, owa, seasonal_indices, seasonality_test  # noqa: E402, I001
 

@@ -27,11 +27,22 @@ from lstmtune.errors import ConfigError
 from lstmtune.evaluation._baselines import fitting_season
 from lstmtune.evaluation._metrics import metric_value
 
-__all__ = ["MemberRun", "fit_members", "fit_global", "COMBINE", "score_combined"]
+__all__ = ["MemberRun", "fit_members", "fit_global", "COMBINE", "combine_members",
+           "score_combined"]
 
 # how the members of a configuration make one forecast: the literature's median of seeds
 # (Hewamalage et al. 2021) or their mean
-COMBINE = {"mean": np.mean, "median": np.median}
+COMBINE = {"median": np.median, "mean": np.mean}
+
+
+def combine_members(forecasts: np.ndarray, how: str) -> np.ndarray:
+    """Members' forecasts (R, ...) as one by ``how`` (median or mean), leaving out a member
+    with a value that is not finite; NaN where none is left."""
+    if how not in COMBINE:
+        raise ConfigError(f"combine must be {' or '.join(COMBINE)}, got {how!r}.")
+    fc = np.asarray(forecasts, float)
+    ok = np.isfinite(fc.reshape(len(fc), -1)).all(axis=1)
+    return COMBINE[how](fc[ok], axis=0) if ok.any() else np.full(fc.shape[1:], np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,15 +149,12 @@ def score_combined(fold: Fold, forecasts: np.ndarray, part: str = "test",
     one by ``how`` (mean or median at every origin and step), leaving out a member whose
     scored forecasts are not all finite: a number, or (H,) with ``per_step``; NaN when no
     member is left."""
-    if how not in COMBINE:
-        raise ConfigError(f"combine must be {' or '.join(COMBINE)}, got {how!r}.")
     w = fold.windows(part)
     actual = fold.prepared.actual(w)
-    fc = np.asarray(forecasts, float)
-    fc = fc[np.isfinite(fc[:, np.isfinite(actual)]).all(axis=1)]
-    if not len(fc):
+    scored = np.isfinite(actual)  # a forecast past the window's end (NaN) is not scored
+    point = combine_members(np.where(scored, forecasts, 0.0), how)
+    if not np.isfinite(point).all():
         return np.full(actual.shape[1], np.nan) if per_step else math.nan
-    point = COMBINE[how](fc, axis=0)
     y_train = fold.prepared.y[: fold.start(part)]
     season = fitting_season(fold.prepared.series.season, len(y_train))
     if per_step:

@@ -143,6 +143,7 @@ class Param:
     high: float | None = None
     help: str = ""
     example: Any = None  # shown in errors (default: the default value)
+    words: tuple[str, ...] = ()  # a true-or-false setting's other values (deseasonalise "stl")
 
     @property
     def group(self) -> bool:
@@ -166,13 +167,13 @@ class Param:
                 raise ConfigError(f"bad value '{value}' for {self.name}: {exc}; e.g. "
                                   f"{self.name}={example}.") from None
         if isinstance(self.default, bool):
-            if isinstance(value, str) and self.parse is not _bool:  # deseasonalise = "stl"
+            if isinstance(value, str) and self.words:  # deseasonalise = "stl"
                 try:
                     return self.parse(value)
                 except ValueError as exc:
                     raise ConfigError(f"bad value '{value}' for {self.name}: {exc}.") from None
             if not isinstance(value, bool | np.bool_):
-                words = " or \"stl\"" if self.parse is _deseasonalise else ""
+                words = "".join(f' or "{w}"' for w in self.words)
                 raise ConfigError(f"{self.name}={value!r}: true or false{words} is expected, "
                                   f"e.g. {self.name}={str(self.default).lower()}.")
             return bool(value)
@@ -238,7 +239,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("difference", "prep", _int, 1, 0, 100_000, "differencing lag, 0 = off"),
     Param("difference_order", "prep", _int, 1, 1, 3, "times to difference at that lag"),
     Param("seasonal_lag", "prep", _int, 0, 0, 100_000, "seasonal differencing lag, 0 = off"),
-    Param("deseasonalise", "prep", _deseasonalise, False,
+    Param("deseasonalise", "prep", _deseasonalise, False, words=("stl",),
           help="true: divide by classical multiplicative seasonal indices (the M4 "
                "benchmarks'); stl: subtract robust STL's seasonal component (after the log), "
                "the last cycle carried forward; each fitted on the training part when its "

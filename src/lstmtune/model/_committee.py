@@ -17,7 +17,7 @@ import pandas as pd
 
 from lstmtune.data import TimeSeries
 from lstmtune.errors import ConfigError
-from lstmtune.model._ensemble import POINTS, Ensemble, check_point, forecast_table
+from lstmtune.model._ensemble import Ensemble, check_point, forecast_table, point_of
 
 __all__ = ["Committee", "COMMITTEE_FORMAT", "save_committee", "load_committee"]
 
@@ -49,8 +49,7 @@ class Committee:
     @property
     def point(self) -> str:
         """How the pooled members make one forecast: the study's ``combine``, else mean."""
-        combine = self.info.get("combine")
-        return combine if combine in POINTS else "mean"
+        return point_of(self.info)
 
     @property
     def imputes(self) -> bool:

@@ -23,7 +23,8 @@ from lstmtune.data import FittedPrep, TimeSeries, position_offset
 from lstmtune.engine import ModelSpec, predict
 from lstmtune.errors import ConfigError, DataError
 
-__all__ = ["Ensemble", "POINTS", "time_label", "check_future", "check_point", "forecast_table"]
+__all__ = ["Ensemble", "POINTS", "time_label", "check_future", "check_point", "forecast_table",
+           "point_of"]
 
 POINTS = ("mean", "median")
 
@@ -212,8 +213,7 @@ class Ensemble:
     def point(self) -> str:
         """How the members' forecasts make one by default: the study's ``combine`` (saved
         in ``info``), else their mean."""
-        combine = self.info.get("combine")
-        return combine if combine in POINTS else "mean"
+        return point_of(self.info)
 
     def forecast(self, ts: TimeSeries, horizon: int, *, point: str | None = None,
                  level: float = 0.9, future: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -231,6 +231,13 @@ class Ensemble:
     def imputes(self) -> bool:
         """Whether the data it forecasts may have gaps (its preprocessing fills them)."""
         return self.prep.preprocessing.impute is not None
+
+
+def point_of(info: dict[str, Any]) -> str:
+    """The point forecast a saved model gives by default: its study's ``combine`` (in its
+    ``info``), else the members' mean (a model saved before ``combine``)."""
+    combine = info.get("combine")
+    return combine if combine in POINTS else "mean"
 
 
 def check_point(point: str, level: float) -> None:

@@ -23,9 +23,9 @@ import pandas as pd
 from lstmtune.data import FittedPrep, TimeSeries
 from lstmtune.engine import ModelSpec, flatten_params, nest_params, param_shapes
 from lstmtune.errors import ConfigError, DataError
-from lstmtune.evaluation import COMBINE, mase_scale
+from lstmtune.evaluation import combine_members, mase_scale
 from lstmtune.experiment import PanelTask
-from lstmtune.model._ensemble import Ensemble, time_label
+from lstmtune.model._ensemble import Ensemble, point_of, time_label
 
 __all__ = ["PanelModel", "PANEL_FORMAT", "save_panel_model", "load_panel_model"]
 
@@ -61,8 +61,7 @@ class PanelModel:
     def point(self) -> str:
         """How each series' members make one forecast: the study's ``combine`` (saved in
         ``info``), else their mean."""
-        combine = self.info.get("combine")
-        return combine if combine in COMBINE else "mean"
+        return point_of(self.info)
 
     @classmethod
     def from_run(cls, run, ids: list[str], config: dict, *, spec_task: PanelTask,
@@ -154,9 +153,7 @@ class PanelModel:
         frames = []
         for sid, ts in series.items():
             members = self.ensemble(sid).member_forecasts(ts, H)
-            ok = np.isfinite(members).all(axis=1)  # a member that diverged is left out
-            point = COMBINE[self.point](members[ok], axis=0) if ok.any() else \
-                np.full(H, np.nan)
+            point = combine_members(members, self.point)  # a diverged member left out
             scale = mase_scale(ts.y, ts.season)
             out = pd.DataFrame({"unique_id": sid,
                                 "ds": [time_label(t) for t in _future(ts, H)],

@@ -50,7 +50,7 @@ from typing import Any
 
 from lstmtune.data import LABELLED_BUILTINS, PANEL_BUILTINS, resolve_size
 from lstmtune.errors import ConfigError
-from lstmtune.evaluation import CLASS_METRICS, METRICS
+from lstmtune.evaluation import CLASS_METRICS, COMBINE, METRICS
 from lstmtune.experiment import (
     CLASSIFY_ONLY,
     CLASSIFY_READS,
@@ -89,7 +89,7 @@ CLASSIFY_FIXED = {"epochs": 3, "batch_size": 64, "units": 32, "vocab_size": 5000
                   "input_length": 64, "embed_dim": 32}
 PRUNERS = ("none", "median", "successive_halving", "hyperband", "wilcoxon")
 AGGREGATES = ("mean", "median", "mean+std")
-COMBINE_CHOICES = ("median", "mean")  # evaluation.COMBINE
+COMBINE_CHOICES = tuple(COMBINE)  # median | mean
 SECTIONS = ("data", "preprocessing", "model", "training", "search", "space")
 # Inclusive bounds of the whole-number keys (timeout: seconds, low bound excluded).  The upper
 # bounds protect the machine and catch a typo of a few zeros before anything runs.

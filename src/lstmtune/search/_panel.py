@@ -46,9 +46,9 @@ from lstmtune._version import __version__
 from lstmtune.data import Panel, TimeSeries, load_panel
 from lstmtune.errors import ConfigError, DataError
 from lstmtune.evaluation import (
-    COMBINE,
     LEVELS,
     classical_forecasts,
+    combine_members,
     conformal,
     mase_scale,
     naive2,
@@ -119,9 +119,8 @@ def _positive(y) -> bool:
 def _panel_knows(folds, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
     """The default panel space widened by what the training parts show: windows normalised
     by their last value, by their exponential-smoothing level or not, ``log`` when every
-    series is positive, and STL beside the
-    classical deseasonalising when the panel has a season (what the user fixed is not
-    searched)."""
+    series is positive, and STL beside the classical deseasonalising when the panel has a
+    season (what the user fixed is not searched)."""
     if cfg.search.strategy == "grid":  # every addition would multiply the grid
         return cfg, []
     fixed = dict(cfg.fixed)
@@ -328,14 +327,6 @@ def _member_forecasts(run, n_folds: int) -> list[np.ndarray]:
     return out
 
 
-def _point(members: np.ndarray, combine: str) -> np.ndarray:
-    """The members' forecasts (R, H) as one by ``combine`` (mean or median), leaving out a
-    member that diverged."""
-    ok = np.isfinite(members).all(axis=1)
-    return COMBINE[combine](members[ok], axis=0) if ok.any() else \
-        np.full(members.shape[1], np.nan)
-
-
 def _classical(study: optuna.Study, dev: dict[str, TimeSeries], H: int,
                progress: Callable[[str], None] | None) -> dict[str, Any]:
     """Every classical method's forecast of every test window (stored once computed)."""
@@ -396,7 +387,7 @@ def _conformal(run, folds, cfg: StudyConfig, levels=LEVELS
     for j, (series, w) in enumerate(folds):
         y = np.asarray(series.y, float)
         scale = mase_scale(y[:-w], series.season)
-        res.append(np.abs(y[-w:] - _point(fcs[j], cfg.search.combine)) / scale)
+        res.append(np.abs(y[-w:] - combine_members(fcs[j], cfg.search.combine)) / scale)
     res = np.asarray(res)
     quantiles, short = conformal(res, levels)
     H, F = cfg.task.horizon, cfg.data.folds
@@ -486,7 +477,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
     classical = _classical(study, dev, H, progress)
     lstm, lost = {}, []  # a series whose every member diverged: Naive2's forecast, counted
     for j, i in enumerate(ids):
-        p = _point(members[j], s.combine)
+        p = combine_members(members[j], s.combine)
         if not np.isfinite(p).all():
             p = np.asarray(classical["forecasts"]["naive2"][i], float)
             lost.append(i)
@@ -502,7 +493,7 @@ def final_panel(study: optuna.Study, panel: Panel, dev: dict[str, TimeSeries], f
         c = task.configure({**dict(cfg.fixed), **by_number[number].params})
         r, _ = fit_config([final_folds[j] for j in sel], c, repeats=R, seed=s.seed, task=whole)
         for k, fc in enumerate(_member_forecasts(r, len(sel))):
-            p = _point(fc, s.combine)
+            p = combine_members(fc, s.combine)
             if np.isfinite(p).all():
                 per_series[ids[sel[k]]] = p
 

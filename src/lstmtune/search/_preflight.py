@@ -116,11 +116,10 @@ def window_norms(fixed: dict[str, Any], horizon: int) -> list[str]:
 def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list[str]]:
     """The default space widened by what the training part shows (Hewamalage, Bergmeir &
     Bandara 2021's recipe; Smyl's ES-RNN): every window normalised by its last value, by its
-    exponential-smoothing level or not; ``log`` when
-    every value is positive; when the M4's 90 % ACF test finds the season ``m``,
-    deseasonalising (classical indices or STL) or seasonal differencing, Fourier terms of
-    period ``m``, and input
-    windows around 1.25 × max(m, horizon).  Nothing the user fixed is searched, and a grid
+    exponential-smoothing level or not; ``log`` when every value is positive; when the M4's
+    90 % ACF test finds the season ``m``, deseasonalising (classical indices or STL) or
+    seasonal differencing, Fourier terms of period ``m``, and input windows around
+    1.25 × max(m, horizon).  Nothing the user fixed is searched, and a grid
     search keeps the space as it is (each addition would multiply its grid)."""
     if cfg.search.strategy == "grid":  # every addition would multiply the grid
         return cfg, []
@@ -146,8 +145,7 @@ def _knows_the_data(ts: TimeSeries, cfg: StudyConfig) -> tuple[StudyConfig, list
             add["seasonal_lag"] = {"choice": [0, m], "when": {"deseasonalise": False}}
         add["fourier"] = {"choice": ["none", f"{m}:2"]}
         said.append(f"deseasonalise (classical or STL) or seasonal differencing and "
-                    f"Fourier terms (the "
-                    f"training part is seasonal at {m})")
+                    f"Fourier terms (the training part is seasonal at {m})")
     add = {k: v for k, v in add.items() if k not in fixed}
     if seasonal and "timesteps" not in fixed:
         w = max(m, H)

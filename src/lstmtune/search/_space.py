@@ -200,7 +200,6 @@ def _active(e: Entry, params: Mapping[str, Any]) -> bool:
     return all(params.get(name) in values for name, values in e.when)
 
 
-TEXT_TOO = {"deseasonalise": '"stl"'}  # a true-or-false setting that takes a word as well
 _KIND_WORDS = {bool: "true or false (no quotes)", int: "a whole number (no quotes)",
                float: "a number (no quotes)", str: "text in quotes"}
 
@@ -220,16 +219,16 @@ def _value(name: str, v: Any, where: str) -> Any:
             raise ConfigError(f"{where} = {v!r}: {name} takes a list of names in quotes, e.g. "
                               f"{name} = [{example}], or [] for none.")
         v = "+".join(v) if v else "none"
-    words = TEXT_TOO.get(name)  # deseasonalise = "stl" beside true and false
-    ok = (isinstance(v, bool) or words is not None and isinstance(v, str)
-          and f'"{v.strip().lower()}"' == words if want is bool else
+    words = PARAMS[name].words  # deseasonalise = "stl" beside true and false
+    ok = (isinstance(v, bool) or isinstance(v, str) and v.strip().lower() in words
+          if want is bool else
           isinstance(v, int) and not isinstance(v, bool) if want is int else
           isinstance(v, int | float) and not isinstance(v, bool) if want is float else
           isinstance(v, str))
     if not ok:
         shown = repr(v) if isinstance(v, list | dict) else _toml(v)
         example = default if PARAMS[name].example is None else PARAMS[name].example
-        kind = _KIND_WORDS[want] + (f" or {words}" if words else "")
+        kind = _KIND_WORDS[want] + "".join(f' or "{w}"' for w in words)
         raise ConfigError(f"{where} = {shown}: {name} takes {kind}, e.g. "
                           f"{name} = {_toml(example)}.")
     text = str(v).lower() if isinstance(v, bool) else str(v)
